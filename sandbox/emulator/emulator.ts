@@ -1,0 +1,224 @@
+/** The Emulator: one loopback server, one account, one controllable clock. */
+import type {
+  CallRecord,
+  Clock,
+  ExecutionRunner,
+  ExecutionSink,
+  FaultRule,
+  ServiceName,
+} from '../contracts';
+import { AwsFrontEnd } from './aws-request';
+import { ControlRoutes, type ControlHandler } from './control';
+import type { CallContext, Core, JsonService, QueryService } from './core';
+import { eventBridgeService, snsService } from './events';
+import { Faults } from './faults';
+import { iamService, stsService } from './iam';
+import { secretsManagerService } from './secrets-manager';
+import { createSeed, type Seed } from './seed';
+import { HttpServer } from './server';
+import { Account } from './state/account';
+import { ExecutionRegistry } from './state/executions';
+import { MutationBus, type Mutation } from './state/mutations';
+import { Recorder, type RecordedEvent, type RecordedMessage } from './state/recorder';
+import { CredentialReports } from './state/reports';
+import { SecretStore } from './state/secrets';
+import { stepFunctionsService } from './step-functions';
+import { stateView, type StateView } from './views';
+
+export interface EmulatorOptions {
+  /** Sandbox time: every date the emulator writes comes from it. */
+  readonly clock: Clock;
+  /** @default 0 - an ephemeral port; the host is always 127.0.0.1 */
+  readonly port?: number;
+  /** @default '123456789012' */
+  readonly accountId?: string;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** Sandbox seconds before a key's recorded use is reported. @default 0 */
+  readonly lastUsedLagSeconds?: number;
+  /** Sandbox seconds after CreateDate during which a new key is refused. @default 0 */
+  readonly keyPropagationSeconds?: number;
+  /** Sandbox seconds a generated credential report stays in progress. @default 0 */
+  readonly credentialReportSeconds?: number;
+  /** Runs executions; may also be set later with setRunner(). */
+  readonly runner?: ExecutionRunner;
+}
+
+export interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export interface FaultControls {
+  add(rule: FaultRule): string;
+  remove(id: string): void;
+  clear(): void;
+  list(): FaultRule[];
+}
+
+export class Emulator {
+  readonly accountId: string;
+  readonly region: string;
+  readonly admin: Credentials;
+  readonly faults: FaultControls;
+  readonly seed: Seed;
+  readonly state: StateView;
+  private readonly core: Core;
+  private readonly faultRules = new Faults();
+  private readonly control = new ControlRoutes();
+  private readonly server: HttpServer;
+  private readonly port: number;
+  private boundPort?: number;
+
+  constructor(options: EmulatorOptions) {
+    this.accountId = options.accountId ?? '123456789012';
+    this.region = options.region ?? 'us-east-1';
+    this.port = options.port ?? 0;
+    const executions = new ExecutionRegistry(options.clock);
+    executions.runner = options.runner;
+    this.core = {
+      clock: options.clock,
+      accountId: this.accountId,
+      region: this.region,
+      options: {
+        lastUsedLagSeconds: options.lastUsedLagSeconds ?? 0,
+        keyPropagationSeconds: options.keyPropagationSeconds ?? 0,
+        credentialReportSeconds: options.credentialReportSeconds ?? 0,
+      },
+      account: new Account(),
+      reports: new CredentialReports(),
+      secrets: new SecretStore(),
+      executions,
+      mutations: new MutationBus(),
+      recorder: new Recorder(),
+      calls: [],
+    };
+    const secrets = secretsManagerService(this.core);
+    const services: (QueryService | JsonService)[] = [
+      iamService(this.core, options.clock.now()),
+      stsService(this.core),
+      secrets,
+      stepFunctionsService(this.core),
+      eventBridgeService(this.core),
+      snsService(this.core),
+    ];
+    const byName = new Map<ServiceName, QueryService | JsonService>(
+      services.map((s) => [s.name, s]),
+    );
+    this.server = new HttpServer(new AwsFrontEnd(this.core, byName, this.faultRules), this.control);
+    const rules = this.faultRules;
+    this.faults = {
+      add: (rule) => rules.add(rule),
+      remove: (id) => rules.remove(id),
+      clear: () => rules.clear(),
+      list: () => rules.list(),
+    };
+    this.admin = this.createSystemCredentials('sandbox-admin');
+    const adminPrincipal = this.core.account.system.get(this.admin.accessKeyId);
+    const systemContext = (): CallContext => {
+      if (!adminPrincipal) throw new Error('The sandbox admin principal is missing');
+      return {
+        principal: { kind: 'system', principal: adminPrincipal },
+        now: options.clock.now(),
+        region: this.region,
+      };
+    };
+    this.seed = createSeed(this.core, secrets, systemContext);
+    this.state = stateView(this.core);
+    this.addBuiltInRoutes();
+  }
+
+  async start(): Promise<void> {
+    if (this.boundPort !== undefined) return;
+    this.boundPort = await this.server.listen(this.port);
+  }
+
+  async stop(): Promise<void> {
+    await this.server.close();
+    this.boundPort = undefined;
+  }
+
+  get endpoint(): string {
+    if (this.boundPort === undefined)
+      throw new Error('The emulator is not started: call start() first');
+    return `http://127.0.0.1:${this.boundPort}`;
+  }
+
+  get executions(): ExecutionSink {
+    return this.core.executions;
+  }
+
+  get calls(): CallRecord[] {
+    return this.core.calls;
+  }
+
+  get events(): RecordedEvent[] {
+    return this.core.recorder.events;
+  }
+
+  get notifications(): RecordedMessage[] {
+    return this.core.recorder.notifications;
+  }
+
+  setRunner(runner: ExecutionRunner): void {
+    this.core.executions.runner = runner;
+  }
+
+  clearCalls(): void {
+    this.core.calls.length = 0;
+  }
+
+  /** A non-user principal (like an assumed role): never listed, never in the credential report. */
+  createSystemCredentials(name: string): Credentials {
+    const principal = this.core.account.addSystemPrincipal(name);
+    return { accessKeyId: principal.accessKeyId, secretAccessKey: principal.secretAccessKey };
+  }
+
+  createTopic(name: string): string {
+    const arn = `arn:aws:sns:${this.region}:${this.accountId}:${name}`;
+    this.core.recorder.topics.add(arn);
+    return arn;
+  }
+
+  createEventBus(name: string): string {
+    this.core.recorder.buses.add(name);
+    return `arn:aws:events:${this.region}:${this.accountId}:event-bus/${name}`;
+  }
+
+  onMutation(listener: (mutation: Mutation) => void): () => void {
+    return this.core.mutations.subscribe(listener);
+  }
+
+  addControlRoute(method: string, path: string, handler: ControlHandler): void {
+    this.control.add(method, path, handler);
+  }
+
+  /** Forgets account data; keeps system principals, topics, buses and state machines. */
+  reset(): void {
+    this.core.account.reset();
+    this.core.reports.reset();
+    this.core.secrets.reset();
+    this.core.executions.reset();
+    this.core.recorder.reset();
+    this.clearCalls();
+    this.faultRules.clear();
+  }
+
+  private addBuiltInRoutes(): void {
+    this.addControlRoute('POST', '/_sandbox/faults', (body) => ({
+      id: this.faults.add(body as FaultRule),
+    }));
+    this.addControlRoute('DELETE', '/_sandbox/faults', () => this.faults.clear());
+    this.addControlRoute('GET', '/_sandbox/faults', () => this.faults.list());
+    this.addControlRoute('GET', '/_sandbox/events', () => this.events);
+    this.addControlRoute('GET', '/_sandbox/notifications', () => this.notifications);
+    this.addControlRoute('GET', '/_sandbox/calls', () => this.calls);
+    this.addControlRoute('POST', '/_sandbox/reset', () => this.reset());
+    this.addControlRoute('GET', '/_sandbox/info', () => ({
+      endpoint: this.endpoint,
+      region: this.region,
+      accountId: this.accountId,
+      now: this.core.clock.now().toISOString(),
+    }));
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Setup helpers that bypass the wire (demos, tests) but keep the API's rules: a seeded key
+ * still counts toward the two-key limit, a seeded user name must still be unique.
+ */
+import type { Core } from './core';
+import { createAccessKey, type NewAccessKey } from './iam-keys';
+import { createUser, type NewUser } from './iam-users';
+import { JsonInput } from './json-protocol';
+import type { secretsManagerService } from './secrets-manager';
+import type { Tag } from './state/account';
+import type { CallContext } from './core';
+import { ServiceError } from './errors';
+
+export interface SeedAccessKey extends NewAccessKey {
+  readonly userName: string;
+}
+
+export interface SeedSecret {
+  readonly name: string;
+  /** A SecretString; its version gets AWSCURRENT. */
+  readonly value?: string;
+  readonly kmsKeyId?: string;
+  readonly tags?: readonly Tag[];
+}
+
+export interface Seed {
+  user(input: NewUser): { userName: string; arn: string; userId: string };
+  accessKey(input: SeedAccessKey): { accessKeyId: string; secretAccessKey: string };
+  secret(input: SeedSecret): { arn: string; versionId?: string };
+}
+
+/** Seed errors are plain Errors that say what was refused and why. */
+function refused(what: string, error: unknown): Error {
+  if (error instanceof ServiceError) {
+    return new Error(`seed.${what} refused: ${error.code}: ${error.message}`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export function createSeed(
+  core: Core,
+  secrets: ReturnType<typeof secretsManagerService>,
+  systemContext: () => CallContext,
+): Seed {
+  return {
+    user: (input) => {
+      try {
+        const user = createUser(core, input, 'seed');
+        return { userName: user.userName, arn: user.arn, userId: user.userId };
+      } catch (error) {
+        throw refused('user', error);
+      }
+    },
+    accessKey: ({ userName, ...input }) => {
+      try {
+        const key = createAccessKey(core, core.account.requireUser(userName), input, 'seed');
+        return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
+      } catch (error) {
+        throw refused('accessKey', error);
+      }
+    },
+    secret: (input) => {
+      const createSecret = secrets.operations.CreateSecret;
+      if (!createSecret) throw new Error('CreateSecret is not implemented');
+      try {
+        const raw = {
+          Name: input.name,
+          SecretString: input.value,
+          KmsKeyId: input.kmsKeyId,
+          Tags: input.tags?.map((t) => ({ Key: t.Key, Value: t.Value })),
+        };
+        const result = createSecret(new JsonInput(raw, secrets.invalid), systemContext());
+        return {
+          arn: String(result.ARN),
+          versionId: typeof result.VersionId === 'string' ? result.VersionId : undefined,
+        };
+      } catch (error) {
+        throw refused('secret', error);
+      }
+    },
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * IAM account state: users, their access keys (deleted ones kept as tombstones so tests can
+ * check what happened to every key), and the sandbox's non-user system principals.
+ */
+import { ServiceError } from '../errors';
+import { newRoleId, newSecretAccessKey, newSystemKeyId } from '../ids';
+import { addSeconds, truncateToMinute } from '../time';
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface UserRecord {
+  readonly userName: string;
+  readonly path: string;
+  readonly arn: string;
+  readonly userId: string;
+  readonly createDate: Date;
+  tags: Tag[];
+  /** Creation order: listing order and pagination markers follow it. */
+  readonly seq: number;
+}
+
+export interface KeyUse {
+  readonly date: Date;
+  readonly service: string;
+  readonly region: string;
+  /** When IAM starts reporting this use (date of use plus the configured lag). */
+  readonly visibleAt: Date;
+}
+
+export type KeyStatus = 'Active' | 'Inactive';
+
+export interface AccessKeyRecord {
+  readonly accessKeyId: string;
+  readonly userName: string;
+  status: KeyStatus;
+  readonly createDate: Date;
+  readonly secretAccessKey: string;
+  deletedAt?: Date;
+  /** Every recorded use, oldest first (only the first use in each 15-minute span). */
+  readonly uses: KeyUse[];
+  readonly seq: number;
+}
+
+export interface SystemPrincipal {
+  readonly name: string;
+  readonly roleId: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export type Principal =
+  | { readonly kind: 'user'; readonly user: UserRecord; readonly key: AccessKeyRecord }
+  | { readonly kind: 'system'; readonly principal: SystemPrincipal };
+
+/** AWS records only the first use of a key in a 15-minute span (AWS-SEMANTICS §1.2). */
+const USE_SPAN_MS = 15 * 60_000;
+
+export class Account {
+  readonly users = new Map<string, UserRecord>();
+  readonly keys = new Map<string, AccessKeyRecord>();
+  readonly system = new Map<string, SystemPrincipal>();
+  private seq = 0;
+
+  nextSeq(): number {
+    this.seq += 1;
+    return this.seq;
+  }
+
+  /** User names are unique regardless of case, so lookups ignore case too. */
+  findUser(userName: string): UserRecord | undefined {
+    return this.users.get(userName.toLowerCase());
+  }
+
+  requireUser(userName: string): UserRecord {
+    const user = this.findUser(userName);
+    if (!user) {
+      throw new ServiceError(
+        'NoSuchEntity',
+        `The user with name ${userName} cannot be found.`,
+        404,
+      );
+    }
+    return user;
+  }
+
+  /** Keys that exist (not deleted), oldest first. */
+  keysOf(user: UserRecord): AccessKeyRecord[] {
+    return [...this.keys.values()]
+      .filter((key) => key.deletedAt === undefined && key.userName === user.userName)
+      .sort((a, b) => a.createDate.getTime() - b.createDate.getTime() || a.seq - b.seq);
+  }
+
+  findLiveKey(accessKeyId: string): AccessKeyRecord | undefined {
+    const key = this.keys.get(accessKeyId);
+    return key && key.deletedAt === undefined ? key : undefined;
+  }
+
+  addSystemPrincipal(name: string): SystemPrincipal {
+    const principal: SystemPrincipal = {
+      name,
+      roleId: newRoleId(),
+      accessKeyId: newSystemKeyId(),
+      secretAccessKey: newSecretAccessKey(),
+    };
+    this.system.set(principal.accessKeyId, principal);
+    return principal;
+  }
+
+  /** Records a use unless the key already has one within the last 15 minutes. */
+  recordUse(key: AccessKeyRecord, at: Date, service: string, region: string, lagSeconds: number) {
+    const last = key.uses[key.uses.length - 1];
+    if (last && at.getTime() - last.date.getTime() < USE_SPAN_MS) return;
+    key.uses.push({
+      date: truncateToMinute(at),
+      service,
+      region,
+      visibleAt: addSeconds(at, lagSeconds),
+    });
+  }
+
+  /** The newest use IAM reports at `now`: uses still inside the lag stay hidden. */
+  visibleUse(key: AccessKeyRecord, now: Date): KeyUse | undefined {
+    for (let i = key.uses.length - 1; i >= 0; i--) {
+      const use = key.uses[i];
+      if (use && use.visibleAt.getTime() <= now.getTime()) return use;
+    }
+    return undefined;
+  }
+
+  /** Forgets users and keys; system principals stay (they belong to the sandbox, not the account). */
+  reset(): void {
+    this.users.clear();
+    this.keys.clear();
+  }
+}

@@ -1,0 +1,276 @@
+/** Step Functions (awsJson1_0): the registry's API. Running executions is the runner's job. */
+import type { ExecutionRecord, HistoryEvent } from '../contracts';
+import type { Core, JsonOperation, JsonService } from './core';
+import { isRecord } from './errors';
+import { uuid } from './ids';
+import type { JsonObject } from './json-protocol';
+import {
+  requireArn,
+  sfnError,
+  sfnPage,
+  validateDefinition,
+  validateInput,
+  validateName,
+} from './sfn-validation';
+import { withoutUndefined, type StoredStateMachine } from './state/executions';
+
+const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+
+/** Drops execution data (input and output) from an event's details. */
+function withoutData(event: HistoryEvent): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(event)) {
+    if (key.endsWith('EventDetails') && isRecord(value)) {
+      out[key] = Object.fromEntries(
+        Object.entries(value).filter(([name]) => name !== 'input' && name !== 'output'),
+      );
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+function executionOperations(core: Core): Record<string, JsonOperation> {
+  const registry = core.executions;
+  const stateMachine = (arn: string): StoredStateMachine => {
+    requireArn(arn, 'stateMachine');
+    const found = registry.stateMachines.get(arn);
+    if (!found)
+      throw sfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return found;
+  };
+  const execution = (arn: string): ExecutionRecord => {
+    requireArn(arn, 'execution');
+    const found = registry.executions.get(arn);
+    if (!found) throw sfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return found;
+  };
+  return {
+    StartExecution: (input, ctx) => {
+      const machine = stateMachine(input.requiredString('stateMachineArn'));
+      const name = input.string('name') ?? uuid();
+      validateName(name);
+      const executionInput = input.string('input') ?? '{}';
+      validateInput(executionInput);
+      const executionArn = `arn:aws:states:${core.region}:${core.accountId}:execution:${machine.name}:${name}`;
+      const existing = registry.executions.get(executionArn);
+      if (existing) {
+        // Idempotent only while RUNNING with the same input (exact string comparison).
+        if (existing.status === 'RUNNING' && existing.input === executionInput) {
+          return { executionArn, startDate: existing.startDate };
+        }
+        throw sfnError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+      }
+      const record: ExecutionRecord = {
+        executionArn,
+        stateMachineArn: machine.stateMachineArn,
+        name,
+        input: executionInput,
+        status: 'RUNNING',
+        startDate: ctx.now,
+        events: [],
+      };
+      registry.add(record);
+      registry.push(record, {
+        type: 'ExecutionStarted',
+        timestamp: ctx.now,
+        executionStartedEventDetails: {
+          input: executionInput,
+          inputDetails: { truncated: false },
+          roleArn: machine.roleArn,
+        },
+      });
+      // After the response is on its way, as AWS starts executions asynchronously.
+      setImmediate(() => {
+        const runner = registry.runner;
+        if (!runner || record.status !== 'RUNNING') return;
+        try {
+          runner.run(record, machine);
+        } catch (error) {
+          registry.fail(
+            executionArn,
+            'States.Runtime',
+            error instanceof Error ? error.message : String(error),
+          );
+        }
+      });
+      return { executionArn, startDate: record.startDate };
+    },
+    DescribeExecution: (input) => {
+      const found = execution(input.requiredString('executionArn'));
+      const withData = input.string('includedData') !== 'METADATA_ONLY';
+      const succeeded = found.status === 'SUCCEEDED';
+      return {
+        executionArn: found.executionArn,
+        stateMachineArn: found.stateMachineArn,
+        name: found.name,
+        status: found.status,
+        startDate: found.startDate,
+        stopDate: found.stopDate,
+        input: withData ? found.input : undefined,
+        inputDetails: { included: withData },
+        output: succeeded && withData ? found.output : undefined,
+        outputDetails: succeeded ? { included: withData } : undefined,
+        error: found.error,
+        cause: found.cause,
+      };
+    },
+    ListExecutions: (input) => {
+      const machine = stateMachine(input.requiredString('stateMachineArn'));
+      const statusFilter = input.string('statusFilter');
+      if (statusFilter !== undefined && !STATUSES.includes(statusFilter)) {
+        throw sfnError('ValidationException', `Invalid statusFilter: ${statusFilter}`);
+      }
+      const key = (e: ExecutionRecord): number => (e.stopDate ?? e.startDate).getTime();
+      const executions = [...registry.executions.values()]
+        .filter((e) => e.stateMachineArn === machine.stateMachineArn)
+        .filter((e) => statusFilter === undefined || e.status === statusFilter)
+        .sort(
+          (a, b) =>
+            key(b) - key(a) ||
+            registry.sequenceOf(b.executionArn) - registry.sequenceOf(a.executionArn),
+        );
+      const result = sfnPage(executions, input.number('maxResults'), input.string('nextToken'));
+      return {
+        executions: result.items.map((e) => ({
+          executionArn: e.executionArn,
+          stateMachineArn: e.stateMachineArn,
+          name: e.name,
+          status: e.status,
+          startDate: e.startDate,
+          stopDate: e.stopDate,
+        })),
+        nextToken: result.nextToken,
+      };
+    },
+    GetExecutionHistory: (input) => {
+      const found = execution(input.requiredString('executionArn'));
+      const ordered = input.boolean('reverseOrder') ? [...found.events].reverse() : found.events;
+      const withData = input.boolean('includeExecutionData') ?? true;
+      const result = sfnPage(ordered, input.number('maxResults'), input.string('nextToken'));
+      return {
+        events: result.items.map((event) => (withData ? { ...event } : withoutData(event))),
+        nextToken: result.nextToken,
+      };
+    },
+    StopExecution: (input, ctx) => {
+      const found = execution(input.requiredString('executionArn'));
+      // Stopping a closed execution changes nothing (AWS's answer there is unverified).
+      if (found.status !== 'RUNNING') return { stopDate: found.stopDate ?? ctx.now };
+      const details = withoutUndefined({
+        error: input.string('error'),
+        cause: input.string('cause'),
+      });
+      found.status = 'ABORTED';
+      found.stopDate = ctx.now;
+      found.error = details.error;
+      found.cause = details.cause;
+      registry.push(found, {
+        type: 'ExecutionAborted',
+        timestamp: ctx.now,
+        executionAbortedEventDetails: details,
+      });
+      registry.runner?.abort(found.executionArn);
+      return { stopDate: found.stopDate };
+    },
+  };
+}
+
+function machineOperations(core: Core): Record<string, JsonOperation> {
+  const registry = core.executions;
+  return {
+    CreateStateMachine: (input, ctx) => {
+      const name = input.requiredString('name');
+      validateName(name);
+      const definition = input.requiredString('definition');
+      validateDefinition(definition);
+      const roleArn = input.requiredString('roleArn');
+      if (!/^arn:aws:iam::\d{12}:role\/.+/.test(roleArn)) {
+        throw sfnError('InvalidArn', `Invalid Arn: '${roleArn}'`);
+      }
+      const type = input.string('type') ?? 'STANDARD';
+      if (type !== 'STANDARD' && type !== 'EXPRESS') {
+        throw sfnError(
+          'StateMachineTypeNotSupported',
+          `State Machine Type is not supported: ${type}`,
+        );
+      }
+      // roleArn and tags are not compared (AWS-SEMANTICS §4, idempotency).
+      const settings = JSON.stringify([
+        definition,
+        type,
+        input.raw.loggingConfiguration ?? null,
+        input.raw.tracingConfiguration ?? null,
+        input.raw.encryptionConfiguration ?? null,
+        input.raw.publish ?? false,
+        input.raw.versionDescription ?? null,
+      ]);
+      const stateMachineArn = `arn:aws:states:${core.region}:${core.accountId}:stateMachine:${name}`;
+      const existing = registry.stateMachines.get(stateMachineArn);
+      if (existing) {
+        if (existing.settings !== settings) {
+          throw sfnError(
+            'StateMachineAlreadyExists',
+            `State Machine Already Exists: '${stateMachineArn}'`,
+          );
+        }
+        return { stateMachineArn, creationDate: existing.creationDate };
+      }
+      registry.stateMachines.set(stateMachineArn, {
+        stateMachineArn,
+        name,
+        type,
+        definition,
+        roleArn,
+        creationDate: ctx.now,
+        settings,
+      });
+      return { stateMachineArn, creationDate: ctx.now };
+    },
+    ListStateMachines: (input) => {
+      const result = sfnPage(
+        [...registry.stateMachines.values()],
+        input.number('maxResults'),
+        input.string('nextToken'),
+      );
+      return {
+        stateMachines: result.items.map((m) => ({
+          stateMachineArn: m.stateMachineArn,
+          name: m.name,
+          type: m.type,
+          creationDate: m.creationDate,
+        })),
+        nextToken: result.nextToken,
+      };
+    },
+    DescribeStateMachine: (input) => {
+      const arn = input.requiredString('stateMachineArn');
+      requireArn(arn, 'stateMachine');
+      const machine = registry.stateMachines.get(arn);
+      if (!machine)
+        throw sfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+      return {
+        stateMachineArn: machine.stateMachineArn,
+        name: machine.name,
+        status: 'ACTIVE',
+        definition: machine.definition,
+        roleArn: machine.roleArn,
+        type: machine.type,
+        creationDate: machine.creationDate,
+        loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+        tracingConfiguration: { enabled: false },
+      };
+    },
+  };
+}
+
+export function stepFunctionsService(core: Core): JsonService {
+  return {
+    protocol: 'json',
+    name: 'states',
+    contentType: 'application/x-amz-json-1.0',
+    operations: { ...machineOperations(core), ...executionOperations(core) },
+    invalid: (message) => sfnError('ValidationException', message),
+  };
+}
