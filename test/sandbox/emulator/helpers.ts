@@ -1,4 +1,7 @@
 /** Shared set-up for the emulator tests: a movable clock and SDK client configuration. */
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { SourceData } from '@smithy/types';
 import type { Clock } from '../../../sandbox/contracts';
 import { Emulator, type EmulatorOptions } from '../../../sandbox/emulator';
 
@@ -69,4 +72,60 @@ export async function failure(promise: Promise<unknown>): Promise<{
     };
   }
   throw new Error('Expected the call to fail, but it succeeded');
+}
+
+/** SHA-256 for SignatureV4 from node:crypto, so the tests need no extra package. */
+class NodeSha256 {
+  private hash: Hash | Hmac;
+  constructor(private readonly secret?: SourceData) {
+    this.hash = this.fresh();
+  }
+  update(data: Uint8Array | string): void {
+    this.hash.update(data);
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+  reset(): void {
+    this.hash = this.fresh();
+  }
+  private fresh(): Hash | Hmac {
+    if (this.secret === undefined) return createHash('sha256');
+    const key =
+      typeof this.secret === 'string' ? this.secret : Buffer.from(this.secret as Uint8Array);
+    return createHmac('sha256', key);
+  }
+}
+
+/** A raw, correctly signed request, for asserting wire formats the SDK hides. */
+export async function signedFetch(
+  emulator: Emulator,
+  request: { service: string; body: string; target?: string; contentType?: string },
+  credentials: Credentials = emulator.admin,
+): Promise<Response> {
+  const url = new URL(emulator.endpoint);
+  const signer = new SignatureV4({
+    service: request.service,
+    region: 'us-east-1',
+    credentials,
+    sha256: NodeSha256,
+  });
+  const headers: Record<string, string> = {
+    host: url.host,
+    'content-type':
+      request.contentType ??
+      (request.target ? 'application/x-amz-json-1.1' : 'application/x-www-form-urlencoded'),
+  };
+  if (request.target) headers['x-amz-target'] = request.target;
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: '/',
+    query: {},
+    headers,
+    body: request.body,
+  });
+  return fetch(emulator.endpoint, { method: 'POST', headers: signed.headers, body: request.body });
 }

@@ -40,7 +40,7 @@ describe('users', () => {
     expect(created.User).toEqual({
       Path: '/apps/',
       UserName: 'alice',
-      UserId: expect.stringMatching(/^AIDA[A-Z0-9]{17}$/),
+      UserId: expect.stringMatching(/^AIDA[A-Z0-9]{17}$/) as string,
       Arn: 'arn:aws:iam::123456789012:user/apps/alice',
       CreateDate: new Date('2026-03-01T10:00:00Z'),
       Tags: [{ Key: 'team', Value: 'a' }],
@@ -145,9 +145,9 @@ describe('access keys', () => {
     const first = await iam.send(new CreateAccessKeyCommand({ UserName: 'frank' }));
     expect(first.AccessKey).toEqual({
       UserName: 'frank',
-      AccessKeyId: expect.stringMatching(/^AKIA[A-Z2-7]{16}$/),
+      AccessKeyId: expect.stringMatching(/^AKIA[A-Z2-7]{16}$/) as string,
       Status: 'Active',
-      SecretAccessKey: expect.stringMatching(/^[A-Za-z0-9/+]{40}$/),
+      SecretAccessKey: expect.stringMatching(/^[A-Za-z0-9/+]{40}$/) as string,
       CreateDate: new Date('2026-03-01T10:00:00Z'),
     });
     clock.advance(60);
