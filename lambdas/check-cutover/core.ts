@@ -1,0 +1,76 @@
+import { cutoverVerdict, describe, nextWaitSeconds } from '../shared/cutover';
+import type { Deps } from '../shared/deps';
+import { asRetryable, CutoverDeadlineError, RotationStateError } from '../shared/errors';
+import { lastUsed } from '../shared/keys';
+import { logger } from '../shared/logger';
+import type { CutoverState, RotationState } from '../shared/types';
+
+/** Step 5, once per poll: has every application moved to the new key? No sleeping here. */
+export async function checkCutover(state: RotationState, deps: Deps): Promise<RotationState> {
+  const { oldKey, newKey, cutover, promotedAt, userName } = state;
+  if (!oldKey || !newKey || !cutover || !promotedAt) {
+    throw new RotationStateError('check-cutover needs a promoted rotation');
+  }
+  logger.appendKeys({ userName, oldKeyId: oldKey.accessKeyId, newKeyId: newKey.accessKeyId });
+  try {
+    const now = deps.clock.now();
+    const [oldUse, newUse] = await Promise.all([
+      lastUsed(deps.iam, oldKey.accessKeyId),
+      lastUsed(deps.iam, newKey.accessKeyId),
+    ]);
+    const deadlineAt = new Date(cutover.deadlineAt);
+    const { verdict, reason } = cutoverVerdict({
+      now,
+      promotedAt: new Date(promotedAt),
+      verifiedAt: new Date(state.verifiedAt ?? promotedAt),
+      deadlineAt,
+      policy: state.policy,
+      oldKey: oldUse,
+      newKey: newUse,
+    });
+    const detail = {
+      userName,
+      executionArn: state.executionArn,
+      oldKeyId: oldKey.accessKeyId,
+      newKeyId: newKey.accessKeyId,
+      oldKeyLastUsed: oldUse,
+      newKeyLastUsed: newUse,
+      polls: cutover.polls + 1,
+      at: now.toISOString(),
+    };
+    logger.info('cutover checked', { verdict, reason, polls: detail.polls });
+    if (verdict === 'deadline') {
+      const who = `The old key ${oldKey.accessKeyId} was last used ${describe(oldUse)}.`;
+      const action = state.policy.deadlineAction;
+      await deps.telemetry.emit('Cutover Deadline Passed', {
+        ...detail,
+        deadlineAction: action,
+        reason,
+      });
+      await deps.telemetry.notify(
+        `rekey: cutover deadline passed for ${userName}`,
+        `${reason}. ${who} Policy: ${action === 'fail' ? 'fail (both keys stay active; the new key is current)' : 'enforce (the old key is deactivated anyway)'}.`,
+      );
+      if (action === 'fail') {
+        throw new CutoverDeadlineError(
+          `${reason}. ${who} Both keys stay active; the new key is current.`,
+        );
+      }
+    }
+    const final = verdict === 'switched' || verdict === 'idle' || verdict === 'deadline';
+    if (final) await deps.telemetry.emit('Cutover Complete', { ...detail, verdict, reason });
+    const next: CutoverState = {
+      polls: cutover.polls + 1,
+      verdict: verdict === 'deadline' ? 'deadline-enforced' : verdict,
+      waitSeconds: final ? 0 : nextWaitSeconds(state.policy, cutover.waitSeconds, now, deadlineAt),
+      deadlineAt: cutover.deadlineAt,
+      checkedAt: now.toISOString(),
+      oldKeyLastUsed: oldUse,
+      newKeyLastUsed: newUse,
+      reason,
+    };
+    return { ...state, cutover: next };
+  } catch (error) {
+    throw asRetryable(error, 'Checking the cutover');
+  }
+}

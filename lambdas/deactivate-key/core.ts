@@ -1,0 +1,34 @@
+import type { Deps } from '../shared/deps';
+import { asRetryable } from '../shared/errors';
+import { requirePromoted } from '../shared/guards';
+import { deactivateKey } from '../shared/keys';
+import { logger } from '../shared/logger';
+import type { RotationState } from '../shared/types';
+
+/** Step 6: deactivate the old key; it stays restorable through the recovery window. */
+export async function deactivateOldKey(state: RotationState, deps: Deps): Promise<RotationState> {
+  logger.appendKeys({ userName: state.userName });
+  try {
+    const { oldKey, newKey, oldKeyNow } = await requirePromoted(state, deps);
+    if (oldKeyNow?.status === 'Active') {
+      await deactivateKey(deps.iam, state.userName, oldKey.accessKeyId);
+    }
+    const deactivatedAt = deps.clock.now().toISOString();
+    logger.info('Old Key Deactivated', {
+      oldKeyId: oldKey.accessKeyId,
+      found: oldKeyNow !== undefined,
+    });
+    await deps.telemetry.emit('Old Key Deactivated', {
+      userName: state.userName,
+      executionArn: state.executionArn,
+      oldKeyId: oldKey.accessKeyId,
+      newKeyId: newKey.accessKeyId,
+      verdict: state.cutover?.verdict,
+      recoveryWindowSeconds: state.policy.recoveryWindowSeconds,
+      at: deactivatedAt,
+    });
+    return { ...state, deactivatedAt };
+  } catch (error) {
+    throw asRetryable(error, 'Deactivating the old key');
+  }
+}

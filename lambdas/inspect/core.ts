@@ -1,0 +1,157 @@
+import { GetUserCommand, ListUserTagsCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { Deps } from '../shared/deps';
+import {
+  asRetryable,
+  awsErrorCode,
+  RekeyError,
+  RotationInProgressError,
+  UserNotFoundError,
+  UserNotManagedError,
+} from '../shared/errors';
+import { listKeys } from '../shared/keys';
+import { logger } from '../shared/logger';
+import { resolvePolicy } from '../shared/policy';
+import { describeStages, SECRET_TAGS, secretName, type SecretStages } from '../shared/secret';
+import type { RotationState } from '../shared/types';
+import { parseRotationInput } from './input';
+import { planRotation, SCHEDULED_REQUESTER } from './plan';
+
+export interface InspectEvent {
+  readonly input: unknown;
+  readonly executionArn: string;
+}
+
+export interface InspectDeps extends Deps {
+  readonly sfn: SFNClient;
+}
+
+/** Refusals an operator must act on go to the SNS topic too. */
+const NOTIFY = new Set(['TwoActiveKeysError', 'InactiveKeyPresentError']);
+
+async function loadUser(iam: IAMClient, userName: string): Promise<{ arn: string; path: string }> {
+  try {
+    const { User } = await iam.send(new GetUserCommand({ UserName: userName }));
+    return { arn: User?.Arn ?? '', path: User?.Path ?? '/' };
+  } catch (error) {
+    if (awsErrorCode(error) === 'NoSuchEntity') throw new UserNotFoundError(userName, error);
+    throw error;
+  }
+}
+
+async function loadTags(iam: IAMClient, userName: string): Promise<Record<string, string>> {
+  const tags: Record<string, string> = {};
+  let marker: string | undefined;
+  do {
+    const out = await iam.send(new ListUserTagsCommand({ UserName: userName, Marker: marker }));
+    for (const t of out.Tags ?? []) tags[t.Key ?? ''] = t.Value ?? '';
+    marker = out.IsTruncated ? out.Marker : undefined;
+  } while (marker);
+  return tags;
+}
+
+/** A rotation already owned by a running execution is refused: one rotation per user (I5). */
+async function refuseIfOwned(
+  sfn: SFNClient,
+  stages: SecretStages | undefined,
+  userName: string,
+  executionArn: string,
+): Promise<void> {
+  const owner = stages?.tags[SECRET_TAGS.execution];
+  if (!owner || owner === executionArn) return;
+  try {
+    const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn: owner }));
+    if (status === 'RUNNING') {
+      throw new RotationInProgressError(
+        `${userName} is already being rotated by execution ${owner}. ` +
+          `Wait for it to finish (or stop it), then start again.`,
+      );
+    }
+  } catch (error) {
+    if (awsErrorCode(error) === 'ExecutionDoesNotExist') return;
+    throw error;
+  }
+}
+
+/** Step 1: load the user, its tags, keys and secret; decide rotate, skip or refuse. Changes nothing. */
+export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<RotationState> {
+  const input = parseRotationInput(event.input);
+  const { config, telemetry } = deps;
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const { userName } = input;
+  logger.appendKeys({ userName });
+  try {
+    const user = await loadUser(deps.iam, userName);
+    if (!user.path.startsWith(config.managedPath)) {
+      throw new UserNotManagedError(
+        `${userName} has the IAM path ${user.path}; this rekey deployment manages users under ${config.managedPath} only.`,
+      );
+    }
+    const resolved = resolvePolicy(
+      config.policy,
+      config.selection,
+      await loadTags(deps.iam, userName),
+      now,
+    );
+    const keys = await listKeys(deps.iam, userName);
+    const secretId = secretName(config.secretPrefix, userName);
+    const stages = await describeStages(deps.secrets, secretId);
+    await refuseIfOwned(deps.sfn, stages, userName, event.executionArn);
+    const plan = await planRotation({
+      userName,
+      keys,
+      resolved,
+      scheduled: input.requestedBy === SCHEDULED_REQUESTER,
+      now,
+      secrets: deps.secrets,
+      secretId,
+      stages,
+    });
+    for (const warning of resolved.warnings) logger.warn('policy tag ignored', { warning });
+    const state: RotationState = {
+      ...input,
+      executionArn: event.executionArn,
+      userArn: user.arn,
+      secretId,
+      startedAt: at,
+      policy: resolved.policy,
+      knownKeyIds: keys.map((k) => k.accessKeyId),
+      ...plan,
+    };
+    const detailType =
+      plan.decision === 'skip'
+        ? 'Rotation Skipped'
+        : input.dryRun
+          ? 'Rotation Planned'
+          : 'Rotation Started';
+    logger.info(detailType, { decision: plan.decision, reason: plan.reason });
+    await telemetry.emit(detailType, {
+      userName,
+      executionArn: event.executionArn,
+      oldKeyId: plan.oldKey?.accessKeyId,
+      decision: plan.decision,
+      reason: plan.reason,
+      dryRun: input.dryRun,
+      requestedBy: input.requestedBy,
+      warnings: resolved.warnings,
+      at,
+    });
+    return state;
+  } catch (error) {
+    if (error instanceof RekeyError && error.name !== 'AwsTransientError') {
+      logger.warn('Rotation Refused', { error: error.name, reason: error.message });
+      await telemetry.emit('Rotation Refused', {
+        userName,
+        executionArn: event.executionArn,
+        error: error.name,
+        reason: error.message,
+        at,
+      });
+      if (NOTIFY.has(error.name)) {
+        await telemetry.notify(`rekey refused to rotate ${userName}`, error.message);
+      }
+    }
+    throw asRetryable(error, 'Inspecting the user');
+  }
+}

@@ -1,0 +1,74 @@
+import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { initialCutover } from '../shared/cutover';
+import type { Deps } from '../shared/deps';
+import { asRetryable, RotationStateError } from '../shared/errors';
+import { logger } from '../shared/logger';
+import { AWSCURRENT, AWSPENDING, describeStages, type SecretStages } from '../shared/secret';
+import type { RotationState } from '../shared/types';
+
+async function stages(deps: Deps, secretId: string): Promise<SecretStages> {
+  const found = await describeStages(deps.secrets, secretId);
+  if (!found)
+    throw new RotationStateError(`The secret ${secretId} disappeared during the rotation.`);
+  return found;
+}
+
+/**
+ * Step 4: move AWSCURRENT to the new version (Secrets Manager moves AWSPREVIOUS to the old one),
+ * then drop AWSPENDING. Idempotent: a retry after a lost answer finds the label already moved.
+ */
+export async function promoteKey(state: RotationState, deps: Deps): Promise<RotationState> {
+  const { newKey, secretId, userName } = state;
+  if (!newKey) throw new RotationStateError('promote-key needs the staged key');
+  logger.appendKeys({ userName, newKeyId: newKey.accessKeyId });
+  try {
+    let labels = await stages(deps, secretId);
+    let promotedAt = deps.clock.now();
+    if (labels.current === newKey.versionId) {
+      // Promoted by an earlier attempt or an interrupted run: staging time bounds promotion from below.
+      promotedAt = new Date(state.promotedAt ?? newKey.stagedAt);
+    } else {
+      if (labels.pending !== newKey.versionId) {
+        throw new RotationStateError(
+          `Version ${newKey.versionId} of ${secretId} is neither AWSPENDING nor AWSCURRENT any more.`,
+        );
+      }
+      try {
+        await deps.secrets.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: secretId,
+            VersionStage: AWSCURRENT,
+            MoveToVersionId: newKey.versionId,
+            RemoveFromVersionId: labels.current,
+          }),
+        );
+      } catch (error) {
+        // A lost answer after the move took effect makes the SDK's retry fail: check the outcome.
+        labels = await stages(deps, secretId);
+        if (labels.current !== newKey.versionId) throw error;
+      }
+      labels = await stages(deps, secretId);
+    }
+    if (labels.pending === newKey.versionId) {
+      await deps.secrets.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: AWSPENDING,
+          RemoveFromVersionId: newKey.versionId,
+        }),
+      );
+    }
+    const at = promotedAt.toISOString();
+    logger.info('Key Promoted', { promotedAt: at });
+    await deps.telemetry.emit('Key Promoted', {
+      userName,
+      executionArn: state.executionArn,
+      oldKeyId: state.oldKey?.accessKeyId,
+      newKeyId: newKey.accessKeyId,
+      at,
+    });
+    return { ...state, promotedAt: at, cutover: initialCutover(state.policy, promotedAt) };
+  } catch (error) {
+    throw asRetryable(error, 'Promoting the new key');
+  }
+}

@@ -1,0 +1,86 @@
+import { DEFAULT_POLICY, isInactiveKeyAction, type Selection } from './policy';
+import type { RotationPolicy } from './types';
+
+/** What the construct passes to every Lambda through its environment. */
+export interface Config {
+  readonly secretPrefix: string;
+  readonly managedPath: string;
+  readonly kmsKeyArn?: string;
+  readonly eventBusName: string;
+  readonly topicArn?: string;
+  readonly policy: RotationPolicy;
+  readonly selection: Selection;
+  readonly rotationStateMachineArn?: string;
+}
+
+export const ENV = {
+  secretPrefix: 'REKEY_SECRET_PREFIX',
+  managedPath: 'REKEY_MANAGED_PATH',
+  kmsKeyArn: 'REKEY_KMS_KEY_ARN',
+  eventBusName: 'REKEY_EVENT_BUS_NAME',
+  topicArn: 'REKEY_TOPIC_ARN',
+  policy: 'REKEY_POLICY',
+  selection: 'REKEY_SELECTION',
+  rotationStateMachineArn: 'REKEY_ROTATION_STATE_MACHINE_ARN',
+} as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function json(env: Env, name: string): Record<string, unknown> {
+  const raw = optional(env, name);
+  if (raw === undefined) return {};
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      return value as Record<string, unknown>;
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new Error(`Environment variable ${name} must be a JSON object; got ${raw}`);
+}
+
+function policyFrom(raw: Record<string, unknown>): RotationPolicy {
+  const policy: Record<string, unknown> = { ...DEFAULT_POLICY, ...raw };
+  for (const [key, value] of Object.entries(DEFAULT_POLICY)) {
+    if (typeof value === 'number' && typeof policy[key] !== 'number') {
+      throw new Error(`${ENV.policy}.${key} must be a number; got ${String(policy[key])}`);
+    }
+  }
+  if (policy.deadlineAction !== 'fail' && policy.deadlineAction !== 'enforce') {
+    throw new Error(`${ENV.policy}.deadlineAction must be fail or enforce`);
+  }
+  if (!isInactiveKeyAction(policy.inactiveKeyAction)) {
+    throw new Error(`${ENV.policy}.inactiveKeyAction must be delete or refuse`);
+  }
+  return policy as unknown as RotationPolicy;
+}
+
+/** Reads the configuration once, at module load; a bad value fails the cold start loudly. */
+export function loadConfig(env: Env = process.env): Config {
+  const policy = policyFrom(json(env, ENV.policy));
+  const selection = json(env, ENV.selection);
+  const mode = selection.mode ?? 'opt-out';
+  if (mode !== 'opt-out' && mode !== 'opt-in') {
+    throw new Error(`${ENV.selection}.mode must be opt-out or opt-in`);
+  }
+  const minRotateAfterDays =
+    typeof selection.minRotateAfterDays === 'number'
+      ? selection.minRotateAfterDays
+      : policy.rotateAfterDays;
+  return {
+    secretPrefix: optional(env, ENV.secretPrefix) ?? 'rekey/',
+    managedPath: optional(env, ENV.managedPath) ?? '/',
+    kmsKeyArn: optional(env, ENV.kmsKeyArn),
+    eventBusName: optional(env, ENV.eventBusName) ?? 'default',
+    topicArn: optional(env, ENV.topicArn),
+    policy,
+    selection: { mode, minRotateAfterDays },
+    rotationStateMachineArn: optional(env, ENV.rotationStateMachineArn),
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * Errors whose `name` the state machines match in Retry and Catch. Lambda reports a thrown
+ * error's `name` as the task's error, so each class pins its name explicitly (minifiers rename
+ * classes). The original error, if any, is kept as `cause`.
+ */
+export class RekeyError extends Error {
+  constructor(name: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = name;
+  }
+}
+
+/** The execution input is malformed. Nothing was changed. */
+export class InvalidInputError extends RekeyError {
+  constructor(message: string) {
+    super('InvalidInputError', message);
+  }
+}
+
+/** The IAM user does not exist. Nothing was changed. */
+export class UserNotFoundError extends RekeyError {
+  constructor(userName: string, cause?: unknown) {
+    super('UserNotFoundError', `IAM user "${userName}" does not exist.`, { cause });
+  }
+}
+
+/** The user is outside the IAM path this deployment manages. Nothing was changed. */
+export class UserNotManagedError extends RekeyError {
+  constructor(message: string) {
+    super('UserNotManagedError', message);
+  }
+}
+
+/** The user holds two active keys that are not an interrupted rotation. Nothing was changed. */
+export class TwoActiveKeysError extends RekeyError {
+  constructor(message: string) {
+    super('TwoActiveKeysError', message);
+  }
+}
+
+/** The user holds an inactive key that policy does not allow rekey to delete. */
+export class InactiveKeyPresentError extends RekeyError {
+  constructor(message: string) {
+    super('InactiveKeyPresentError', message);
+  }
+}
+
+/** Another execution is rotating this user. Nothing was changed. */
+export class RotationInProgressError extends RekeyError {
+  constructor(message: string) {
+    super('RotationInProgressError', message);
+  }
+}
+
+/** The new key is not accepted yet (IAM propagation); the state machine retries. */
+export class KeyNotYetValidError extends RekeyError {
+  constructor(accessKeyId: string, cause?: unknown) {
+    super(
+      'KeyNotYetValidError',
+      `The new access key ${accessKeyId} is not accepted yet (IAM propagation delay).`,
+      { cause },
+    );
+  }
+}
+
+/** The new key authenticates, but not as the user it was created for. */
+export class VerificationFailedError extends RekeyError {
+  constructor(message: string) {
+    super('VerificationFailedError', message);
+  }
+}
+
+/** The new key could not be published to Secrets Manager; it was deleted before failing. */
+export class StagingFailedError extends RekeyError {
+  constructor(message: string, cause?: unknown) {
+    super('StagingFailedError', message, { cause });
+  }
+}
+
+/** The cutover deadline passed with the old key still in use, and the policy says fail. */
+export class CutoverDeadlineError extends RekeyError {
+  constructor(message: string) {
+    super('CutoverDeadlineError', message);
+  }
+}
+
+/**
+ * The secret's AWSCURRENT no longer holds this rotation's new key (an operator rolled back),
+ * or the old key was reactivated: rekey must not deactivate or delete it.
+ */
+export class OldKeyReactivatedError extends RekeyError {
+  constructor(message: string) {
+    super('OldKeyReactivatedError', message);
+  }
+}
+
+/** The rotation's new key disappeared or changed underneath it. */
+export class RotationStateError extends RekeyError {
+  constructor(message: string) {
+    super('RotationStateError', message);
+  }
+}
+
+/**
+ * An AWS call failed for a reason worth retrying (throttling, a 5xx, a network error, or an
+ * outcome we could not confirm) after the SDK's own retries. The state machine retries the step.
+ */
+export class AwsTransientError extends RekeyError {
+  constructor(message: string, cause?: unknown) {
+    super('AwsTransientError', message, { cause });
+  }
+}
+
+interface AwsErrorShape {
+  name?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+}
+
+/** The AWS error code of an SDK v3 error (`NoSuchEntity`, `ResourceNotFoundException`...). */
+export function awsErrorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as AwsErrorShape;
+  return e.Code ?? e.name;
+}
+
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'Throttled',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+]);
+
+/** True for throttling, 5xx and network errors: the kind a later attempt may get past. */
+export function isTransient(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as AwsErrorShape;
+  const code = awsErrorCode(error) ?? '';
+  if (THROTTLING.has(code)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  if (status === 429) return true;
+  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'TimeoutError'].includes(code);
+}
+
+/** Wraps transient AWS failures so the state machine can retry them by name. */
+export function asRetryable(error: unknown, what: string): unknown {
+  if (error instanceof RekeyError) return error;
+  if (isTransient(error)) {
+    return new AwsTransientError(`${what} failed: ${awsErrorCode(error) ?? 'error'}`, error);
+  }
+  return error;
+}

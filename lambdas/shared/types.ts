@@ -1,0 +1,100 @@
+/**
+ * The rotation's state as it travels through the state machine. Every step takes the whole
+ * state and returns it with its own fields added; nothing here is ever a secret.
+ */
+
+export type DeadlineAction = 'fail' | 'enforce';
+export type InactiveKeyAction = 'delete' | 'refuse';
+export type SelectionMode = 'opt-out' | 'opt-in';
+
+/** The effective policy for one user: deployment defaults, then the user's `rekey:` tags. */
+export interface RotationPolicy {
+  /** A key older than this is due for rotation by the schedule. */
+  readonly rotateAfterDays: number;
+  /** Compliance threshold (Security Hub IAM.3, Config access-keys-rotated): 90 days. */
+  readonly maxKeyAgeDays: number;
+  /** How long to wait for applications to move to the new key. */
+  readonly cutoverDeadlineSeconds: number;
+  /** At the deadline with the old key still in use: fail (keep both keys) or enforce (deactivate). */
+  readonly deadlineAction: DeadlineAction;
+  readonly pollInitialSeconds: number;
+  readonly pollMaxSeconds: number;
+  /** How long the old key stays inactive (and restorable) before it is deleted. */
+  readonly recoveryWindowSeconds: number;
+  /** How long IAM may take to report a key's last use. */
+  readonly lastUsedLagSeconds: number;
+  /** What to do with an inactive key occupying the second slot. */
+  readonly inactiveKeyAction: InactiveKeyAction;
+}
+
+export interface RotationInput {
+  readonly userName: string;
+  readonly dryRun: boolean;
+  readonly requestedBy: string;
+}
+
+export interface KeyRef {
+  readonly accessKeyId: string;
+  readonly createDate: string;
+}
+
+/** The key this rotation created and published; the secret access key is only in Secrets Manager. */
+export interface NewKey extends KeyRef {
+  /** The secret version (ClientRequestToken) that holds the key. */
+  readonly versionId: string;
+  /** When the version was written to the secret. */
+  readonly stagedAt: string;
+}
+
+export interface LastUsed {
+  readonly date?: string;
+  readonly serviceName: string;
+  readonly region: string;
+}
+
+export type CutoverVerdict = 'waiting' | 'in-use' | 'switched' | 'idle' | 'deadline-enforced';
+
+export interface CutoverState {
+  readonly polls: number;
+  readonly verdict: CutoverVerdict;
+  /** Seconds the Wait state sleeps before the next check. */
+  readonly waitSeconds: number;
+  readonly deadlineAt: string;
+  readonly checkedAt?: string;
+  readonly oldKeyLastUsed?: LastUsed;
+  readonly newKeyLastUsed?: LastUsed;
+  readonly reason: string;
+}
+
+export type Decision = 'rotate' | 'skip';
+
+export interface RotationState extends RotationInput {
+  readonly executionArn: string;
+  readonly userArn: string;
+  readonly secretId: string;
+  readonly startedAt: string;
+  readonly policy: RotationPolicy;
+  readonly decision: Decision;
+  readonly reason: string;
+  /** The key being replaced. Absent when the decision is skip for lack of an active key. */
+  readonly oldKey?: KeyRef;
+  /** Keys the user held when the rotation started; any other key was created by a rotation. */
+  readonly knownKeyIds: readonly string[];
+  /** An inactive key policy lets rekey delete to free the second slot. */
+  readonly inactiveKeyToDelete?: string;
+  /** Set when Inspect found an interrupted rotation of this same key. */
+  readonly resumed?: 'staged' | 'promoted';
+  readonly newKey?: NewKey;
+  readonly verifiedAt?: string;
+  readonly promotedAt?: string;
+  readonly cutover?: CutoverState;
+  readonly deactivatedAt?: string;
+  readonly deletedAt?: string;
+  readonly completedAt?: string;
+}
+
+/** What a Catch puts at `$.error`. */
+export interface CaughtError {
+  readonly Error: string;
+  readonly Cause?: string;
+}

@@ -1,0 +1,85 @@
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { Deps } from '../shared/deps';
+import {
+  asRetryable,
+  awsErrorCode,
+  KeyNotYetValidError,
+  RotationStateError,
+  VerificationFailedError,
+} from '../shared/errors';
+import { logger } from '../shared/logger';
+import { parseSecretValue } from '../shared/secret';
+import type { RotationState } from '../shared/types';
+
+/** Makes an STS client that signs with the given key. */
+export type StsFactory = (credentials: {
+  accessKeyId: string;
+  secretAccessKey: string;
+}) => STSClient;
+
+export interface VerifyDeps extends Deps {
+  readonly sts: StsFactory;
+}
+
+/**
+ * One client per verification is deliberate: it signs with the new key, which exists only for
+ * this call. No retries in the SDK: the state machine retries KeyNotYetValid with backoff.
+ */
+export const stsWithKey: StsFactory = (credentials) =>
+  new STSClient({ credentials, maxAttempts: 1 });
+
+const NOT_YET_VALID = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'AuthFailure']);
+
+/** Step 3: sign sts:GetCallerIdentity with the new key; it must answer as the user. */
+export async function verifyKey(state: RotationState, deps: VerifyDeps): Promise<RotationState> {
+  const { newKey, userName, secretId } = state;
+  if (!newKey) throw new RotationStateError('verify-key needs the staged key');
+  logger.appendKeys({ userName, newKeyId: newKey.accessKeyId });
+  try {
+    const out = await deps.secrets.send(
+      new GetSecretValueCommand({ SecretId: secretId, VersionId: newKey.versionId }),
+    );
+    const value = parseSecretValue(
+      out.SecretString,
+      `secret ${secretId} version ${newKey.versionId}`,
+    );
+    if (value.AccessKeyId !== newKey.accessKeyId || !value.SecretAccessKey) {
+      throw new RotationStateError(
+        `Version ${newKey.versionId} of ${secretId} does not hold key ${newKey.accessKeyId}.`,
+      );
+    }
+    const sts = deps.sts({
+      accessKeyId: value.AccessKeyId,
+      secretAccessKey: value.SecretAccessKey,
+    });
+    let arn: string | undefined;
+    try {
+      arn = (await sts.send(new GetCallerIdentityCommand({}))).Arn;
+    } catch (error) {
+      if (NOT_YET_VALID.has(awsErrorCode(error) ?? '')) {
+        throw new KeyNotYetValidError(newKey.accessKeyId, error);
+      }
+      throw error;
+    } finally {
+      sts.destroy();
+    }
+    if (arn !== state.userArn) {
+      throw new VerificationFailedError(
+        `Key ${newKey.accessKeyId} authenticated as ${arn ?? 'nobody'}, not as ${state.userArn}.`,
+      );
+    }
+    const verifiedAt = deps.clock.now().toISOString();
+    logger.info('Key Verified', { arn });
+    await deps.telemetry.emit('Key Verified', {
+      userName,
+      executionArn: state.executionArn,
+      oldKeyId: state.oldKey?.accessKeyId,
+      newKeyId: newKey.accessKeyId,
+      at: verifiedAt,
+    });
+    return { ...state, verifiedAt };
+  } catch (error) {
+    throw asRetryable(error, 'Verifying the new key');
+  }
+}
