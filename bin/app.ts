@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { createRekeyApp } from '../lib/app';
+
+createRekeyApp().app.synth();

@@ -1,0 +1,102 @@
+import { Duration, type App } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  DeadlineAction,
+  InactiveKeyAction,
+  UserSelection,
+  type KeyRotationProps,
+} from './key-rotation-props';
+
+/** Every setting the app reads from CDK context (cdk.json, or `-c rekey:<name>=<value>`). */
+export const CONTEXT_SETTINGS = {
+  stackName: 'string',
+  rotateAfterDays: 'number',
+  minimumRotateAfterDays: 'number',
+  cutoverDeadlineHours: 'number',
+  deadlineAction: 'string',
+  pollIntervalMinutes: 'number',
+  maxPollIntervalHours: 'number',
+  recoveryWindowDays: 'number',
+  lastUsedReportingLagHours: 'number',
+  inactiveKeyAction: 'string',
+  managedPath: 'string',
+  userSelection: 'string',
+  secretPrefix: 'string',
+  notificationEmail: 'string',
+  logRetentionDays: 'number',
+} as const;
+
+type Name = keyof typeof CONTEXT_SETTINGS;
+export type ContextSettings = Partial<{
+  [K in Name]: (typeof CONTEXT_SETTINGS)[K] extends 'number' ? number : string;
+}>;
+
+/** Reads `rekey:*` context values; strings from `-c` are converted, bad values are named. */
+export function readContext(app: App): ContextSettings {
+  const out: Record<string, string | number> = {};
+  for (const [name, type] of Object.entries(CONTEXT_SETTINGS)) {
+    const raw: unknown = app.node.tryGetContext(`rekey:${name}`);
+    if (raw === undefined || raw === null || raw === '') continue;
+    if (type === 'number') {
+      const value = typeof raw === 'number' ? raw : Number(raw);
+      if (!Number.isFinite(value)) {
+        throw new Error(`Context rekey:${name} must be a number; got ${JSON.stringify(raw)}.`);
+      }
+      out[name] = value;
+    } else {
+      out[name] = String(raw);
+    }
+  }
+  return out as ContextSettings;
+}
+
+function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new Error(`Context rekey:${name} must be one of ${allowed.join(', ')}; got "${value}".`);
+  }
+  return value as T;
+}
+
+const RETENTIONS = Object.values(RetentionDays).filter(
+  (v): v is RetentionDays => typeof v === 'number',
+);
+
+/** Turns context settings into KeyRotation props. */
+export function rotationProps(
+  c: ContextSettings,
+): Omit<KeyRotationProps, 'topic' | 'encryptionKey'> {
+  const days = (n?: number): Duration | undefined =>
+    n === undefined ? undefined : Duration.days(n);
+  const hours = (n?: number): Duration | undefined =>
+    n === undefined ? undefined : Duration.hours(n);
+  if (c.logRetentionDays !== undefined && !RETENTIONS.includes(c.logRetentionDays)) {
+    throw new Error(
+      `Context rekey:logRetentionDays must be a CloudWatch Logs retention (e.g. 30, 90, 365); got ${c.logRetentionDays}.`,
+    );
+  }
+  return {
+    rotateAfter: days(c.rotateAfterDays),
+    minimumRotateAfter: days(c.minimumRotateAfterDays),
+    cutoverDeadline: hours(c.cutoverDeadlineHours),
+    deadlineAction: oneOf('deadlineAction', c.deadlineAction, Object.values(DeadlineAction)),
+    pollInterval:
+      c.pollIntervalMinutes === undefined ? undefined : Duration.minutes(c.pollIntervalMinutes),
+    maxPollInterval: hours(c.maxPollIntervalHours),
+    recoveryWindow: days(c.recoveryWindowDays),
+    lastUsedReportingLag: hours(c.lastUsedReportingLagHours),
+    inactiveKeyAction: oneOf(
+      'inactiveKeyAction',
+      c.inactiveKeyAction,
+      Object.values(InactiveKeyAction),
+    ),
+    managedPath: c.managedPath,
+    userSelection: oneOf('userSelection', c.userSelection, Object.values(UserSelection)),
+    secretPrefix: c.secretPrefix,
+    logRetention: c.logRetentionDays as RetentionDays | undefined,
+  };
+}

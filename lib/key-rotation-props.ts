@@ -1,0 +1,245 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+
+/** What happens when the cutover deadline passes with the old key still in use. */
+export enum DeadlineAction {
+  /** Fail the rotation: both keys stay active, the new key is current, operators are told who still uses the old key. */
+  FAIL = 'fail',
+  /** Deactivate the old key anyway (it stays restorable through the recovery window). */
+  ENFORCE = 'enforce',
+}
+
+/** What to do when a user's second key slot holds an inactive key. */
+export enum InactiveKeyAction {
+  /** Delete the inactive key first (it cannot be in use), then rotate. */
+  DELETE = 'delete',
+  /** Refuse the rotation and notify; an operator deletes it. */
+  REFUSE = 'refuse',
+}
+
+/** Which users under the managed path rekey rotates. */
+export enum UserSelection {
+  /** Every user, except those tagged `rekey:rotate=false`. */
+  OPT_OUT = 'opt-out',
+  /** Only users tagged `rekey:rotate=true`. */
+  OPT_IN = 'opt-in',
+}
+
+/** Properties of {@link KeyRotation}. Every one is optional; the defaults follow DESIGN.md. */
+export interface KeyRotationProps {
+  /**
+   * Age after which a key is due for scheduled rotation. Keep rotateAfter + cutoverDeadline
+   * under 90 days so no active key outlives Security Hub IAM.3 / Config access-keys-rotated.
+   * @default Duration.days(80)
+   */
+  readonly rotateAfter?: Duration;
+  /**
+   * Smallest rotate-after a user's `rekey:rotate-after-days` tag may set. The fleet scan reads
+   * the tags of every user whose key is at least this old, so a lower value costs IAM calls.
+   * @default - the same as rotateAfter (tags may only lengthen it, up to 90 days)
+   */
+  readonly minimumRotateAfter?: Duration;
+  /**
+   * How long to wait for applications to move to the new key before the deadline action.
+   * @default Duration.days(7)
+   */
+  readonly cutoverDeadline?: Duration;
+  /**
+   * What happens at the cutover deadline if the old key is still in use.
+   * @default DeadlineAction.FAIL
+   */
+  readonly deadlineAction?: DeadlineAction;
+  /**
+   * First interval between cutover checks; intervals double up to maxPollInterval. The first
+   * check never comes before IAM's last-used data can prove anything (2 × 15 min + reporting lag).
+   * @default Duration.minutes(15)
+   */
+  readonly pollInterval?: Duration;
+  /**
+   * Longest interval between cutover checks.
+   * @default Duration.hours(12)
+   */
+  readonly maxPollInterval?: Duration;
+  /**
+   * How long the old key stays inactive, and restorable with `rekey rollback`, before deletion.
+   * @default Duration.days(7)
+   */
+  readonly recoveryWindow?: Duration;
+  /**
+   * How long IAM may take to report a key's last use. AWS does not document it; rekey assumes
+   * the 4 hours AWS gives for last-accessed information.
+   * @default Duration.hours(4)
+   */
+  readonly lastUsedReportingLag?: Duration;
+  /**
+   * What to do with an inactive key in the user's second slot.
+   * @default InactiveKeyAction.DELETE
+   */
+  readonly inactiveKeyAction?: InactiveKeyAction;
+  /**
+   * IAM path prefix of the users rekey manages; its permissions are scoped to it.
+   * @default '/'
+   */
+  readonly managedPath?: string;
+  /**
+   * Opt-out (every user under the path) or opt-in (users tagged `rekey:rotate=true`).
+   * @default UserSelection.OPT_OUT
+   */
+  readonly userSelection?: UserSelection;
+  /**
+   * Prefix of each user's secret, `<prefix><userName>`; permissions are scoped to it.
+   * @default 'rekey/'
+   */
+  readonly secretPrefix?: string;
+  /**
+   * Customer managed KMS key for secrets, logs, the topic and state machine data.
+   * @default - a new key with annual rotation
+   */
+  readonly encryptionKey?: IKey;
+  /**
+   * Topic for failures, refusals, passed deadlines and alarms.
+   * @default - no notifications (events are still sent)
+   */
+  readonly topic?: ITopic;
+  /**
+   * Bus that receives rekey's events (source `rekey`).
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: IEventBus;
+  /**
+   * Retention of every rekey log group.
+   * @default RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+const DAY = 86_400;
+const UNITS = { minutes: 60, hours: 3600, days: DAY } as const;
+type Unit = keyof typeof UNITS;
+
+/** A Duration prop in seconds, checked against its range; unresolved tokens keep the default. */
+function seconds(
+  prop: string,
+  value: Duration | undefined,
+  fallback: Duration,
+  range: readonly [number, number],
+  unit: Unit,
+): number {
+  const d = value ?? fallback;
+  if (Token.isUnresolved(d.toSeconds())) return fallback.toSeconds();
+  const s = d.toSeconds();
+  const [min, max] = range;
+  if (s < min || s > max) {
+    const size = UNITS[unit];
+    throw new Error(
+      `KeyRotation: ${prop} must be between ${min / size} and ${max / size} ${unit}; got ${d.toHumanString()}. ` +
+        `For example ${prop}: Duration.${unit}(${Math.round(fallback.toSeconds() / size)}).`,
+    );
+  }
+  return s;
+}
+
+/** The validated policy values, in the units the Lambdas use. */
+export interface ResolvedProps {
+  readonly rotateAfterDays: number;
+  readonly minRotateAfterDays: number;
+  readonly cutoverDeadlineSeconds: number;
+  readonly deadlineAction: DeadlineAction;
+  readonly pollInitialSeconds: number;
+  readonly pollMaxSeconds: number;
+  readonly recoveryWindowSeconds: number;
+  readonly lastUsedLagSeconds: number;
+  readonly inactiveKeyAction: InactiveKeyAction;
+  readonly managedPath: string;
+  readonly userSelection: UserSelection;
+  readonly secretPrefix: string;
+}
+
+const PATH = /^\/([\u0021-\u007e]*\/)?$/;
+const PREFIX = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
+
+/** Validates props in the constructor; each error names the prop, the value and the fix. */
+export function resolveProps(props: KeyRotationProps): ResolvedProps {
+  const rotateAfter = seconds(
+    'rotateAfter',
+    props.rotateAfter,
+    Duration.days(80),
+    [DAY, 365 * DAY],
+    'days',
+  );
+  const minRotateAfter = seconds(
+    'minimumRotateAfter',
+    props.minimumRotateAfter,
+    Duration.seconds(rotateAfter),
+    [DAY, rotateAfter],
+    'days',
+  );
+  const pollInitial = seconds(
+    'pollInterval',
+    props.pollInterval,
+    Duration.minutes(15),
+    [60, DAY],
+    'minutes',
+  );
+  const pollMax = seconds(
+    'maxPollInterval',
+    props.maxPollInterval,
+    Duration.hours(12),
+    [60, 7 * DAY],
+    'hours',
+  );
+  if (pollMax < pollInitial) {
+    throw new Error(
+      `KeyRotation: maxPollInterval (${pollMax} s) must not be shorter than pollInterval (${pollInitial} s). ` +
+        'Raise maxPollInterval or lower pollInterval.',
+    );
+  }
+  const managedPath = props.managedPath ?? '/';
+  if (!Token.isUnresolved(managedPath) && (!PATH.test(managedPath) || managedPath.length > 512)) {
+    throw new Error(
+      `KeyRotation: managedPath must be an IAM path that starts and ends with "/" (e.g. '/' or '/apps/'); got '${managedPath}'.`,
+    );
+  }
+  const secretPrefix = props.secretPrefix ?? 'rekey/';
+  if (!Token.isUnresolved(secretPrefix) && !PREFIX.test(secretPrefix)) {
+    throw new Error(
+      `KeyRotation: secretPrefix may hold only letters, digits and /_+=.@- (1-256 characters); got '${secretPrefix}'. ` +
+        "Use e.g. 'rekey/'.",
+    );
+  }
+  return {
+    rotateAfterDays: Math.floor(rotateAfter / DAY),
+    minRotateAfterDays: Math.floor(minRotateAfter / DAY),
+    cutoverDeadlineSeconds: seconds(
+      'cutoverDeadline',
+      props.cutoverDeadline,
+      Duration.days(7),
+      [3600, 90 * DAY],
+      'hours',
+    ),
+    deadlineAction: props.deadlineAction ?? DeadlineAction.FAIL,
+    pollInitialSeconds: pollInitial,
+    pollMaxSeconds: pollMax,
+    recoveryWindowSeconds: seconds(
+      'recoveryWindow',
+      props.recoveryWindow,
+      Duration.days(7),
+      [0, 90 * DAY],
+      'days',
+    ),
+    lastUsedLagSeconds: seconds(
+      'lastUsedReportingLag',
+      props.lastUsedReportingLag,
+      Duration.hours(4),
+      [0, 2 * DAY],
+      'hours',
+    ),
+    inactiveKeyAction: props.inactiveKeyAction ?? InactiveKeyAction.DELETE,
+    managedPath,
+    userSelection: props.userSelection ?? UserSelection.OPT_OUT,
+    secretPrefix,
+  };
+}

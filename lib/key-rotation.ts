@@ -1,0 +1,289 @@
+import { Aws, Duration, Names, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { acknowledge, arnToken } from './nag';
+import { resolveProps, type KeyRotationProps, type ResolvedProps } from './key-rotation-props';
+import { RekeyScope } from './permissions';
+import { RekeyFunction } from './rekey-function';
+import { RotationWorkflow, type RotationSteps } from './rotation-workflow';
+
+/**
+ * Rotates IAM users' access keys without breaking the applications that use them: a Standard
+ * state machine (one execution per rotation, input `{"userName": "alice"}`) whose Lambdas create
+ * a new key, publish it to the user's secret, wait until the keys' last use shows the
+ * applications moved, then deactivate and later delete the old key.
+ */
+export class KeyRotation extends Construct {
+  /** The per-user rotation state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** Encrypts the secrets, logs, topic and state machine data. */
+  public readonly encryptionKey: kms.IKey;
+  /** Alarm on failed, timed-out and aborted rotations. */
+  public readonly failureAlarm: cloudwatch.Alarm;
+  /** The step functions, by step name. */
+  public readonly functions: Readonly<Record<keyof RotationSteps, RekeyFunction>>;
+  public readonly topic?: ITopic;
+  /** The validated policy. */
+  public readonly settings: ResolvedProps;
+  /** Bounds of every permission: the managed path and the secret prefix. */
+  public readonly scope: RekeyScope;
+  /** Environment every rekey Lambda gets. */
+  public readonly environment: Readonly<Record<string, string>>;
+  public readonly logRetention: logs.RetentionDays;
+
+  constructor(scope: Construct, id: string, props: KeyRotationProps = {}) {
+    super(scope, id);
+    this.settings = resolveProps(props);
+    const s = this.settings;
+    this.topic = props.topic;
+    this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    this.encryptionKey =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: 'rekey: secrets, logs, notifications and state machine data',
+        enableKeyRotation: true,
+      });
+    this.allowServicesToUseKey();
+    this.scope = new RekeyScope(s.managedPath, s.secretPrefix, this.encryptionKey);
+    const stateMachineName = `${Names.uniqueResourceName(this, { maxLength: 60, separator: '-' })}-rotation`;
+    const eventBusName = props.eventBus?.eventBusName ?? 'default';
+    this.environment = {
+      REKEY_SECRET_PREFIX: s.secretPrefix,
+      REKEY_MANAGED_PATH: s.managedPath,
+      REKEY_KMS_KEY_ARN: this.encryptionKey.keyArn,
+      REKEY_EVENT_BUS_NAME: eventBusName,
+      ...(props.topic && { REKEY_TOPIC_ARN: props.topic.topicArn }),
+      REKEY_POLICY: JSON.stringify({
+        rotateAfterDays: s.rotateAfterDays,
+        cutoverDeadlineSeconds: s.cutoverDeadlineSeconds,
+        deadlineAction: s.deadlineAction,
+        pollInitialSeconds: s.pollInitialSeconds,
+        pollMaxSeconds: s.pollMaxSeconds,
+        recoveryWindowSeconds: s.recoveryWindowSeconds,
+        lastUsedLagSeconds: s.lastUsedLagSeconds,
+        inactiveKeyAction: s.inactiveKeyAction,
+      }),
+      REKEY_SELECTION: JSON.stringify({
+        mode: s.userSelection,
+        minRotateAfterDays: s.minRotateAfterDays,
+      }),
+    };
+    const eventBusArn =
+      props.eventBus?.eventBusArn ??
+      `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`;
+
+    const fn = (step: string, description: string): RekeyFunction => {
+      const f = new RekeyFunction(this, step, {
+        step,
+        description,
+        environment: this.environment,
+        encryptionKey: this.encryptionKey,
+        logRetention: this.logRetention,
+      });
+      f.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [eventBusArn] }),
+      );
+      if (props.topic) this.grantNotify(f.role, props.topic);
+      return f;
+    };
+    const sc = this.scope;
+    const inspect = fn('inspect', 'validate the input and decide');
+    sc.iam(inspect.role, ['GetUser', 'ListUserTags', 'ListAccessKeys']);
+    sc.secrets(inspect.role, ['DescribeSecret', 'GetSecretValue']);
+    sc.secretsKey(inspect.role, false);
+    inspect.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [
+          `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stateMachineName}:*`,
+        ],
+      }),
+    );
+    acknowledge(
+      inspect.role,
+      `IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
+      'Inspect reads the status of the execution that owns a rotation, any execution of this rotation state machine.',
+    );
+    const stageKey = fn('stage-key', 'create the new key and stage it as AWSPENDING');
+    sc.iam(stageKey.role, [
+      'ListAccessKeys',
+      'CreateAccessKey',
+      'UpdateAccessKey',
+      'DeleteAccessKey',
+      'GetAccessKeyLastUsed',
+    ]);
+    sc.secrets(stageKey.role, [
+      'CreateSecret',
+      'DescribeSecret',
+      'GetSecretValue',
+      'PutSecretValue',
+      'TagResource',
+      'UntagResource',
+    ]);
+    sc.secretsKey(stageKey.role, true);
+    const verifyKey = fn('verify-key', 'prove the new key works');
+    sc.secrets(verifyKey.role, ['GetSecretValue']);
+    sc.secretsKey(verifyKey.role, false);
+    const promoteKey = fn('promote-key', 'make the new key AWSCURRENT');
+    sc.secrets(promoteKey.role, ['DescribeSecret', 'UpdateSecretVersionStage']);
+    const checkCutover = fn('check-cutover', "compare the keys' last use");
+    sc.iam(checkCutover.role, ['GetAccessKeyLastUsed']);
+    const deactivateKey = fn('deactivate-key', 'deactivate the old key');
+    sc.iam(deactivateKey.role, ['ListAccessKeys', 'UpdateAccessKey']);
+    sc.secrets(deactivateKey.role, ['DescribeSecret']);
+    const deleteKey = fn('delete-key', 'delete the old key');
+    sc.iam(deleteKey.role, ['ListAccessKeys', 'DeleteAccessKey']);
+    sc.secrets(deleteKey.role, ['DescribeSecret']);
+    const report = fn('report', 'report the completed rotation');
+    const compensate = fn('compensate', 'restore a safe state after a failure');
+    sc.iam(compensate.role, [
+      'ListAccessKeys',
+      'UpdateAccessKey',
+      'DeleteAccessKey',
+      'GetAccessKeyLastUsed',
+    ]);
+    sc.secrets(compensate.role, [
+      'DescribeSecret',
+      'GetSecretValue',
+      'UpdateSecretVersionStage',
+      'UntagResource',
+    ]);
+    sc.secretsKey(compensate.role, false);
+    this.functions = {
+      inspect,
+      stageKey,
+      verifyKey,
+      promoteKey,
+      checkCutover,
+      deactivateKey,
+      deleteKey,
+      report,
+      compensate,
+    };
+
+    const workflow = new RotationWorkflow(this, 'Workflow', {
+      inspect: inspect.function,
+      stageKey: stageKey.function,
+      verifyKey: verifyKey.function,
+      promoteKey: promoteKey.function,
+      checkCutover: checkCutover.function,
+      deactivateKey: deactivateKey.function,
+      deleteKey: deleteKey.function,
+      report: report.function,
+      compensate: compensate.function,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment:
+        'rekey: rotate one IAM user access key. Input: {"userName": "alice", "dryRun"?: false}',
+      definitionBody: sfn.DefinitionBody.fromChainable(workflow.definition),
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      tracingEnabled: true,
+      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(this.encryptionKey),
+      logs: {
+        destination: new logs.LogGroup(this, 'StateMachineLogs', {
+          logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
+          retention: this.logRetention,
+          encryptionKey: this.encryptionKey,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+    });
+    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(
+      'rekey:state-machine',
+      'rotation',
+    );
+    this.acknowledgeStateMachineRole(Object.values(this.functions));
+
+    const failures = new cloudwatch.MathExpression({
+      expression: 'failed + timedOut + aborted',
+      usingMetrics: {
+        failed: this.stateMachine.metricFailed({ statistic: 'Sum' }),
+        timedOut: this.stateMachine.metricTimedOut({ statistic: 'Sum' }),
+        aborted: this.stateMachine.metricAborted({ statistic: 'Sum' }),
+      },
+      period: Duration.minutes(5),
+      label: 'Failed, timed-out and aborted rotations',
+    });
+    this.failureAlarm = failures.createAlarm(this, 'RotationFailures', {
+      alarmDescription:
+        'A rekey rotation failed, timed out or was aborted: read its execution and the rekey topic.',
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.topic) this.failureAlarm.addAlarmAction(new actions.SnsAction(props.topic));
+  }
+
+  /** Lets a role publish to the topic, including through its KMS key. */
+  public grantNotify(role: iam.IRole, topic: ITopic): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }),
+    );
+    if (topic.masterKey) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [topic.masterKey.keyArn],
+        }),
+      );
+    }
+  }
+
+  /** The findings CDK's own grants to the state machine role raise, each with its reason. */
+  private acknowledgeStateMachineRole(steps: readonly RekeyFunction[]): void {
+    const role = this.stateMachine.role;
+    acknowledge(
+      role,
+      'IAM5[Resource::*]',
+      'CloudWatch Logs log delivery (logs:*LogDelivery, DescribeLogGroups, ...) and X-Ray tracing support no resource-level permissions.',
+    );
+    for (const step of steps) {
+      acknowledge(
+        role,
+        `IAM5[Resource::${arnToken(step.function.node.defaultChild as CfnFunction)}:*]`,
+        'CDK grants lambda:InvokeFunction on the step function and its versions; bounded to this function.',
+      );
+    }
+  }
+
+  /** CloudWatch Logs and CloudWatch alarms (publishing to an encrypted topic) need the key. */
+  private allowServicesToUseKey(): void {
+    const { region, account } = Stack.of(this);
+    this.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
+        actions: [
+          'kms:Encrypt*',
+          'kms:Decrypt*',
+          'kms:ReEncrypt*',
+          'kms:GenerateDataKey*',
+          'kms:Describe*',
+        ],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${region}:${account}:log-group:*`,
+          },
+        },
+      }),
+    );
+    this.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import { Aws, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { acknowledge } from './nag';
+
+/** ARNs that bound what rekey may touch: users under its path, secrets under its prefix. */
+export class RekeyScope {
+  constructor(
+    private readonly managedPath: string,
+    private readonly secretPrefix: string,
+    private readonly key: IKey,
+  ) {}
+
+  /** Every IAM user under the managed path (IAM user ARNs include the path). */
+  get userArns(): string {
+    return `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:user${this.managedPath}*`;
+  }
+
+  /** Every secret whose name starts with the prefix (secret ARNs end in -XXXXXX). */
+  get secretArns(): string {
+    return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${this.secretPrefix}*`;
+  }
+
+  iam(role: iam.IRole, actions: string[]): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: actions.map((a) => `iam:${a}`),
+        resources: [this.userArns],
+      }),
+    );
+    acknowledge(
+      role,
+      `IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user${this.managedPath}*]`,
+      `rekey rotates any IAM user under its managed path (${this.managedPath}); the wildcard is bounded to that path.`,
+    );
+  }
+
+  secrets(role: iam.IRole, actions: string[]): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: actions.map((a) => `secretsmanager:${a}`),
+        resources: [this.secretArns],
+      }),
+    );
+    acknowledge(
+      role,
+      `IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${this.secretPrefix}*]`,
+      `Each managed user has a secret named ${this.secretPrefix}<userName>, created at run time with a random ARN suffix; the wildcard is bounded to the prefix.`,
+    );
+  }
+
+  /** KMS use only through Secrets Manager, for the secrets rekey writes and reads. */
+  secretsKey(role: iam.IRole, write: boolean): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
+        resources: [this.key.keyArn],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `secretsmanager.${Stack.of(this.key).region}.amazonaws.com`,
+          },
+        },
+      }),
+    );
+  }
+}

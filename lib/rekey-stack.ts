@@ -1,0 +1,50 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { KeyRotation } from './key-rotation';
+import type { KeyRotationProps } from './key-rotation-props';
+
+export interface RekeyStackProps extends StackProps {
+  /** The rotation policy; see KeyRotationProps for every setting and its default. */
+  readonly rotation?: Omit<KeyRotationProps, 'topic' | 'encryptionKey'>;
+  /**
+   * An email address subscribed to the notification topic.
+   * @default - no subscription (subscribe to the topic yourself)
+   */
+  readonly notificationEmail?: string;
+}
+
+/** The deployable rekey: the KeyRotation construct with an encrypted notification topic. */
+export class RekeyStack extends Stack {
+  public readonly rotation: KeyRotation;
+  public readonly topic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: RekeyStackProps = {}) {
+    super(scope, id, props);
+    const encryptionKey = new kms.Key(this, 'Key', {
+      description: 'rekey: secrets, logs, notifications and state machine data',
+      enableKeyRotation: true,
+    });
+    this.topic = new sns.Topic(this, 'Notifications', {
+      displayName: 'rekey notifications',
+      masterKey: encryptionKey,
+      enforceSSL: true,
+    });
+    this.rotation = new KeyRotation(this, 'Rotation', {
+      ...props.rotation,
+      encryptionKey,
+      topic: this.topic,
+    });
+    if (props.notificationEmail) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(props.notificationEmail));
+    }
+    new CfnOutput(this, 'RotationStateMachineArn', {
+      value: this.rotation.stateMachine.stateMachineArn,
+      description: 'Start a rotation here with {"userName": "alice"}',
+    });
+    new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
+    new CfnOutput(this, 'SecretPrefix', { value: this.rotation.settings.secretPrefix });
+  }
+}

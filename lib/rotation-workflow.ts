@@ -1,0 +1,231 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+
+/** The Lambda of each rotation step. */
+export interface RotationSteps {
+  readonly inspect: IFunction;
+  readonly stageKey: IFunction;
+  readonly verifyKey: IFunction;
+  readonly promoteKey: IFunction;
+  readonly checkCutover: IFunction;
+  readonly deactivateKey: IFunction;
+  readonly deleteKey: IFunction;
+  readonly report: IFunction;
+  readonly compensate: IFunction;
+}
+
+/** Errors Inspect throws when it refuses; their Cause is a Lambda error JSON with the reason. */
+export const REFUSALS = [
+  'InvalidInputError',
+  'UserNotFoundError',
+  'UserNotManagedError',
+  'TwoActiveKeysError',
+  'InactiveKeyPresentError',
+  'RotationInProgressError',
+];
+
+/** Infrastructure and throttling failures: every step is idempotent, so retrying is safe. */
+const TRANSIENT = [
+  'AwsTransientError',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+  'Runtime.ExitError',
+  'Sandbox.Timedout',
+  'States.Timeout',
+];
+
+/**
+ * The per-user rotation (DESIGN.md steps 1-9) as a JSONPath state machine. Each task takes the
+ * whole rotation state and returns it with its fields added. Waiting is done by Wait states
+ * whose durations the Lambdas compute (no sleeping in a Lambda).
+ */
+export class RotationWorkflow extends Construct {
+  public readonly definition: sfn.IChainable;
+
+  constructor(scope: Construct, id: string, steps: RotationSteps) {
+    super(scope, id);
+    const step = (name: string, fn: IFunction, comment: string): tasks.LambdaInvoke => {
+      const task = new tasks.LambdaInvoke(this, name, {
+        stateName: name,
+        comment,
+        lambdaFunction: fn,
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
+      });
+      task.addRetry({
+        errors: TRANSIENT,
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 6,
+        maxDelay: Duration.minutes(5),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return task;
+    };
+
+    const inspect = new tasks.LambdaInvoke(this, 'Inspect', {
+      stateName: 'Inspect',
+      comment: 'Validate the input; load the user, tags, keys and secret; decide. Changes nothing.',
+      lambdaFunction: steps.inspect,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      payload: sfn.TaskInput.fromObject({
+        input: sfn.JsonPath.entirePayload,
+        executionArn: sfn.JsonPath.executionId,
+      }),
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
+    });
+    inspect.addRetry({
+      errors: TRANSIENT,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 6,
+      maxDelay: Duration.minutes(5),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+
+    const refused = new sfn.Pass(this, 'ExplainRefusal', {
+      stateName: 'ExplainRefusal',
+      comment: 'Turn the Lambda error into a readable cause for the console.',
+      parameters: {
+        error: sfn.JsonPath.stringAt('$.Error'),
+        details: sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt('$.Cause')),
+      },
+    }).next(
+      new sfn.Fail(this, 'Refused', {
+        stateName: 'Refused',
+        comment: 'Nothing was changed.',
+        errorPath: '$.error',
+        causePath: '$.details.errorMessage',
+      }),
+    );
+    inspect.addCatch(refused, { errors: REFUSALS, resultPath: '$' });
+    inspect.addCatch(
+      new sfn.Fail(this, 'InspectFailed', {
+        stateName: 'InspectFailed',
+        errorPath: '$.Error',
+        causePath: '$.Cause',
+      }),
+      { errors: ['States.ALL'], resultPath: '$' },
+    );
+
+    const compensate = new tasks.LambdaInvoke(this, 'Compensate', {
+      stateName: 'Compensate',
+      comment: 'Restore a safe state (I6), report, then fail.',
+      lambdaFunction: steps.compensate,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
+    });
+    compensate.addRetry({
+      errors: TRANSIENT,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 8,
+      maxDelay: Duration.minutes(5),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    compensate.addCatch(
+      new sfn.Fail(this, 'CompensationFailed', {
+        stateName: 'CompensationFailed',
+        errorPath: '$.compensationError.Error',
+        causePath: '$.compensationError.Cause',
+      }),
+      { errors: ['States.ALL'], resultPath: '$.compensationError' },
+    );
+    compensate.next(
+      new sfn.Fail(this, 'RotationFailed', {
+        stateName: 'RotationFailed',
+        errorPath: '$.compensation.error',
+        causePath: '$.compensation.cause',
+      }),
+    );
+    const guarded = (task: tasks.LambdaInvoke): tasks.LambdaInvoke => {
+      task.addCatch(compensate, { errors: ['States.ALL'], resultPath: '$.error' });
+      return task;
+    };
+
+    const stageKey = guarded(
+      step('StageKey', steps.stageKey, 'Create the new key and publish it as AWSPENDING.'),
+    );
+    const verifyKey = guarded(
+      step('VerifyKey', steps.verifyKey, 'Sign sts:GetCallerIdentity with the new key.'),
+    );
+    verifyKey.addRetry({
+      errors: ['KeyNotYetValidError'],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 7,
+    });
+    const promoteKey = guarded(
+      step('PromoteKey', steps.promoteKey, 'Move AWSCURRENT to the new key.'),
+    );
+    const waitForCutover = new sfn.Wait(this, 'WaitForCutover', {
+      stateName: 'WaitForCutover',
+      comment: 'Poll intervals grow to keep state transitions few.',
+      time: sfn.WaitTime.secondsPath('$.cutover.waitSeconds'),
+    });
+    const checkCutover = guarded(
+      step('CheckCutover', steps.checkCutover, "Compare the keys' last use."),
+    );
+    const deactivate = guarded(
+      step('DeactivateOldKey', steps.deactivateKey, 'Deactivate the old key.'),
+    );
+    const recoveryWindow = new sfn.Wait(this, 'RecoveryWindow', {
+      stateName: 'RecoveryWindow',
+      comment: 'The old key stays restorable (rekey rollback) until the window ends.',
+      time: sfn.WaitTime.secondsPath('$.policy.recoveryWindowSeconds'),
+    });
+    const deleteKey = guarded(
+      step(
+        'DeleteOldKey',
+        steps.deleteKey,
+        'Delete the old key if still inactive and not current.',
+      ),
+    );
+    const report = step('Report', steps.report, 'Completion event and metrics.');
+    const succeeded = new sfn.Succeed(this, 'Rotated', { stateName: 'Rotated' });
+    report.addCatch(succeeded, { errors: ['States.ALL'], resultPath: '$.reportError' });
+
+    const cutoverDone = new sfn.Choice(this, 'CutoverDone', { stateName: 'CutoverDone' })
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.stringEquals('$.cutover.verdict', 'switched'),
+          sfn.Condition.stringEquals('$.cutover.verdict', 'idle'),
+          sfn.Condition.stringEquals('$.cutover.verdict', 'deadline-enforced'),
+        ),
+        deactivate.next(recoveryWindow).next(deleteKey).next(report).next(succeeded),
+      )
+      .otherwise(waitForCutover);
+
+    const decide = new sfn.Choice(this, 'Decide', { stateName: 'Decide' })
+      .when(
+        sfn.Condition.stringEquals('$.decision', 'skip'),
+        new sfn.Succeed(this, 'Skipped', { stateName: 'Skipped' }),
+      )
+      .when(
+        sfn.Condition.booleanEquals('$.dryRun', true),
+        new sfn.Succeed(this, 'DryRunComplete', {
+          stateName: 'DryRunComplete',
+          comment: 'The plan is the output; nothing was changed.',
+        }),
+      )
+      .otherwise(
+        stageKey
+          .next(verifyKey)
+          .next(promoteKey)
+          .next(waitForCutover)
+          .next(checkCutover)
+          .next(cutoverDone),
+      );
+
+    this.definition = inspect.next(decide);
+  }
+}
