@@ -26,7 +26,7 @@ function stagesMap(secret: SecretRecord): Record<string, string[]> {
   return map;
 }
 
-function describe(secret: SecretRecord, core: Core): JsonObject {
+function describe(secret: SecretRecord): JsonObject {
   return {
     ARN: secret.arn,
     Name: secret.name,
@@ -38,7 +38,6 @@ function describe(secret: SecretRecord, core: Core): JsonObject {
     Tags: secret.tags.length > 0 ? secret.tags.map((t) => ({ ...t })) : undefined,
     VersionIdsToStages: stagesMap(secret),
     CreatedDate: secret.createdDate,
-    PrimaryRegion: core.region,
   };
 }
 
@@ -96,7 +95,7 @@ function lifecycleOperations(core: Core): Record<string, JsonOperation> {
       mutated('CreateSecret', name);
       return { ARN: secret.arn, Name: secret.name, VersionId: value ? token : undefined };
     },
-    DescribeSecret: (input, ctx) => describe(requireSecret(core, input, ctx.now), core),
+    DescribeSecret: (input, ctx) => describe(requireSecret(core, input, ctx.now)),
     ListSecrets: (input, ctx) => {
       const includeDeleted = input.boolean('IncludePlannedDeletion') ?? false;
       const prefixes = (input.records('Filters') ?? [])
@@ -114,8 +113,8 @@ function lifecycleOperations(core: Core): Record<string, JsonOperation> {
       );
       return {
         SecretList: secrets.slice(start, start + maxResults).map((secret) => {
-          const { VersionIdsToStages, ...rest } = describe(secret, core);
-          return { ...rest, PrimaryRegion: undefined, SecretVersionsToStages: VersionIdsToStages };
+          const { VersionIdsToStages, ...rest } = describe(secret);
+          return { ...rest, SecretVersionsToStages: VersionIdsToStages };
         }),
         NextToken:
           start + maxResults < secrets.length ? encodeToken(start + maxResults) : undefined,
