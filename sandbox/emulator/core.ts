@@ -42,6 +42,8 @@ export interface CallContext {
   readonly now: Date;
   /** The region the client signed for. */
   readonly region: string;
+  /** `seed` when a setup helper calls an operation directly. @default 'api' */
+  readonly source?: 'api' | 'seed';
 }
 
 export type QueryOperation = (params: QueryParams, ctx: CallContext) => XmlValue | undefined;

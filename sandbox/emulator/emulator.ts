@@ -121,6 +121,7 @@ export class Emulator {
         principal: { kind: 'system', principal: adminPrincipal },
         now: options.clock.now(),
         region: this.region,
+        source: 'seed',
       };
     };
     this.seed = createSeed(this.core, secrets, systemContext);

@@ -42,8 +42,8 @@ function describe(secret: SecretRecord): JsonObject {
 }
 
 function lifecycleOperations(core: Core): Record<string, JsonOperation> {
-  const mutated = (operation: string, secretId: string): void =>
-    core.mutations.emit({ service: 'secretsmanager', operation, secretId, source: 'api' });
+  const mutated = (operation: string, secretId: string, source: 'api' | 'seed' = 'api'): void =>
+    core.mutations.emit({ service: 'secretsmanager', operation, secretId, source });
   return {
     CreateSecret: (input, ctx) => {
       const name = input.requiredString('Name');
@@ -92,7 +92,7 @@ function lifecycleOperations(core: Core): Record<string, JsonOperation> {
         );
       }
       core.secrets.secrets.set(name, secret);
-      mutated('CreateSecret', name);
+      mutated('CreateSecret', name, ctx.source);
       return { ARN: secret.arn, Name: secret.name, VersionId: value ? token : undefined };
     },
     DescribeSecret: (input, ctx) => describe(requireSecret(core, input, ctx.now)),
