@@ -44,7 +44,7 @@ export function createAccessKey(
     const date = truncateToMinute(input.lastUsed.date);
     key.uses.push({ ...input.lastUsed, date, visibleAt: date });
   }
-  core.account.keys.set(key.accessKeyId, key);
+  core.account.addKey(key);
   core.mutations.emit({
     service: 'iam',
     operation: 'CreateAccessKey',
@@ -140,7 +140,7 @@ export function keyOperations(core: Core): Record<string, QueryOperation> {
     },
     DeleteAccessKey: (params, ctx) => {
       const key = targetKey(core, params, ctx);
-      key.deletedAt = ctx.now;
+      core.account.deleteKey(key, ctx.now);
       mutated('DeleteAccessKey', key);
       return undefined;
     },

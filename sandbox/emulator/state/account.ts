@@ -62,6 +62,7 @@ export class Account {
   readonly users = new Map<string, UserRecord>();
   readonly keys = new Map<string, AccessKeyRecord>();
   readonly system = new Map<string, SystemPrincipal>();
+  private readonly liveKeys = new Map<string, Set<AccessKeyRecord>>();
   private seq = 0;
 
   nextSeq(): number {
@@ -86,11 +87,25 @@ export class Account {
     return user;
   }
 
-  /** Keys that exist (not deleted), oldest first. */
+  /** Keys that exist (not deleted), oldest first. Indexed: the fleet scan reads 10,000 users. */
   keysOf(user: UserRecord): AccessKeyRecord[] {
-    return [...this.keys.values()]
-      .filter((key) => key.deletedAt === undefined && key.userName === user.userName)
-      .sort((a, b) => a.createDate.getTime() - b.createDate.getTime() || a.seq - b.seq);
+    return [...(this.liveKeys.get(user.userName.toLowerCase()) ?? [])].sort(
+      (a, b) => a.createDate.getTime() - b.createDate.getTime() || a.seq - b.seq,
+    );
+  }
+
+  addKey(key: AccessKeyRecord): void {
+    this.keys.set(key.accessKeyId, key);
+    const owner = key.userName.toLowerCase();
+    const live = this.liveKeys.get(owner) ?? new Set<AccessKeyRecord>();
+    live.add(key);
+    this.liveKeys.set(owner, live);
+  }
+
+  /** Deleted keys stay in `keys` as tombstones. */
+  deleteKey(key: AccessKeyRecord, at: Date): void {
+    key.deletedAt = at;
+    this.liveKeys.get(key.userName.toLowerCase())?.delete(key);
   }
 
   findLiveKey(accessKeyId: string): AccessKeyRecord | undefined {
@@ -134,5 +149,6 @@ export class Account {
   reset(): void {
     this.users.clear();
     this.keys.clear();
+    this.liveKeys.clear();
   }
 }
