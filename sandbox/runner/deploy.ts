@@ -1,0 +1,216 @@
+/**
+ * "Deploys" a synthesized stack to the sandbox: resolves the template, creates its topics and
+ * event buses in the emulator, registers its state machines through the emulator's Step
+ * Functions API, and gives the Lambda host each function's handler and environment.
+ */
+import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { Emulator } from '../emulator';
+import type { LambdaFunctionSpec } from './lambda-host';
+import { functionArn, physicalName, sandboxAttributes } from './resources';
+import { TemplateResolver, type CfnResource, type CfnTemplate } from './template';
+
+/** What the runner needs from the emulator (the real Emulator, or a test double). */
+export type SandboxEmulator = Pick<
+  Emulator,
+  | 'accountId'
+  | 'region'
+  | 'admin'
+  | 'endpoint'
+  | 'executions'
+  | 'setRunner'
+  | 'createTopic'
+  | 'createEventBus'
+  | 'createSystemCredentials'
+  | 'addControlRoute'
+>;
+
+export interface DeployOptions {
+  /** @default 'rekey' */
+  readonly stackName?: string;
+  /** Values for template parameters without a usable Default. */
+  readonly parameters?: Readonly<Record<string, string>>;
+}
+
+export interface DeployedStateMachine {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  /** Metadata `rekey:state-machine`, when the construct set it. */
+  readonly alias?: string;
+  /** The resolved ASL definition (JSON text). */
+  readonly definition: string;
+}
+
+export interface DeployedStack {
+  /** State machine ARNs by logical id and by their `rekey:state-machine` name. */
+  readonly stateMachineArns: Readonly<Record<string, string>>;
+  readonly stateMachines: readonly DeployedStateMachine[];
+  readonly functions: readonly LambdaFunctionSpec[];
+  /** Topic ARNs by logical id. */
+  readonly topicArns: Readonly<Record<string, string>>;
+  /** Event bus names by logical id. */
+  readonly eventBusNames: Readonly<Record<string, string>>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function resourcesOf(
+  template: CfnTemplate,
+  resolver: TemplateResolver,
+  type: string,
+): [string, CfnResource][] {
+  return Object.entries(template.Resources ?? {}).filter(
+    ([, r]) =>
+      r.Type === type &&
+      (r.Condition === undefined ||
+        resolver.resolve({ 'Fn::If': [r.Condition, true, false] }) === true),
+  );
+}
+
+export async function deployStack(
+  emulator: SandboxEmulator,
+  template: CfnTemplate,
+  options: DeployOptions = {},
+): Promise<DeployedStack> {
+  const env = {
+    region: emulator.region,
+    accountId: emulator.accountId,
+    stackName: options.stackName ?? 'rekey',
+    parameters: options.parameters,
+  };
+  const resolver = new TemplateResolver(template, env, sandboxAttributes);
+  const topicArns: Record<string, string> = {};
+  for (const [id, resource] of resourcesOf(template, resolver, 'AWS::SNS::Topic')) {
+    topicArns[id] = emulator.createTopic(physicalName(resolver, id, resource));
+  }
+  const eventBusNames: Record<string, string> = {};
+  for (const [id, resource] of resourcesOf(template, resolver, 'AWS::Events::EventBus')) {
+    eventBusNames[id] = physicalName(resolver, id, resource);
+    emulator.createEventBus(eventBusNames[id]);
+  }
+  const functions = resourcesOf(template, resolver, 'AWS::Lambda::Function').map(([id, resource]) =>
+    functionSpec(resolver, id, resource),
+  );
+  const stateMachines = resourcesOf(template, resolver, 'AWS::StepFunctions::StateMachine').map(
+    ([id, resource]) => stateMachineSpec(resolver, id, resource),
+  );
+  const stateMachineArns: Record<string, string> = {};
+  for (const machine of stateMachines) {
+    const arn = await register(emulator, machine);
+    stateMachineArns[machine.logicalId] = arn;
+    if (machine.alias !== undefined) stateMachineArns[machine.alias] = arn;
+  }
+  return {
+    stateMachineArns,
+    stateMachines: stateMachines.map(({ roleArn: _role, type: _type, ...deployed }) => deployed),
+    functions,
+    topicArns,
+    eventBusNames,
+  };
+}
+
+function functionSpec(
+  resolver: TemplateResolver,
+  logicalId: string,
+  resource: CfnResource,
+): LambdaFunctionSpec {
+  const props = resource.Properties ?? {};
+  const functionName = physicalName(resolver, logicalId, resource);
+  const variables = resolver.resolve(
+    isRecord(props.Environment) ? props.Environment.Variables : undefined,
+  );
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(isRecord(variables) ? variables : {})) {
+    environment[name] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  const handlerPath = resource.Metadata?.['rekey:handler'];
+  const handler = typeof props.Handler === 'string' ? props.Handler : 'index.handler';
+  return {
+    logicalId,
+    functionName,
+    functionArn: functionArn(resolver.env.region, resolver.env.accountId, functionName),
+    handlerPath: typeof handlerPath === 'string' ? handlerPath : undefined,
+    handlerExport: handler.slice(handler.lastIndexOf('.') + 1),
+    environment,
+    timeoutSeconds: typeof props.Timeout === 'number' ? props.Timeout : 3,
+    memoryMB: typeof props.MemorySize === 'number' ? props.MemorySize : 128,
+  };
+}
+
+interface StateMachineSpec extends DeployedStateMachine {
+  readonly roleArn: string;
+  readonly type: string;
+}
+
+function stateMachineSpec(
+  resolver: TemplateResolver,
+  logicalId: string,
+  resource: CfnResource,
+): StateMachineSpec {
+  const props = resource.Properties ?? {};
+  const where = `${logicalId} (AWS::StepFunctions::StateMachine)`;
+  let definition: string;
+  if (props.DefinitionString !== undefined) {
+    definition = resolver.resolveString(props.DefinitionString, `${where} DefinitionString`);
+  } else if (props.Definition !== undefined) {
+    definition = JSON.stringify(resolver.resolve(props.Definition));
+  } else {
+    throw new Error(`${where} has no DefinitionString or Definition the sandbox can read`);
+  }
+  const substitutions = resolver.resolve(props.DefinitionSubstitutions);
+  if (isRecord(substitutions)) {
+    definition = definition.replace(/\$\{([^}]+)\}/g, (whole, key: string) => {
+      const value = substitutions[key];
+      return value === undefined
+        ? whole
+        : typeof value === 'string'
+          ? value
+          : JSON.stringify(value);
+    });
+  }
+  try {
+    JSON.parse(definition);
+  } catch (error) {
+    throw new Error(
+      `${where} does not resolve to JSON: ${(error as Error).message}\n${definition}`,
+    );
+  }
+  const name = physicalName(resolver, logicalId, resource);
+  const alias = resource.Metadata?.['rekey:state-machine'];
+  return {
+    logicalId,
+    name,
+    arn: sandboxAttributes(resolver, logicalId, resource) as string,
+    alias: typeof alias === 'string' ? alias : undefined,
+    definition,
+    roleArn:
+      props.RoleArn === undefined
+        ? `arn:aws:iam::${resolver.env.accountId}:role/${name}-role`
+        : resolver.resolveString(props.RoleArn, `${where} RoleArn`),
+    type: typeof props.StateMachineType === 'string' ? props.StateMachineType : 'STANDARD',
+  };
+}
+
+/** Through the emulator's own API (CreateStateMachine is idempotent for the same definition). */
+async function register(emulator: SandboxEmulator, spec: StateMachineSpec): Promise<string> {
+  const client = new SFNClient({
+    endpoint: emulator.endpoint,
+    region: emulator.region,
+    credentials: emulator.admin,
+  });
+  try {
+    const created = await client.send(
+      new CreateStateMachineCommand({
+        name: spec.name,
+        definition: spec.definition,
+        roleArn: spec.roleArn,
+        type: spec.type === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
+      }),
+    );
+    return created.stateMachineArn ?? spec.arn;
+  } finally {
+    client.destroy();
+  }
+}
