@@ -22,8 +22,10 @@ import {
   AWSPENDING,
   claimSecret,
   clearMarker,
+  creatingMarker,
   describeStages,
   ensureSecret,
+  SECRET_TAGS,
   secretValue,
   setMarker,
 } from '../shared/secret';
@@ -51,15 +53,28 @@ async function deleteInactiveKey(
   logger.info('deleted the inactive key to free the second slot', { inactiveKeyId: keyId });
 }
 
-/** A key this rotation staged on an earlier attempt whose answer was lost: adopt it (I5). */
+/**
+ * A key this rotation staged on an earlier attempt whose answer was lost: adopt it (I5). Only
+ * this execution's own: its creating-marker or its claim is on the secret. A key another
+ * execution staged is not adopted; CreateAccessKey then finds the slots full and refuses.
+ */
 async function alreadyStaged(deps: StageDeps, state: RotationState): Promise<NewKey | undefined> {
   const stages = await describeStages(deps.secrets, state.secretId);
   if (!stages?.pending) return undefined;
+  const ours =
+    stages.tags[creatingMarker(state.executionArn)] !== undefined ||
+    stages.tags[SECRET_TAGS.execution] === state.executionArn;
+  if (!ours) return undefined;
   const { pending } = await stagedKeyIds(deps, state.secretId, stages);
   const key = (await listKeys(deps.iam, state.userName)).find((k) => k.accessKeyId === pending);
   if (!key || key.status !== 'Active' || state.knownKeyIds.includes(key.accessKeyId))
     return undefined;
-  return { ...key, versionId: stages.pending, stagedAt: deps.clock.now().toISOString() };
+  return {
+    accessKeyId: key.accessKeyId,
+    createDate: key.createDate,
+    versionId: stages.pending,
+    stagedAt: deps.clock.now().toISOString(),
+  };
 }
 
 async function createKey(
