@@ -1,0 +1,184 @@
+import type { CfnTemplate } from '../../../sandbox/runner';
+import { createSandbox, secondsSince, type TestSandbox } from './fixtures/sandbox';
+
+const STEP = { 'Fn::GetAtt': ['Step', 'Arn'] };
+
+function machine(definition: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return {
+    Type: 'AWS::StepFunctions::StateMachine',
+    Properties: { Definition: definition, ...extra },
+  };
+}
+
+/** A hand-written template: one function, state machines for what the fixture app does not use. */
+const TEMPLATE: CfnTemplate = {
+  Resources: {
+    Step: {
+      Type: 'AWS::Lambda::Function',
+      Metadata: { 'rekey:handler': 'test/sandbox/runner/fixtures/step-handler.ts' },
+      Properties: { Handler: 'index.handler', Timeout: 10 },
+    },
+    Sdk: machine({
+      StartAt: 'GetUser',
+      States: {
+        GetUser: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:iam:getUser',
+          Parameters: { 'UserName.$': '$.userName' },
+          ResultSelector: { 'arn.$': '$.User.Arn' },
+          Catch: [
+            { ErrorEquals: ['Iam.NoSuchEntityException'], ResultPath: '$.error', Next: 'Missing' },
+          ],
+          Next: 'Describe',
+        },
+        Describe: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:sfn:describeStateMachine',
+          Parameters: { 'StateMachineArn.$': '$$.StateMachine.Id' },
+          ResultSelector: { 'name.$': '$.Name', 'type.$': '$.Type' },
+          ResultPath: '$.machine',
+          End: true,
+        },
+        Missing: { Type: 'Pass', End: true },
+      },
+    }),
+    Stamps: {
+      Type: 'AWS::StepFunctions::StateMachine',
+      Properties: {
+        DefinitionString: JSON.stringify({
+          StartAt: 'Until',
+          States: {
+            Until: { Type: 'Wait', TimestampPath: '$.until', Next: 'Fixed' },
+            Fixed: { Type: 'Wait', Timestamp: '${FixedTime}', Next: 'Tick' },
+            Tick: {
+              Type: 'Task',
+              Resource: '${StepArn}',
+              Parameters: {
+                action: 'tick',
+                state: { round: 0, ticks: [] },
+              },
+              ResultSelector: { 'tick.$': '$.ticks[0]' },
+              ResultPath: '$.tick',
+              Next: 'Report',
+            },
+            Report: {
+              Type: 'Pass',
+              Parameters: { 'startTime.$': '$$.Execution.StartTime' },
+              ResultPath: '$.report',
+              End: true,
+            },
+          },
+        }),
+        DefinitionSubstitutions: { FixedTime: '2031-03-01T00:00:00Z', StepArn: STEP },
+      },
+    },
+    TimedOut: machine({
+      TimeoutSeconds: 3600,
+      StartAt: 'Long',
+      States: { Long: { Type: 'Wait', Seconds: 7200, End: true } },
+    }),
+    Unsupported: machine({
+      StartAt: 'Put',
+      States: { Put: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:putItem', End: true } },
+    }),
+    BadWait: machine({
+      StartAt: 'W',
+      States: { W: { Type: 'Wait', SecondsPath: '$.missing', End: true } },
+    }),
+    Bare: machine({ StartAt: 'Stop', States: { Stop: { Type: 'Fail' } } }),
+  },
+};
+
+let sandbox: TestSandbox;
+const arn = (logicalId: string): string => sandbox.stack.stateMachineArns[logicalId] ?? '';
+
+beforeAll(async () => {
+  sandbox = await createSandbox(TEMPLATE);
+});
+
+afterAll(async () => {
+  await sandbox.close();
+});
+
+async function run(logicalId: string, input: unknown) {
+  const executionArn = await sandbox.start(arn(logicalId), input);
+  await sandbox.scheduler.runUntilIdle();
+  return { executionArn, described: await sandbox.describe(executionArn) };
+}
+
+describe('the runner beyond the fixture app', () => {
+  it('waits until timestamps on the sandbox clock and reads StartTime in sandbox time', async () => {
+    const t0 = sandbox.clock.now();
+    const { executionArn, described } = await run('Stamps', { until: '2031-02-01T00:00:00Z' });
+
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output ?? '{}')).toEqual({
+      until: '2031-02-01T00:00:00Z',
+      tick: { tick: '2031-03-01T00:00:00.000Z' },
+      report: { startTime: t0.toISOString() },
+    });
+    const exits = (await sandbox.history(executionArn)).filter((e) => e.type === 'WaitStateExited');
+    expect(exits.map((e) => e.timestamp?.toISOString())).toEqual([
+      '2031-02-01T00:00:00.000Z',
+      '2031-03-01T00:00:00.000Z',
+    ]);
+  });
+
+  it('calls AWS SDK integrations on the emulator, naming their errors <Service>.<Code>Exception', async () => {
+    sandbox.emulator.seed.user({ userName: 'alice' });
+
+    const found = await run('Sdk', { userName: 'alice' });
+    const missing = await run('Sdk', { userName: 'nobody' });
+
+    expect(JSON.parse(found.described.output ?? '{}')).toEqual({
+      arn: 'arn:aws:iam::123456789012:user/alice',
+      machine: { name: 'Sdk', type: 'STANDARD' },
+    });
+    const error = (
+      JSON.parse(missing.described.output ?? '{}') as { error: Record<string, string> }
+    ).error;
+    expect(error.Error).toBe('Iam.NoSuchEntityException');
+    expect(error.Cause).toMatch(/nobody.*\(Service: Iam, Status Code: 404, Request ID: /);
+    const scheduled = (await sandbox.history(found.executionArn)).find(
+      (e) => e.type === 'TaskScheduled',
+    );
+    expect(scheduled?.taskScheduledEventDetails).toEqual({
+      resourceType: 'aws-sdk:iam',
+      resource: 'getUser',
+      region: 'us-east-1',
+      parameters: '{"UserName":"alice"}',
+    });
+  });
+
+  it('times an execution out after its TimeoutSeconds of sandbox time', async () => {
+    const t0 = sandbox.clock.now();
+    const { described } = await run('TimedOut', {});
+
+    expect(['TIMED_OUT', 'FAILED']).toContain(described.status);
+    expect(described.error).toBe('States.Timeout');
+    expect(secondsSince(t0, sandbox.clock.now())).toBe(3600);
+    expect(sandbox.scheduler.pendingTimers).toBe(0);
+  });
+
+  it('fails with States.Runtime, saying why, on what the sandbox or ASL cannot run', async () => {
+    const unsupported = await run('Unsupported', {});
+    const badWait = await run('BadWait', {});
+
+    expect(unsupported.described).toMatchObject({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause: 'The sandbox cannot run Task resource arn:aws:states:::dynamodb:putItem',
+    });
+    expect(badWait.described).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    expect(badWait.described.cause).toContain('SecondsPath');
+  });
+
+  it('fails without error or cause when a Fail state names neither', async () => {
+    const { executionArn, described } = await run('Bare', {});
+
+    expect(described.status).toBe('FAILED');
+    expect(described).not.toHaveProperty('error');
+    expect(described).not.toHaveProperty('cause');
+    expect((await sandbox.history(executionArn)).at(-1)?.executionFailedEventDetails).toEqual({});
+  });
+});
