@@ -18,7 +18,8 @@ export async function stagedKeyIds(
 /**
  * Deletes keys this execution created but never staged: its CreateAccessKey took effect while
  * its answer was lost (I3). Only when this execution's creating-marker is on the secret, and
- * only keys that are new since Inspect, active, never used and not in the secret.
+ * only keys that are new since Inspect, never used and not in the secret. Inactive ones too: an
+ * earlier discard may have deactivated the key and then failed to delete it.
  */
 export async function discardOrphans(
   deps: Deps,
@@ -29,7 +30,7 @@ export async function discardOrphans(
   const staged = await stagedKeyIds(deps, state.secretId, stages);
   const discarded: string[] = [];
   for (const key of await listKeys(deps.iam, state.userName)) {
-    if (state.knownKeyIds.includes(key.accessKeyId) || key.status !== 'Active') continue;
+    if (state.knownKeyIds.includes(key.accessKeyId)) continue;
     if (key.accessKeyId === staged.current || key.accessKeyId === staged.pending) continue;
     if ((await lastUsed(deps.iam, key.accessKeyId)).date) continue;
     await discardKey(deps.iam, state.userName, key.accessKeyId);
