@@ -1,0 +1,437 @@
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  IAMClient,
+  UpdateAccessKeyCommand,
+  type CreateAccessKeyCommandInput,
+} from '@aws-sdk/client-iam';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  TagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { creatingMarker } from '../../../lambdas/shared/secret';
+import { stageKey, type StageDeps } from '../../../lambdas/stage-key/core';
+import {
+  awsErrors,
+  BASELINE_VERSION,
+  captureOutput,
+  EXECUTION_ARN,
+  failure,
+  FakeClock,
+  FakeKeys,
+  FakeSecret,
+  FakeTelemetry,
+  inspectedState,
+  KMS_KEY_ARN,
+  mutations,
+  NEW_CREATED,
+  NEW_KEY_ID,
+  NEW_SECRET,
+  NEW_VERSION,
+  OLD_CREATED,
+  OLD_KEY_ID,
+  ORPHAN_KEY_ID,
+  OTHER_EXECUTION_ARN,
+  SECRET_ID,
+  STAGED_AT,
+  stagedState,
+  STALE_KEY_ID,
+  testConfig,
+  USER,
+} from '../helpers';
+
+const iamClient = new IAMClient({ region: 'us-east-1' });
+const iamOnceClient = new IAMClient({ region: 'us-east-1', maxAttempts: 1 });
+const smClient = new SecretsManagerClient({ region: 'us-east-1' });
+const iam = mockClient(iamClient);
+const iamOnce = mockClient(iamOnceClient);
+const sm = mockClient(smClient);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const MARKER = creatingMarker(EXECUTION_ARN);
+const FOREIGN_KEY_ID = 'AKIAOTHERKEYEXAMPLE5';
+
+let telemetry: FakeTelemetry;
+let keys: FakeKeys;
+let secret: FakeSecret;
+
+beforeEach(() => {
+  iam.reset();
+  iamOnce.reset();
+  sm.reset();
+  captureOutput();
+  telemetry = new FakeTelemetry();
+  keys = new FakeKeys().add(OLD_KEY_ID, 'Active', OLD_CREATED).install(iam, iamOnce);
+  secret = FakeSecret.withBaseline().install(sm);
+});
+
+afterEach(() => jest.restoreAllMocks());
+
+const deps = (): StageDeps => ({
+  iam: iamClient,
+  iamOnce: iamOnceClient,
+  secrets: smClient,
+  telemetry,
+  clock: new FakeClock(STAGED_AT),
+  config: testConfig(),
+});
+
+function putInput() {
+  const [call] = sm.commandCalls(PutSecretValueCommand);
+  if (!call) throw new Error('PutSecretValue was not sent');
+  return call.args[0].input;
+}
+
+describe('stage-key: creating and staging', () => {
+  it('creates the key with the non-retrying client and stages it as AWSPENDING under a fresh token', async () => {
+    const state = await stageKey(inspectedState(), deps());
+
+    expect(iamOnce).toHaveReceivedCommandTimes(CreateAccessKeyCommand, 1);
+    expect(iamOnce).toHaveReceivedCommandWith(CreateAccessKeyCommand, { UserName: USER });
+    expect(iam).not.toHaveReceivedCommand(CreateAccessKeyCommand);
+    const put = putInput();
+    expect(put).toMatchObject({ SecretId: SECRET_ID, VersionStages: ['AWSPENDING'] });
+    expect(put.ClientRequestToken).toMatch(UUID);
+    expect(JSON.parse(put.SecretString ?? '')).toEqual({
+      UserName: USER,
+      AccessKeyId: NEW_KEY_ID,
+      SecretAccessKey: NEW_SECRET,
+      CreateDate: NEW_CREATED,
+    });
+    expect(state.newKey).toEqual({
+      accessKeyId: NEW_KEY_ID,
+      createDate: NEW_CREATED,
+      versionId: put.ClientRequestToken,
+      stagedAt: STAGED_AT,
+    });
+    expect(secret.holder('AWSPENDING')).toBe(put.ClientRequestToken);
+    expect(secret.holder('AWSCURRENT')).toBe(BASELINE_VERSION);
+  });
+
+  it('marks the secret around CreateAccessKey and claims it for this execution', async () => {
+    await stageKey(inspectedState(), deps());
+
+    expect(mutations(iam, iamOnce, sm)).toEqual([
+      'CreateSecret rekey:managed-by,rekey:user',
+      `TagResource ${MARKER}`,
+      'CreateAccessKey',
+      'PutSecretValue AWSPENDING',
+      'TagResource rekey:execution',
+      `UntagResource ${MARKER}`,
+    ]);
+    expect(sm).toHaveReceivedCommandWith(TagResourceCommand, {
+      SecretId: SECRET_ID,
+      Tags: [{ Key: 'rekey:execution', Value: EXECUTION_ARN }],
+    });
+    expect(secret.tags.get('rekey:execution')).toBe(EXECUTION_ARN);
+    expect(secret.tags.has(MARKER)).toBe(false);
+  });
+
+  it('reports the staged key without its secret', async () => {
+    const state = await stageKey(inspectedState(), deps());
+
+    expect(telemetry.events).toEqual([
+      {
+        detailType: 'Key Staged',
+        detail: {
+          userName: USER,
+          executionArn: EXECUTION_ARN,
+          oldKeyId: OLD_KEY_ID,
+          newKeyId: NEW_KEY_ID,
+          versionId: state.newKey?.versionId,
+          at: STAGED_AT,
+        },
+      },
+    ]);
+    expect(JSON.stringify(state)).not.toContain(NEW_SECRET);
+  });
+
+  it('creates the baseline secret on the first rotation: KMS key, tags, no SecretAccessKey', async () => {
+    secret = new FakeSecret(false).install(sm);
+
+    await stageKey(inspectedState(), deps());
+
+    expect(sm).toHaveReceivedCommandWith(CreateSecretCommand, {
+      Name: SECRET_ID,
+      KmsKeyId: KMS_KEY_ARN,
+      Description: 'IAM access key of alice, rotated by rekey',
+      Tags: [
+        { Key: 'rekey:managed-by', Value: 'rekey' },
+        { Key: 'rekey:user', Value: USER },
+      ],
+    });
+    const [create] = sm.commandCalls(CreateSecretCommand);
+    expect(JSON.parse(create?.args[0].input.SecretString ?? '')).toEqual({
+      UserName: USER,
+      AccessKeyId: OLD_KEY_ID,
+      CreateDate: OLD_CREATED,
+    });
+    expect(secret.get({ SecretId: SECRET_ID }).SecretString).not.toContain('SecretAccessKey');
+    expect(secret.holder('AWSPENDING')).toBe(putInput().ClientRequestToken);
+  });
+
+  it('leaves an existing secret as it is', async () => {
+    const before = secret.get({ SecretId: SECRET_ID }).SecretString;
+
+    await stageKey(inspectedState(), deps());
+
+    expect(secret.holder('AWSCURRENT')).toBe(BASELINE_VERSION);
+    expect(secret.get({ SecretId: SECRET_ID }).SecretString).toBe(before);
+  });
+
+  it('refuses a state that is not a rotation, sending nothing', async () => {
+    const error = await failure(
+      stageKey(inspectedState({ decision: 'skip', oldKey: undefined }), deps()),
+    );
+
+    expect(error.name).toBe('RotationStateError');
+    expect(error.message).toBe('stage-key runs only for a rotation with an old key');
+    expect(mutations(iam, iamOnce, sm)).toEqual([]);
+  });
+});
+
+describe('stage-key: the second slot', () => {
+  it('deletes the planned inactive key before creating the new one', async () => {
+    keys.add(STALE_KEY_ID, 'Inactive', '2025-06-01T00:00:00Z');
+    const state = inspectedState({
+      inactiveKeyToDelete: STALE_KEY_ID,
+      knownKeyIds: [STALE_KEY_ID, OLD_KEY_ID],
+    });
+
+    await stageKey(state, deps());
+
+    const sent = mutations(iam, iamOnce, sm);
+    expect(sent.indexOf(`DeleteAccessKey ${STALE_KEY_ID}`)).toBeGreaterThanOrEqual(0);
+    expect(sent.indexOf(`DeleteAccessKey ${STALE_KEY_ID}`)).toBeLessThan(
+      sent.indexOf('CreateAccessKey'),
+    );
+    expect(iam).toHaveReceivedCommandWith(DeleteAccessKeyCommand, {
+      UserName: USER,
+      AccessKeyId: STALE_KEY_ID,
+    });
+    expect(keys.status(STALE_KEY_ID)).toBe('deleted');
+    expect(keys.deletedWhileActive).toEqual([]);
+  });
+
+  it('refuses to delete a planned inactive key that was reactivated, and creates nothing', async () => {
+    keys.add(STALE_KEY_ID, 'Active', '2025-06-01T00:00:00Z');
+    const state = inspectedState({
+      inactiveKeyToDelete: STALE_KEY_ID,
+      knownKeyIds: [STALE_KEY_ID, OLD_KEY_ID],
+    });
+
+    const error = await failure(stageKey(state, deps()));
+
+    expect(error.name).toBe('RotationStateError');
+    expect(error.message).toBe(
+      `Key ${STALE_KEY_ID} was reactivated since the rotation started; not deleting it.`,
+    );
+    expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+    expect(iamOnce).not.toHaveReceivedCommand(CreateAccessKeyCommand);
+    expect(keys.status(STALE_KEY_ID)).toBe('Active');
+  });
+
+  it('goes on when the planned inactive key is already gone', async () => {
+    const state = inspectedState({
+      inactiveKeyToDelete: STALE_KEY_ID,
+      knownKeyIds: [STALE_KEY_ID, OLD_KEY_ID],
+    });
+
+    const result = await stageKey(state, deps());
+
+    expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+    expect(result.newKey?.accessKeyId).toBe(NEW_KEY_ID);
+  });
+
+  it('turns LimitExceeded into RotationInProgressError, clears its marker and touches no key', async () => {
+    keys.add(FOREIGN_KEY_ID, 'Active', '2026-03-01T11:59:00Z');
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('RotationInProgressError');
+    expect(error.message).toBe(
+      'alice already holds two access keys: another rotation or person created one since this rotation started.',
+    );
+    expect(mutations(iam, iamOnce, sm)).toEqual([
+      'CreateSecret rekey:managed-by,rekey:user',
+      `TagResource ${MARKER}`,
+      'CreateAccessKey',
+      `UntagResource ${MARKER}`,
+    ]);
+    expect(secret.tags.has(MARKER)).toBe(false);
+    expect(keys.status(FOREIGN_KEY_ID)).toBe('Active');
+    expect(keys.status(OLD_KEY_ID)).toBe('Active');
+  });
+});
+
+describe('stage-key: failures', () => {
+  it('deletes the new key (deactivated first) and throws StagingFailedError when staging is refused', async () => {
+    const refusal = awsErrors.encryptionFailure();
+    sm.on(PutSecretValueCommand).rejects(refusal);
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('StagingFailedError');
+    expect(error.message).toBe(
+      `Publishing key ${NEW_KEY_ID} to ${SECRET_ID} failed (EncryptionFailure); the key was deleted.`,
+    );
+    expect(error.cause).toBe(refusal);
+    expect(mutations(iam, iamOnce, sm).slice(-4)).toEqual([
+      'CreateAccessKey',
+      'PutSecretValue AWSPENDING',
+      `UpdateAccessKey ${NEW_KEY_ID} Inactive`,
+      `DeleteAccessKey ${NEW_KEY_ID}`,
+    ]);
+    expect(keys.status(NEW_KEY_ID)).toBe('deleted');
+    expect(keys.status(OLD_KEY_ID)).toBe('Active');
+    expect(keys.deletedWhileActive).toEqual([]);
+    expect(telemetry.events).toEqual([]);
+  });
+
+  it('deletes the new key and throws AwsTransientError when staging fails transiently', async () => {
+    sm.on(PutSecretValueCommand).rejects(awsErrors.smInternalError());
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('AwsTransientError');
+    expect(error.message).toBe(
+      `Publishing key ${NEW_KEY_ID} to ${SECRET_ID} failed (InternalServiceError); the key was deleted.`,
+    );
+    expect(keys.status(NEW_KEY_ID)).toBe('deleted');
+    expect(keys.deletedWhileActive).toEqual([]);
+  });
+
+  it('discards the key an unanswered CreateAccessKey created, then throws AwsTransientError', async () => {
+    keys.nextKey = { accessKeyId: ORPHAN_KEY_ID, secret: NEW_SECRET, createDate: NEW_CREATED };
+    iamOnce.on(CreateAccessKeyCommand).callsFake((input: CreateAccessKeyCommandInput) => {
+      keys.create(input);
+      throw awsErrors.iamServiceFailure();
+    });
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('AwsTransientError');
+    expect(error.message).toBe('CreateAccessKey failed: ServiceFailure');
+    expect(mutations(iam, iamOnce, sm).slice(-3)).toEqual([
+      'CreateAccessKey',
+      `UpdateAccessKey ${ORPHAN_KEY_ID} Inactive`,
+      `DeleteAccessKey ${ORPHAN_KEY_ID}`,
+    ]);
+    expect(keys.status(ORPHAN_KEY_ID)).toBe('deleted');
+    expect(keys.status(OLD_KEY_ID)).toBe('Active');
+    expect(iam).not.toHaveReceivedCommandWith(UpdateAccessKeyCommand, { AccessKeyId: OLD_KEY_ID });
+    expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+  });
+
+  it('deletes nothing when the unanswered CreateAccessKey created nothing', async () => {
+    iamOnce.on(CreateAccessKeyCommand).rejects(awsErrors.iamServiceFailure());
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('AwsTransientError');
+    expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+    expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+  });
+});
+
+describe('stage-key: retries and resume (I5)', () => {
+  it('adopts the key an earlier attempt staged when its answer was lost: no second CreateAccessKey', async () => {
+    keys.add(NEW_KEY_ID, 'Active', NEW_CREATED);
+    secret = FakeSecret.staged().tag(MARKER, EXECUTION_ARN).install(sm);
+
+    const state = await stageKey(inspectedState(), deps());
+
+    expect(iamOnce).not.toHaveReceivedCommand(CreateAccessKeyCommand);
+    expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(state.newKey).toEqual({
+      accessKeyId: NEW_KEY_ID,
+      createDate: NEW_CREATED,
+      versionId: NEW_VERSION,
+      stagedAt: STAGED_AT,
+    });
+    expect(secret.tags.get('rekey:execution')).toBe(EXECUTION_ARN);
+    expect(secret.tags.has(MARKER)).toBe(false);
+    expect(telemetry.detailTypes()).toEqual(['Key Staged']);
+  });
+
+  it('adopts its own staged key when it crashed after clearing its marker', async () => {
+    keys.add(NEW_KEY_ID, 'Active', NEW_CREATED);
+    secret = FakeSecret.staged().tag('rekey:execution', EXECUTION_ARN).install(sm);
+
+    const state = await stageKey(inspectedState(), deps());
+
+    expect(iamOnce).not.toHaveReceivedCommand(CreateAccessKeyCommand);
+    expect(state.newKey?.versionId).toBe(NEW_VERSION);
+  });
+
+  it('does not adopt a key another execution staged: it is refused and changes no key', async () => {
+    keys.add(NEW_KEY_ID, 'Active', NEW_CREATED);
+    secret = FakeSecret.staged().tag('rekey:execution', OTHER_EXECUTION_ARN).install(sm);
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('RotationInProgressError');
+    expect(keys.status(NEW_KEY_ID)).toBe('Active');
+    expect(secret.holder('AWSPENDING')).toBe(NEW_VERSION);
+    expect(secret.tags.get('rekey:execution')).toBe(OTHER_EXECUTION_ARN);
+    expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+    expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+  });
+
+  it('discards an orphan of an earlier attempt (its marker is still set) before creating', async () => {
+    keys.add(ORPHAN_KEY_ID, 'Active', '2026-03-01T12:00:01Z');
+    secret = FakeSecret.withBaseline().tag(MARKER, EXECUTION_ARN).install(sm);
+
+    const state = await stageKey(inspectedState(), deps());
+
+    expect(mutations(iam, iamOnce, sm)).toEqual([
+      'CreateSecret rekey:managed-by,rekey:user',
+      `UpdateAccessKey ${ORPHAN_KEY_ID} Inactive`,
+      `DeleteAccessKey ${ORPHAN_KEY_ID}`,
+      `TagResource ${MARKER}`,
+      'CreateAccessKey',
+      'PutSecretValue AWSPENDING',
+      'TagResource rekey:execution',
+      `UntagResource ${MARKER}`,
+    ]);
+    expect(state.newKey?.accessKeyId).toBe(NEW_KEY_ID);
+    expect(keys.deletedWhileActive).toEqual([]);
+  });
+
+  it('finishes discarding an orphan an earlier attempt deactivated but could not delete (I3)', async () => {
+    keys.add(ORPHAN_KEY_ID, 'Inactive', '2026-03-01T12:00:01Z');
+    secret = FakeSecret.withBaseline().tag(MARKER, EXECUTION_ARN).install(sm);
+
+    const state = await stageKey(inspectedState(), deps());
+
+    expect(keys.status(ORPHAN_KEY_ID)).toBe('deleted');
+    expect(state.newKey?.accessKeyId).toBe(NEW_KEY_ID);
+  });
+
+  it('leaves alone a new key that was used: it is not an orphan of this rotation', async () => {
+    keys.add(ORPHAN_KEY_ID, 'Active', '2026-03-01T12:00:01Z', {
+      date: '2026-03-01T12:00:00Z',
+      serviceName: 's3',
+      region: 'eu-west-1',
+    });
+    secret = FakeSecret.withBaseline().tag(MARKER, EXECUTION_ARN).install(sm);
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('RotationInProgressError');
+    expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
+  });
+
+  it('only claims the secret when resuming a rotation that already staged its key', async () => {
+    const state = stagedState({ resumed: 'staged', knownKeyIds: [OLD_KEY_ID, NEW_KEY_ID] });
+
+    const result = await stageKey(state, deps());
+
+    expect(result).toBe(state);
+    expect(mutations(iam, iamOnce, sm)).toEqual(['TagResource rekey:execution']);
+    expect(secret.tags.get('rekey:execution')).toBe(EXECUTION_ARN);
+  });
+});
