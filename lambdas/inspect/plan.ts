@@ -33,9 +33,7 @@ export interface PlanInput {
 const ref = (k: AccessKey): KeyRef => ({ accessKeyId: k.accessKeyId, createDate: k.createDate });
 
 /** Which key each label holds. Reads versions one by one, keeping only the key ids. */
-async function labelledKeys(
-  p: PlanInput,
-): Promise<
+async function labelledKeys(p: PlanInput): Promise<
   Record<'current' | 'pending' | 'previous', string | undefined> & {
     stagedAt: Record<string, string>;
   }
