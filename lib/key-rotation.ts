@@ -225,7 +225,7 @@ export class KeyRotation extends Construct {
     if (props.topic) this.failureAlarm.addAlarmAction(new actions.SnsAction(props.topic));
   }
 
-  /** Lets a role publish to the topic, including through its KMS key. */
+  /** Lets a role publish to the topic, including through its KMS key (only via SNS). */
   public grantNotify(role: iam.IRole, topic: ITopic): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }),
@@ -235,6 +235,10 @@ export class KeyRotation extends Construct {
         new iam.PolicyStatement({
           actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
           resources: [topic.masterKey.keyArn],
+          // The topic key is often the secrets key: without this, every step could decrypt directly.
+          conditions: {
+            StringEquals: { 'kms:ViaService': `sns.${topic.env.region}.amazonaws.com` },
+          },
         }),
       );
     }
