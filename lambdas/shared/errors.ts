@@ -114,6 +114,8 @@ export class AwsTransientError extends RekeyError {
 interface AwsErrorShape {
   name?: string;
   Code?: string;
+  /** Node's system error code: the SDK surfaces a refused connection as `Error` with `code`. */
+  code?: unknown;
   $metadata?: { httpStatusCode?: number };
   $retryable?: unknown;
 }
@@ -144,7 +146,9 @@ export function isTransient(error: unknown): boolean {
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;
   if (status === 429) return true;
-  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'TimeoutError'].includes(code);
+  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'TimeoutError'].some(
+    (network) => network === code || network === e.code,
+  );
 }
 
 /** Wraps transient AWS failures so the state machine can retry them by name. */
