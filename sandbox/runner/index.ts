@@ -68,7 +68,7 @@ export class Runner implements ExecutionRunner {
   private readonly lambdas: LambdaHost;
   private readonly executor: Executor;
 
-  /** Installs itself as the emulator's runner and the clock for handlers in this process. */
+  /** Installs itself as the emulator's runner; the emulator must be started (its endpoint known). */
   constructor(options: RunnerOptions) {
     this.emulator = options.emulator;
     this.clock = options.clock;
@@ -87,7 +87,6 @@ export class Runner implements ExecutionRunner {
       sdk,
       region: this.emulator.region,
     });
-    useClock(this.clock);
     this.emulator.setRunner(this);
     addControlRoutes(this.emulator, this.scheduler, this.capture);
   }
@@ -110,7 +109,8 @@ export class Runner implements ExecutionRunner {
   /**
    * Creates the template's topics and event buses, registers its state machines and sets the
    * handlers' environment: the union of the functions' variables plus the region, the
-   * emulator's endpoint (AWS_ENDPOINT_URL) and a system principal's credentials.
+   * emulator's endpoint (AWS_ENDPOINT_URL) and a system principal's credentials. Handlers in
+   * this process then read the sandbox clock (`useClock`).
    */
   async deployTemplate(template: CfnTemplate, options: DeployOptions = {}): Promise<DeployedStack> {
     const stack = await deployStack(this.emulator, template, options);
@@ -124,6 +124,7 @@ export class Runner implements ExecutionRunner {
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     });
     this.lambdas.add(stack.functions);
+    useClock(this.clock);
     return stack;
   }
 

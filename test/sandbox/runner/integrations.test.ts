@@ -1,5 +1,7 @@
-import type { CfnTemplate } from '../../../sandbox/runner';
-import { createSandbox, secondsSince, type TestSandbox } from './fixtures/sandbox';
+import { SandboxClock, Scheduler } from '../../../sandbox/clock';
+import { Emulator } from '../../../sandbox/emulator';
+import { Runner, type CfnTemplate } from '../../../sandbox/runner';
+import { REPO_ROOT, createSandbox, secondsSince, type TestSandbox } from './fixtures/sandbox';
 
 const STEP = { 'Fn::GetAtt': ['Step', 'Arn'] };
 
@@ -86,6 +88,40 @@ const TEMPLATE: CfnTemplate = {
       States: { W: { Type: 'Wait', SecondsPath: '$.missing', End: true } },
     }),
     Bare: machine({ StartAt: 'Stop', States: { Stop: { Type: 'Fail' } } }),
+    Branches: machine({
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'Hour', States: { Hour: { Type: 'Wait', Seconds: 3600, End: true } } },
+            {
+              StartAt: 'Each',
+              States: {
+                Each: {
+                  Type: 'Map',
+                  ItemsPath: '$.waits',
+                  ItemProcessor: {
+                    StartAt: 'Nap',
+                    States: {
+                      Nap: { Type: 'Wait', SecondsPath: '$', Next: 'Item' },
+                      Item: {
+                        Type: 'Task',
+                        Resource: STEP,
+                        Parameters: { action: 'item', 'item.$': '$' },
+                        End: true,
+                      },
+                    },
+                  },
+                  End: true,
+                },
+              },
+            },
+          ],
+          End: true,
+        },
+      },
+    }),
   },
 };
 
@@ -180,5 +216,55 @@ describe('the runner beyond the fixture app', () => {
     expect(described).not.toHaveProperty('error');
     expect(described).not.toHaveProperty('cause');
     expect((await sandbox.history(executionArn)).at(-1)?.executionFailedEventDetails).toEqual({});
+  });
+});
+
+describe('waits inside Parallel branches and Map iterations', () => {
+  it('runs them side by side in sandbox time', async () => {
+    const t0 = sandbox.clock.now();
+    const { executionArn, described } = await run('Branches', { waits: [1800, 5400] });
+
+    expect(described.status).toBe('SUCCEEDED');
+    const [hour, items] = JSON.parse(described.output ?? '[]') as [unknown, { at: string }[]];
+    expect(hour).toEqual({ waits: [1800, 5400] });
+    expect(items.map((item) => secondsSince(t0, item.at))).toEqual([1800, 5400]);
+    expect(secondsSince(t0, described.stopDate)).toBe(5400);
+    const types = (await sandbox.history(executionArn)).map((e) => e.type);
+    expect(types.filter((t) => t === 'WaitStateExited')).toHaveLength(3);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'ParallelStateStarted',
+        'ParallelStateSucceeded',
+        'MapStateSucceeded',
+      ]),
+    );
+  });
+});
+
+describe('deploying again', () => {
+  it('is idempotent on the same emulator', async () => {
+    const again = await sandbox.runner.deployTemplate(TEMPLATE);
+
+    expect(again.stateMachineArns).toEqual(sandbox.stack.stateMachineArns);
+  });
+
+  it('refuses an environment that handlers already loaded in this process would not see', async () => {
+    const clock = new SandboxClock();
+    const other = new Emulator({ clock });
+    await other.start();
+    try {
+      const runner = new Runner({
+        emulator: other,
+        clock,
+        scheduler: new Scheduler(clock),
+        repoRoot: REPO_ROOT,
+      });
+
+      await expect(runner.deployTemplate(TEMPLATE)).rejects.toThrow(
+        /Environment variable AWS_ENDPOINT_URL changes from "http:\/\/127\.0\.0\.1:\d+" to /,
+      );
+    } finally {
+      await other.stop();
+    }
   });
 });
