@@ -524,6 +524,9 @@ export class FakeSecret {
 
   move(stage: string, to: string, from?: string): void {
     const holder = this.holder(stage);
+    if (from !== undefined && holder !== from) {
+      throw awsErrors.invalidParameter(`Version stage ${stage} not found in version ${from}`);
+    }
     if (holder !== undefined && holder !== to && from !== holder) {
       throw awsErrors.invalidParameter(
         `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder}, so you must explicitly reference that version in RemoveFromVersionId.`,

@@ -1,0 +1,191 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { verifyKey, type StsFactory, type VerifyDeps } from '../../../lambdas/verify-key/core';
+import {
+  ACCOUNT,
+  awsErrors,
+  BASELINE_VERSION,
+  captureOutput,
+  EXECUTION_ARN,
+  failure,
+  FakeClock,
+  FakeSecret,
+  FakeTelemetry,
+  NEW_KEY,
+  NEW_KEY_ID,
+  NEW_SECRET,
+  NEW_VERSION,
+  OLD_KEY_ID,
+  SECRET_ID,
+  stagedState,
+  testConfig,
+  USER,
+  USER_ARN,
+  USER_ID,
+} from '../helpers';
+
+const iamClient = new IAMClient({ region: 'us-east-1' });
+const smClient = new SecretsManagerClient({ region: 'us-east-1' });
+const iam = mockClient(iamClient);
+const sm = mockClient(smClient);
+/** Every STS client the factory makes is mocked: the class, not one instance. */
+const sts = mockClient(STSClient);
+
+const VERIFIED_AT = '2026-03-01T12:00:41.000Z';
+
+let telemetry: FakeTelemetry;
+let stsFactory: jest.Mock<STSClient, Parameters<StsFactory>>;
+let destroyed: number;
+
+beforeEach(() => {
+  iam.reset();
+  sm.reset();
+  sts.reset();
+  captureOutput();
+  telemetry = new FakeTelemetry();
+  destroyed = 0;
+  stsFactory = jest.fn((credentials: Parameters<StsFactory>[0]) => {
+    const client = new STSClient({ region: 'us-east-1', credentials });
+    jest.spyOn(client, 'destroy').mockImplementation(() => void destroyed++);
+    return client;
+  });
+  FakeSecret.staged().install(sm);
+});
+
+afterEach(() => jest.restoreAllMocks());
+
+const deps = (): VerifyDeps => ({
+  iam: iamClient,
+  secrets: smClient,
+  sts: stsFactory,
+  telemetry,
+  clock: new FakeClock(VERIFIED_AT),
+  config: testConfig(),
+});
+
+function stsAnswers(arn: string): void {
+  sts.on(GetCallerIdentityCommand).resolves({ Arn: arn, UserId: USER_ID, Account: ACCOUNT });
+}
+
+describe('verify-key', () => {
+  it('signs GetCallerIdentity with the staged key and records when it answered as the user', async () => {
+    stsAnswers(USER_ARN);
+
+    const state = await verifyKey(stagedState(), deps());
+
+    expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, {
+      SecretId: SECRET_ID,
+      VersionId: NEW_VERSION,
+    });
+    expect(stsFactory).toHaveBeenCalledTimes(1);
+    expect(stsFactory).toHaveBeenCalledWith({
+      accessKeyId: NEW_KEY_ID,
+      secretAccessKey: NEW_SECRET,
+    });
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+    expect(state).toEqual({ ...stagedState(), verifiedAt: VERIFIED_AT });
+    expect(telemetry.events).toEqual([
+      {
+        detailType: 'Key Verified',
+        detail: {
+          userName: USER,
+          executionArn: EXECUTION_ARN,
+          oldKeyId: OLD_KEY_ID,
+          newKeyId: NEW_KEY_ID,
+          at: VERIFIED_AT,
+        },
+      },
+    ]);
+  });
+
+  it('destroys the client that holds the new key once it has answered', async () => {
+    stsAnswers(USER_ARN);
+
+    await verifyKey(stagedState(), deps());
+
+    expect(destroyed).toBe(1);
+  });
+
+  it.each<[string, () => Error]>([
+    ['InvalidClientTokenId', awsErrors.invalidClientTokenId],
+    ['SignatureDoesNotMatch', awsErrors.signatureDoesNotMatch],
+  ])(
+    'throws KeyNotYetValidError on %s while IAM propagates the new key, for the state machine to retry',
+    async (_, makeError) => {
+      const rejection = makeError();
+      sts.on(GetCallerIdentityCommand).rejects(rejection);
+
+      const error = await failure(verifyKey(stagedState(), deps()));
+
+      expect(error.name).toBe('KeyNotYetValidError');
+      expect(error.message).toBe(
+        `The new access key ${NEW_KEY_ID} is not accepted yet (IAM propagation delay).`,
+      );
+      expect(error.cause).toBe(rejection);
+      expect(destroyed).toBe(1);
+      expect(telemetry.events).toEqual([]);
+    },
+  );
+
+  it('refuses a key that authenticates as someone else with VerificationFailedError', async () => {
+    const bob = `arn:aws:iam::${ACCOUNT}:user/bob`;
+    stsAnswers(bob);
+
+    const error = await failure(verifyKey(stagedState(), deps()));
+
+    expect(error.name).toBe('VerificationFailedError');
+    expect(error.message).toBe(`Key ${NEW_KEY_ID} authenticated as ${bob}, not as ${USER_ARN}.`);
+    expect(telemetry.events).toEqual([]);
+  });
+
+  it('refuses a user ARN with another path: the ARN must match exactly', async () => {
+    stsAnswers(`arn:aws:iam::${ACCOUNT}:user/other-path/${USER}`);
+
+    const error = await failure(verifyKey(stagedState(), deps()));
+
+    expect(error.name).toBe('VerificationFailedError');
+  });
+
+  it('wraps a throttled STS call as AwsTransientError', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(awsErrors.iamThrottling());
+
+    const error = await failure(verifyKey(stagedState(), deps()));
+
+    expect(error.name).toBe('AwsTransientError');
+    expect(error.message).toBe('Verifying the new key failed: Throttling');
+  });
+
+  it('throws RotationStateError when the staged version holds another key, without calling STS', async () => {
+    const state = stagedState({ newKey: { ...NEW_KEY, versionId: BASELINE_VERSION } });
+
+    const error = await failure(verifyKey(state, deps()));
+
+    expect(error.name).toBe('RotationStateError');
+    expect(error.message).toBe(
+      `Version ${BASELINE_VERSION} of ${SECRET_ID} does not hold key ${NEW_KEY_ID}.`,
+    );
+    expect(stsFactory).not.toHaveBeenCalled();
+  });
+
+  it('throws RotationStateError when the staged version has no secret access key', async () => {
+    new FakeSecret()
+      .version(BASELINE_VERSION, { AccessKeyId: OLD_KEY_ID }, ['AWSCURRENT'])
+      .version(NEW_VERSION, { AccessKeyId: NEW_KEY_ID }, ['AWSPENDING'])
+      .install(sm);
+
+    const error = await failure(verifyKey(stagedState(), deps()));
+
+    expect(error.name).toBe('RotationStateError');
+    expect(stsFactory).not.toHaveBeenCalled();
+  });
+
+  it('throws RotationStateError without a staged key', async () => {
+    const error = await failure(verifyKey(stagedState({ newKey: undefined }), deps()));
+
+    expect(error.name).toBe('RotationStateError');
+    expect(error.message).toBe('verify-key needs the staged key');
+    expect(sm).not.toHaveReceivedAnyCommand();
+  });
+});
