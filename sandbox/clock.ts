@@ -55,6 +55,12 @@ function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Participants mark their work with `activity`/`track` and wait with `sleep`. Anything that
+ * acts on the sandbox from outside (a test or operator starting executions over HTTP) is a
+ * participant too: in 'auto' mode, hold `activity()` while starting several executions that
+ * must begin at the same sandbox time, or the clock may jump between the calls.
+ */
 export class Scheduler {
   private modeValue: SchedulerMode;
   private timers: Timer[] = [];

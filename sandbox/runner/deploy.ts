@@ -62,10 +62,7 @@ function resourcesOf(
   type: string,
 ): [string, CfnResource][] {
   return Object.entries(template.Resources ?? {}).filter(
-    ([, r]) =>
-      r.Type === type &&
-      (r.Condition === undefined ||
-        resolver.resolve({ 'Fn::If': [r.Condition, true, false] }) === true),
+    ([, r]) => r.Type === type && (r.Condition === undefined || resolver.condition(r.Condition)),
   );
 }
 

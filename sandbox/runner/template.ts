@@ -203,7 +203,8 @@ export class TemplateResolver {
     );
   }
 
-  private condition(name: string): boolean {
+  /** Whether a template condition holds (for a resource's `Condition`). */
+  condition(name: string): boolean {
     const definition = this.template.Conditions?.[name];
     if (definition === undefined) throw new Error(`The template has no condition named ${name}`);
     return this.truth(definition);
