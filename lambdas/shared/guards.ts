@@ -13,7 +13,8 @@ export interface PromotedRotation {
 
 /**
  * The checks before touching the old key: the secret's AWSCURRENT must still be this rotation's
- * new version (an operator who rolled back moved it), so the old key is not the current one (I2).
+ * new version (an operator who rolled back moved it), so the old key is not the current one (I2),
+ * and the new key must still be active, so the user keeps a working key (I1).
  */
 export async function requirePromoted(state: RotationState, deps: Deps): Promise<PromotedRotation> {
   const { oldKey, newKey } = state;
@@ -25,8 +26,12 @@ export async function requirePromoted(state: RotationState, deps: Deps): Promise
         `(rolled back?): rekey leaves the old key ${oldKey.accessKeyId} as it is.`,
     );
   }
-  const oldKeyNow = (await listKeys(deps.iam, state.userName)).find(
-    (k) => k.accessKeyId === oldKey.accessKeyId,
-  );
+  const keys = await listKeys(deps.iam, state.userName);
+  if (keys.find((k) => k.accessKeyId === newKey.accessKeyId)?.status !== 'Active') {
+    throw new RotationStateError(
+      `The new key ${newKey.accessKeyId} is no longer active: rekey leaves the old key ${oldKey.accessKeyId} as it is.`,
+    );
+  }
+  const oldKeyNow = keys.find((k) => k.accessKeyId === oldKey.accessKeyId);
   return { oldKey, newKey, oldKeyNow };
 }
