@@ -129,6 +129,26 @@ describe('deactivate-key', () => {
     expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
   });
 
+  it.each<['Inactive' | undefined, string]>([
+    ['Inactive', 'deactivated'],
+    [undefined, 'deleted'],
+  ])(
+    'refuses to deactivate the old key when the new key was %s: the user keeps a working key (I1)',
+    async (newStatus) => {
+      keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+      if (newStatus) keys.add(NEW_KEY_ID, newStatus, NEW_CREATED);
+
+      const error = await failure(deactivateOldKey(switched(), deps()));
+
+      expect(error.name).toBe('RotationStateError');
+      expect(error.message).toBe(
+        `The new key ${NEW_KEY_ID} is no longer active: rekey leaves the old key ${OLD_KEY_ID} as it is.`,
+      );
+      expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+      expect(keys.status(OLD_KEY_ID)).toBe('Active');
+    },
+  );
+
   it('is idempotent when the old key is already inactive', async () => {
     keys.add(OLD_KEY_ID, 'Inactive', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
 

@@ -117,6 +117,16 @@ describe('delete-key', () => {
     expect(keys.status(OLD_KEY_ID)).toBe('Inactive');
   });
 
+  it('refuses to delete the old key when the new key is no longer active, keeping a way back', async () => {
+    keys.add(OLD_KEY_ID, 'Inactive', OLD_CREATED).add(NEW_KEY_ID, 'Inactive', NEW_CREATED);
+
+    const error = await failure(deleteOldKey(deactivated(), deps()));
+
+    expect(error.name).toBe('RotationStateError');
+    expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+    expect(keys.status(OLD_KEY_ID)).toBe('Inactive');
+  });
+
   it('is idempotent when the old key is already gone', async () => {
     keys.add(NEW_KEY_ID, 'Active', NEW_CREATED);
 
