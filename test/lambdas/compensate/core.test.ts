@@ -1,0 +1,341 @@
+import { DeleteAccessKeyCommand, IAMClient, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import {
+  SecretsManagerClient,
+  UntagResourceCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { causeMessage, compensate, type CompensateEvent } from '../../../lambdas/compensate/core';
+import type { Deps } from '../../../lambdas/shared/deps';
+import { creatingMarker } from '../../../lambdas/shared/secret';
+import type { CaughtError, RotationState } from '../../../lambdas/shared/types';
+import {
+  awsErrors,
+  BASELINE_VERSION,
+  captureOutput,
+  EXECUTION_ARN,
+  failure,
+  FakeClock,
+  FakeKeys,
+  FakeSecret,
+  FakeTelemetry,
+  inspectedState,
+  mutations,
+  NEW_CREATED,
+  NEW_KEY_ID,
+  NEW_VERSION,
+  OLD_CREATED,
+  OLD_KEY_ID,
+  ORPHAN_KEY_ID,
+  OTHER_EXECUTION_ARN,
+  promotedState,
+  SECRET_ID,
+  stagedState,
+  testConfig,
+  USER,
+  verifiedState,
+} from '../helpers';
+
+const iamClient = new IAMClient({ region: 'us-east-1' });
+const smClient = new SecretsManagerClient({ region: 'us-east-1' });
+const iam = mockClient(iamClient);
+const sm = mockClient(smClient);
+
+const NOW = '2026-03-01T12:05:00.000Z';
+const MARKER = creatingMarker(EXECUTION_ARN);
+const ROLLBACK_VERSION = '0b5e1a2c-0000-4000-8000-0000000000bb';
+
+let telemetry: FakeTelemetry;
+let keys: FakeKeys;
+let secret: FakeSecret;
+
+beforeEach(() => {
+  iam.reset();
+  sm.reset();
+  captureOutput();
+  telemetry = new FakeTelemetry();
+  keys = new FakeKeys().install(iam);
+  secret = FakeSecret.staged().install(sm);
+});
+
+afterEach(() => jest.restoreAllMocks());
+
+const deps = (): Deps => ({
+  iam: iamClient,
+  secrets: smClient,
+  telemetry,
+  clock: new FakeClock(NOW),
+  config: testConfig(),
+});
+
+/** A Catch's `$.error`: the Cause is the Lambda error JSON. */
+function caught(name: string, message: string): CaughtError {
+  return {
+    Error: name,
+    Cause: JSON.stringify({
+      errorType: name,
+      errorMessage: message,
+      trace: [`${name}: ${message}`, '    at verifyKey (/var/task/index.js:1:2)'],
+    }),
+  };
+}
+
+const event = (state: RotationState, error: CaughtError): CompensateEvent => ({ ...state, error });
+
+describe('compensate: before promotion', () => {
+  const wrongUser = `Key ${NEW_KEY_ID} authenticated as arn:aws:iam::123456789012:user/bob, not as arn:aws:iam::123456789012:user/alice.`;
+
+  beforeEach(() => {
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+  });
+
+  it('deactivates then deletes the new key and removes AWSPENDING: the user is as it was', async () => {
+    const result = await compensate(
+      event(stagedState(), caught('VerificationFailedError', wrongUser)),
+      deps(),
+    );
+
+    expect(mutations(iam, sm)).toEqual([
+      `UpdateAccessKey ${NEW_KEY_ID} Inactive`,
+      `DeleteAccessKey ${NEW_KEY_ID}`,
+      'UpdateSecretVersionStage AWSPENDING',
+      `UntagResource ${MARKER}`,
+    ]);
+    expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+      SecretId: SECRET_ID,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: NEW_VERSION,
+    });
+    expect(keys.status(NEW_KEY_ID)).toBe('deleted');
+    expect(keys.status(OLD_KEY_ID)).toBe('Active');
+    expect(keys.deletedWhileActive).toEqual([]);
+    expect(secret.holder('AWSCURRENT')).toBe(BASELINE_VERSION);
+    expect(secret.holder('AWSPENDING')).toBeUndefined();
+    expect(result.compensation).toEqual({
+      outcome: 'restored',
+      error: 'VerificationFailedError',
+      cause: `${wrongUser} The user is as it was: the old key is active and current; the new key was deleted.`,
+      discardedKeyIds: [NEW_KEY_ID],
+    });
+  });
+
+  it('reports the failure as an event and to operators', async () => {
+    await compensate(event(stagedState(), caught('VerificationFailedError', wrongUser)), deps());
+
+    expect(telemetry.events).toEqual([
+      {
+        detailType: 'Rotation Failed',
+        detail: {
+          userName: USER,
+          executionArn: EXECUTION_ARN,
+          oldKeyId: OLD_KEY_ID,
+          newKeyId: NEW_KEY_ID,
+          error: 'VerificationFailedError',
+          reason: wrongUser,
+          outcome: 'restored',
+          at: NOW,
+        },
+      },
+    ]);
+    expect(telemetry.notifications).toEqual([
+      {
+        subject: 'rekey: rotation of alice failed',
+        message: `VerificationFailedError: ${wrongUser} The user is as it was: the old key is active and current; the new key was deleted.`,
+      },
+    ]);
+  });
+
+  it('restores even when the new key is already gone', async () => {
+    keys.keys.splice(1, 1);
+
+    const result = await compensate(
+      event(stagedState(), caught('KeyNotYetValidError', 'not yet')),
+      deps(),
+    );
+
+    expect(result.compensation.outcome).toBe('restored');
+    expect(secret.holder('AWSPENDING')).toBeUndefined();
+  });
+
+  it('treats a promotion whose answer was lost as a promotion: the new key is kept', async () => {
+    secret = FakeSecret.promoted().install(sm);
+
+    const result = await compensate(
+      event(verifiedState(), caught('AwsTransientError', 'Promoting the new key failed: ...')),
+      deps(),
+    );
+
+    expect(result.compensation.outcome).toBe('published');
+    expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+    expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+  });
+});
+
+describe('compensate: after promotion the new key is never removed', () => {
+  beforeEach(() => {
+    secret = FakeSecret.promoted().install(sm);
+  });
+
+  it('leaves both keys active with the new one current: published', async () => {
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+    const deadline = 'cutover deadline passed: the old key is still in use';
+
+    const result = await compensate(
+      event(promotedState(), caught('CutoverDeadlineError', deadline)),
+      deps(),
+    );
+
+    expect(mutations(iam, sm)).toEqual([`UntagResource ${MARKER}`]);
+    expect(result.compensation).toEqual({
+      outcome: 'published',
+      error: 'CutoverDeadlineError',
+      cause: `${deadline} Both keys are active and the new key is current in the secret.`,
+      discardedKeyIds: [],
+    });
+  });
+
+  it('keeps the inactive old key: old-key-deactivated', async () => {
+    keys.add(OLD_KEY_ID, 'Inactive', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const result = await compensate(
+      event(
+        promotedState({ deactivatedAt: '2026-03-01T16:31:00.000Z' }),
+        caught('AwsTransientError', 'Deleting the old key failed: Throttling'),
+      ),
+      deps(),
+    );
+
+    expect(result.compensation.outcome).toBe('old-key-deactivated');
+    expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+    expect(keys.status(OLD_KEY_ID)).toBe('Inactive');
+  });
+
+  it('keeps both keys when an operator rolled AWSCURRENT back: rolled-back', async () => {
+    secret = FakeSecret.promoted()
+      .version(ROLLBACK_VERSION, { AccessKeyId: OLD_KEY_ID }, [])
+      .install(sm);
+    secret.move('AWSCURRENT', ROLLBACK_VERSION, NEW_VERSION);
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const result = await compensate(
+      event(promotedState(), caught('OldKeyReactivatedError', 'rolled back')),
+      deps(),
+    );
+
+    expect(result.compensation.outcome).toBe('rolled-back');
+    expect(result.compensation.cause).toBe(
+      'rolled back The old key is current again (rolled back); both keys are kept.',
+    );
+    expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+    expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+  });
+});
+
+describe('compensate: keys whose creation answer was lost (I3)', () => {
+  beforeEach(() => {
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(ORPHAN_KEY_ID, 'Active', NEW_CREATED);
+  });
+
+  it("discards them when this execution's creating-marker is on the secret", async () => {
+    secret = FakeSecret.withBaseline().tag(MARKER, EXECUTION_ARN).install(sm);
+
+    const result = await compensate(
+      event(
+        inspectedState(),
+        caught('AwsTransientError', 'CreateAccessKey failed: ServiceFailure'),
+      ),
+      deps(),
+    );
+
+    expect(mutations(iam, sm)).toEqual([
+      `UpdateAccessKey ${ORPHAN_KEY_ID} Inactive`,
+      `DeleteAccessKey ${ORPHAN_KEY_ID}`,
+      `UntagResource ${MARKER}`,
+    ]);
+    expect(keys.status(ORPHAN_KEY_ID)).toBe('deleted');
+    expect(keys.deletedWhileActive).toEqual([]);
+    expect(secret.tags.has(MARKER)).toBe(false);
+    expect(result.compensation).toMatchObject({
+      outcome: 'restored',
+      discardedKeyIds: [ORPHAN_KEY_ID],
+    });
+  });
+
+  it.each<[string, () => FakeSecret]>([
+    ['no marker is on the secret', () => FakeSecret.withBaseline()],
+    [
+      "only another execution's marker is on the secret",
+      () => FakeSecret.withBaseline().tag(creatingMarker(OTHER_EXECUTION_ARN), OTHER_EXECUTION_ARN),
+    ],
+  ])('leaves unknown keys alone when %s', async (_, makeSecret) => {
+    secret = makeSecret().install(sm);
+
+    const result = await compensate(
+      event(inspectedState(), caught('RotationInProgressError', 'two keys')),
+      deps(),
+    );
+
+    expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+    expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+    expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
+    expect(result.compensation).toMatchObject({ outcome: 'unchanged', discardedKeyIds: [] });
+  });
+
+  it('does not clear a marker on a secret that does not exist', async () => {
+    secret = new FakeSecret(false).install(sm);
+
+    const result = await compensate(
+      event(inspectedState(), caught('StagingFailedError', 'KMS key disabled')),
+      deps(),
+    );
+
+    expect(sm).not.toHaveReceivedCommand(UntagResourceCommand);
+    expect(result.compensation.outcome).toBe('unchanged');
+  });
+});
+
+describe('compensate: the cause', () => {
+  it('falls back to the error name when there is no cause', async () => {
+    secret = FakeSecret.withBaseline().install(sm);
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+
+    const result = await compensate(event(inspectedState(), { Error: 'States.Timeout' }), deps());
+
+    expect(result.compensation).toEqual({
+      outcome: 'unchanged',
+      error: 'States.Timeout',
+      cause: 'States.Timeout Nothing was changed.',
+      discardedKeyIds: [],
+    });
+  });
+
+  it('wraps a throttled call as AwsTransientError so the state machine retries compensation', async () => {
+    sm.reset();
+    sm.onAnyCommand().rejects(awsErrors.smThrottling());
+
+    const error = await failure(
+      compensate(event(stagedState(), caught('VerificationFailedError', 'x')), deps()),
+    );
+
+    expect(error.name).toBe('AwsTransientError');
+    expect(error.message).toBe('Compensating the failed rotation failed: ThrottlingException');
+  });
+});
+
+describe('causeMessage', () => {
+  it.each<[string, string | undefined, string]>([
+    [
+      'a Lambda error JSON',
+      JSON.stringify({ errorType: 'X', errorMessage: 'the reason', trace: [] }),
+      'the reason',
+    ],
+    ['plain text', 'Task timed out after 120.00 seconds', 'Task timed out after 120.00 seconds'],
+    ['JSON without errorMessage', '{"errorType":"X"}', '{"errorType":"X"}'],
+    ['JSON with a non-string errorMessage', '{"errorMessage":42}', '{"errorMessage":42}'],
+    ['truncated JSON', '{"errorMessage":"cut', '{"errorMessage":"cut'],
+    ['an empty cause', '', ''],
+    ['no cause', undefined, ''],
+  ])('reads %s', (_, cause, expected) => {
+    expect(causeMessage(cause)).toBe(expected);
+  });
+});
