@@ -31,7 +31,12 @@ interface Running {
   readonly tracker: EnteredTracker;
   abortRun?: () => void;
   closed: boolean;
+  /** History events so far, ExecutionStarted included. */
+  events: number;
 }
+
+/** Step Functions' history quota; AWS fails the execution with States.Runtime on reaching it. */
+const HISTORY_LIMIT = 25_000;
 
 export class Executor implements ExecutionRunner {
   private readonly running = new Map<string, Running>();
@@ -53,6 +58,7 @@ export class Executor implements ExecutionRunner {
       controller: new AbortController(),
       tracker: new EnteredTracker(),
       closed: false,
+      events: execution.events.length,
     };
     this.running.set(arn, state);
     try {
@@ -96,8 +102,15 @@ export class Executor implements ExecutionRunner {
       StateMachine: { Id: stateMachine.stateMachineArn, Name: stateMachine.name },
     };
     const emit = (event: HistoryFields): void => {
-      if (!state.closed)
-        this.sink.appendEvent(arn, { ...event, timestamp: this.services.clock.now() });
+      if (state.closed) return;
+      // The last slot is kept for the ExecutionFailed event itself.
+      if (state.events + 1 >= HISTORY_LIMIT) {
+        const cause = `The execution reached the maximum number of history events (${HISTORY_LIMIT}).`;
+        this.finish(arn, state, { status: 'FAILED', error: 'States.Runtime', cause });
+        return;
+      }
+      state.events += 1;
+      this.sink.appendEvent(arn, { ...event, timestamp: this.services.clock.now() });
     };
     const scope: ExecutionScope = {
       executionArn: arn,

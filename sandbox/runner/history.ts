@@ -18,6 +18,8 @@ export type Outcome =
   | { readonly status: 'FAILED'; readonly error?: string; readonly cause?: string };
 
 const truncated = { truncated: false };
+/** Step Functions' limit on a state's output (AWS fails the execution beyond it). */
+const PAYLOAD_LIMIT_BYTES = 256 * 1024;
 
 /** Counts Entered events per state against task-wrapper calls per state. */
 export class EnteredTracker {
@@ -75,8 +77,7 @@ export class HistoryRecorder {
         return undefined;
       case 'StateExited':
         this.lastFailState = undefined;
-        this.exited(this.info(event.state.name, event.state.type), event.state.output);
-        return undefined;
+        return this.exited(this.info(event.state.name, event.state.type), event.state.output);
       case 'StateFailed': {
         const info = this.info(event.state.name, event.state.type);
         if (info.type === 'Fail') this.lastFailState = info;
@@ -131,14 +132,22 @@ export class HistoryRecorder {
     this.tracker.entered(info.name);
   }
 
-  private exited(info: StateInfo, output: unknown): void {
+  private exited(info: StateInfo, output: unknown): Outcome | undefined {
     const type = info.type;
-    if (type === 'Fail') return; // a Fail state has no Exited event
+    if (type === 'Fail') return undefined; // a Fail state has no Exited event
+    const outputText = text(output);
+    if (Buffer.byteLength(outputText) > PAYLOAD_LIMIT_BYTES) {
+      const cause =
+        `The state/task '${info.name}' returned a result with a size exceeding the maximum ` +
+        'number of bytes service limit.';
+      return { status: 'FAILED', error: 'States.DataLimitExceeded', cause };
+    }
     if (type === 'Map' || type === 'Parallel') this.emit({ type: `${type}StateSucceeded` });
     this.emit({
       type: `${type}StateExited`,
-      stateExitedEventDetails: { name: info.name, output: text(output), outputDetails: truncated },
+      stateExitedEventDetails: { name: info.name, output: outputText, outputDetails: truncated },
     });
+    return undefined;
   }
 
   private mapLength(info: StateInfo, rawInput: unknown): number | undefined {

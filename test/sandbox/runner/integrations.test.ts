@@ -88,6 +88,22 @@ const TEMPLATE: CfnTemplate = {
       States: { W: { Type: 'Wait', SecondsPath: '$.missing', End: true } },
     }),
     Bare: machine({ StartAt: 'Stop', States: { Stop: { Type: 'Fail' } } }),
+    Spin: machine({
+      StartAt: 'Spin',
+      States: {
+        Spin: { Type: 'Pass', Next: 'Again' },
+        Again: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.stop', BooleanEquals: true, Next: 'Stop' }],
+          Default: 'Spin',
+        },
+        Stop: { Type: 'Succeed' },
+      },
+    }),
+    Big: machine({
+      StartAt: 'Grow',
+      States: { Grow: { Type: 'Pass', Result: { blob: 'x'.repeat(300_000) }, End: true } },
+    }),
     Branches: machine({
       StartAt: 'Both',
       States: {
@@ -216,6 +232,30 @@ describe('the runner beyond the fixture app', () => {
     expect(described).not.toHaveProperty('error');
     expect(described).not.toHaveProperty('cause');
     expect((await sandbox.history(executionArn)).at(-1)?.executionFailedEventDetails).toEqual({});
+  });
+});
+
+describe('Step Functions quotas', () => {
+  it('fails an execution that reaches 25,000 history events with States.Runtime', async () => {
+    const { executionArn, described } = await run('Spin', { stop: false });
+
+    expect(described).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    expect(described.cause).toContain('maximum number of history events (25000)');
+    const events = await sandbox.history(executionArn);
+    expect(events).toHaveLength(25_000);
+    expect(events.at(-1)?.type).toBe('ExecutionFailed');
+  });
+
+  it('fails a state whose output exceeds 256 KiB with States.DataLimitExceeded', async () => {
+    const { executionArn, described } = await run('Big', {});
+
+    expect(described).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+    expect(described.cause).toContain("'Grow'");
+    expect((await sandbox.history(executionArn)).map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'PassStateEntered',
+      'ExecutionFailed',
+    ]);
   });
 });
 
