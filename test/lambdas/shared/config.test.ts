@@ -1,0 +1,94 @@
+import { ENV, loadConfig } from '../../../lambdas/shared/config';
+import { DEFAULT_POLICY } from '../../../lambdas/shared/policy';
+import { KMS_KEY_ARN, STATE_MACHINE, TOPIC_ARN } from '../helpers';
+
+describe('loadConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      secretPrefix: 'rekey/',
+      managedPath: '/',
+      kmsKeyArn: undefined,
+      eventBusName: 'default',
+      topicArn: undefined,
+      policy: DEFAULT_POLICY,
+      selection: { mode: 'opt-out', minRotateAfterDays: 80 },
+      rotationStateMachineArn: undefined,
+    });
+  });
+
+  it('reads every variable the construct sets', () => {
+    const config = loadConfig({
+      REKEY_SECRET_PREFIX: 'platform/rekey/',
+      REKEY_MANAGED_PATH: '/service-accounts/',
+      REKEY_KMS_KEY_ARN: KMS_KEY_ARN,
+      REKEY_EVENT_BUS_NAME: 'ops',
+      REKEY_TOPIC_ARN: TOPIC_ARN,
+      REKEY_POLICY: JSON.stringify({ rotateAfterDays: 60, deadlineAction: 'enforce' }),
+      REKEY_SELECTION: JSON.stringify({ mode: 'opt-in', minRotateAfterDays: 30 }),
+      REKEY_ROTATION_STATE_MACHINE_ARN: STATE_MACHINE,
+    });
+
+    expect(config).toEqual({
+      secretPrefix: 'platform/rekey/',
+      managedPath: '/service-accounts/',
+      kmsKeyArn: KMS_KEY_ARN,
+      eventBusName: 'ops',
+      topicArn: TOPIC_ARN,
+      policy: { ...DEFAULT_POLICY, rotateAfterDays: 60, deadlineAction: 'enforce' },
+      selection: { mode: 'opt-in', minRotateAfterDays: 30 },
+      rotationStateMachineArn: STATE_MACHINE,
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    const config = loadConfig({ REKEY_SECRET_PREFIX: '', REKEY_TOPIC_ARN: '', REKEY_POLICY: '' });
+
+    expect(config.secretPrefix).toBe('rekey/');
+    expect(config.topicArn).toBeUndefined();
+    expect(config.policy).toEqual(DEFAULT_POLICY);
+  });
+
+  it('takes the smallest tag-settable rotation age from the policy unless the selection sets it', () => {
+    expect(
+      loadConfig({ REKEY_POLICY: '{"rotateAfterDays":45}' }).selection.minRotateAfterDays,
+    ).toBe(45);
+  });
+
+  it.each([
+    [
+      ENV.policy,
+      '{rotateAfterDays: 80}',
+      'Environment variable REKEY_POLICY must be a JSON object; got {rotateAfterDays: 80}',
+    ],
+    [ENV.policy, '[80]', 'Environment variable REKEY_POLICY must be a JSON object; got [80]'],
+    [ENV.policy, 'null', 'Environment variable REKEY_POLICY must be a JSON object; got null'],
+    [
+      ENV.selection,
+      '"opt-in"',
+      'Environment variable REKEY_SELECTION must be a JSON object; got "opt-in"',
+    ],
+    [
+      ENV.policy,
+      '{"rotateAfterDays":"80"}',
+      'REKEY_POLICY.rotateAfterDays must be a number; got 80',
+    ],
+    [
+      ENV.policy,
+      '{"pollMaxSeconds":null}',
+      'REKEY_POLICY.pollMaxSeconds must be a number; got null',
+    ],
+    [
+      ENV.policy,
+      '{"deadlineAction":"abort"}',
+      'REKEY_POLICY.deadlineAction must be fail or enforce',
+    ],
+    [
+      ENV.policy,
+      '{"inactiveKeyAction":"keep"}',
+      'REKEY_POLICY.inactiveKeyAction must be delete or refuse',
+    ],
+    [ENV.selection, '{"mode":"all"}', 'REKEY_SELECTION.mode must be opt-out or opt-in'],
+  ])('fails the cold start with a clear error for %s=%s', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new Error(message));
+  });
+});
