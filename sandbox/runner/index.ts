@@ -68,7 +68,7 @@ export class Runner implements ExecutionRunner {
   private readonly lambdas: LambdaHost;
   private readonly executor: Executor;
 
-  /** Installs itself as the emulator's runner; the emulator must be started (its endpoint known). */
+  /** Installs itself as the emulator's runner; start the emulator before deploying. */
   constructor(options: RunnerOptions) {
     this.emulator = options.emulator;
     this.clock = options.clock;
@@ -76,7 +76,7 @@ export class Runner implements ExecutionRunner {
     this.capture = new OutputCapture(this.clock, options.verbose ?? false);
     this.lambdas = new LambdaHost(options.repoRoot ?? process.cwd(), this.capture);
     const sdk = new SdkInvoker(
-      this.emulator.endpoint,
+      () => this.emulator.endpoint,
       this.emulator.region,
       systemCredentials(this.emulator, 'rekey-states'),
     );

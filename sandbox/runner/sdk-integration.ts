@@ -98,7 +98,8 @@ export class SdkInvoker {
   >();
 
   constructor(
-    private readonly endpoint: string,
+    /** Read when a client is first needed: the emulator may start after the runner exists. */
+    private readonly endpoint: () => string,
     private readonly region: string,
     private readonly credentials: Credentials,
   ) {}
@@ -140,7 +141,7 @@ export class SdkInvoker {
         const module = loaded as Record<string, unknown>;
         const Client = module[spec.client] as ClientConstructor;
         const client = new Client({
-          endpoint: this.endpoint,
+          endpoint: this.endpoint(),
           region: this.region,
           credentials: this.credentials,
           // Step Functions does not retry inside an integration; the state's Retry does.
