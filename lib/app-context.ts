@@ -44,10 +44,10 @@ export function readContext(app: App): ContextSettings {
       }
       out[name] = value;
     } else {
-      out[name] = String(raw);
+      out[name] = typeof raw === 'string' ? raw : JSON.stringify(raw);
     }
   }
-  return out as ContextSettings;
+  return out;
 }
 
 function oneOf<T extends string>(
@@ -97,6 +97,6 @@ export function rotationProps(
     managedPath: c.managedPath,
     userSelection: oneOf('userSelection', c.userSelection, Object.values(UserSelection)),
     secretPrefix: c.secretPrefix,
-    logRetention: c.logRetentionDays as RetentionDays | undefined,
+    logRetention: c.logRetentionDays,
   };
 }
