@@ -355,6 +355,12 @@ export class FakeKeys {
     return this.keys.find((k) => k.accessKeyId === accessKeyId);
   }
 
+  /** Records a use of the key, as IAM reports it in GetAccessKeyLastUsed. */
+  use(accessKeyId: string, date: string, serviceName = 's3', region = 'eu-west-1'): void {
+    const key = this.find(accessKeyId);
+    if (key) key.lastUsed = { date, serviceName, region };
+  }
+
   status(accessKeyId: string): 'Active' | 'Inactive' | 'deleted' {
     return this.find(accessKeyId)?.status ?? 'deleted';
   }
