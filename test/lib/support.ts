@@ -1,0 +1,224 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Capture, Template } from 'aws-cdk-lib/assertions';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
+import { createRekeyApp, type RekeyApp } from '../../lib/app';
+import { KeyRotation } from '../../lib/key-rotation';
+import type { KeyRotationProps } from '../../lib/key-rotation-props';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Context that makes NodejsFunction skip esbuild, so construct tests synthesize in seconds. */
+export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
+
+/** The nine step folders under lambdas/, in workflow order. */
+export const STEPS = [
+  'inspect',
+  'stage-key',
+  'verify-key',
+  'promote-key',
+  'check-cutover',
+  'deactivate-key',
+  'delete-key',
+  'report',
+  'compensate',
+] as const;
+export type Step = (typeof STEPS)[number];
+
+/** The context `cdk synth` gives bin/app.ts (cdk.json), plus overrides, with bundling skipped. */
+export function cdkJsonContext(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  return { ...cdkJson.context, ...SKIP_BUNDLING, ...overrides };
+}
+
+/** The deployable app exactly as bin/app.ts builds it (cdk-nag included), without bundling. */
+export function realApp(
+  overrides: Record<string, unknown> = {},
+): RekeyApp & { template: Template } {
+  const rekey = createRekeyApp({ context: cdkJsonContext(overrides) });
+  return { ...rekey, template: Template.fromStack(rekey.stack) };
+}
+
+/** A KeyRotation alone in a plain stack; `props` may create what it needs in the stack. */
+export function rotationStack(props: (stack: Stack) => KeyRotationProps = () => ({})): {
+  stack: Stack;
+  rotation: KeyRotation;
+  template: Template;
+} {
+  const app = new App({ context: SKIP_BUNDLING });
+  const stack = new Stack(app, 'Test');
+  const rotation = new KeyRotation(stack, 'Rotation', props(stack));
+  return { stack, rotation, template: Template.fromStack(stack) };
+}
+
+/** A token resolved to its CloudFormation value (`{ Ref }`, `{ Fn::GetAtt }`, ...). */
+export const resolved = (stack: Stack, value: unknown): unknown => stack.resolve(value) as unknown;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * A CloudFormation value as a readable string: `Fn::Join` joined, `Ref` as `${Name}`,
+ * `Fn::GetAtt` as `${Name.Attr}`. Lets tests compare ARN shapes without resolving them.
+ */
+export function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(render).join(',');
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, Json>;
+    const join = o['Fn::Join'];
+    if (Array.isArray(join)) {
+      const [separator, parts] = join;
+      return (Array.isArray(parts) ? parts : [])
+        .map(render)
+        .join(typeof separator === 'string' ? separator : '');
+    }
+    if (typeof o.Ref === 'string') return `\${${o.Ref}}`;
+    const getAtt = o['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `\${${getAtt.map(render).join('.')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export interface Statement {
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action?: string | string[];
+  readonly NotAction?: string | string[];
+  readonly Resource?: unknown;
+  readonly NotResource?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+export interface FoundStatement {
+  /** Where the statement lives: `<logicalId>` or `<logicalId>/<inline policy name>`. */
+  readonly where: string;
+  /** The roles the policy is attached to (`{ Ref }` values). */
+  readonly roles: readonly unknown[];
+  readonly statement: Statement;
+}
+
+const list = <T>(v: T | T[] | undefined): T[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
+
+export const actionsOf = (s: Statement): string[] => list(s.Action);
+export const resourcesOf = (s: Statement): unknown[] => list(s.Resource);
+
+interface PolicyDocument {
+  readonly Statement: Statement[];
+}
+
+/**
+ * Every identity-policy statement in the template: AWS::IAM::Policy, AWS::IAM::ManagedPolicy
+ * and the inline Policies of AWS::IAM::Role. (Resource policies - key, topic - are not here.)
+ */
+export function identityStatements(template: Template): FoundStatement[] {
+  const found: FoundStatement[] = [];
+  const add = (where: string, roles: unknown[], doc: PolicyDocument | undefined): void => {
+    for (const statement of doc?.Statement ?? []) found.push({ where, roles, statement });
+  };
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const [id, r] of Object.entries(template.findResources(type))) {
+      const p = r.Properties as { PolicyDocument?: PolicyDocument; Roles?: unknown[] };
+      add(id, p.Roles ?? [], p.PolicyDocument);
+    }
+  }
+  for (const [id, r] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+    const p = r.Properties as {
+      Policies?: { PolicyName: string; PolicyDocument: PolicyDocument }[];
+    };
+    for (const inline of p.Policies ?? []) {
+      add(`${id}/${inline.PolicyName}`, [{ Ref: id }], inline.PolicyDocument);
+    }
+  }
+  return found;
+}
+
+/** The statements of the policies attached to one role. */
+export function statementsOf(stack: Stack, template: Template, role: IRole): Statement[] {
+  const ref: unknown = stack.resolve(role.roleName);
+  const same = (r: unknown): boolean => JSON.stringify(r) === JSON.stringify(ref);
+  return identityStatements(template)
+    .filter((s) => s.roles.some(same))
+    .map((s) => s.statement);
+}
+
+/** The sorted actions a role's policies allow, optionally only those of one service prefix. */
+export function allowedActions(statements: Statement[], service?: string): string[] {
+  const actions = statements
+    .filter((s) => s.Effect === 'Allow')
+    .flatMap(actionsOf)
+    .filter((a) => service === undefined || a.startsWith(`${service}:`));
+  return [...new Set(actions)].sort();
+}
+
+/** The kms:ViaService a statement is conditioned on, if any. */
+export function viaService(s: Statement): string | undefined {
+  const value = s.Condition?.StringEquals?.['kms:ViaService'];
+  return value === undefined ? undefined : render(value);
+}
+
+export interface AslState {
+  readonly Type: string;
+  readonly Next?: string;
+  readonly Default?: string;
+  readonly End?: boolean;
+  readonly Resource?: string;
+  readonly QueryLanguage?: string;
+  readonly Choices?: { readonly Next: string }[];
+  readonly Catch?: { readonly ErrorEquals: string[]; readonly Next: string }[];
+  readonly Retry?: { readonly ErrorEquals: string[]; readonly MaxAttempts?: number }[];
+}
+
+export interface Asl {
+  readonly StartAt: string;
+  readonly QueryLanguage?: string;
+  readonly States: Record<string, AslState>;
+}
+
+/** A placeholder for the n-th token of the definition; a valid Lambda ARN, like the real one. */
+export const tokenPlaceholder = (n: number): string =>
+  `arn:aws:lambda:us-east-1:123456789012:function:token-${n}`;
+
+/**
+ * The rotation state machine's definition, parsed: the DefinitionString is captured, its
+ * Fn::Join string parts joined and each token (a Lambda ARN) replaced with a placeholder.
+ */
+export function definitionOf(template: Template): { asl: Asl; tokens: unknown[] } {
+  const definition = new Capture();
+  template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+    DefinitionString: definition,
+  });
+  const value: unknown = definition.asObject();
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) return { asl: JSON.parse(definition.asString()) as Asl, tokens: [] };
+  const tokens: unknown[] = [];
+  const text = join[1]
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      tokens.push(part);
+      return tokenPlaceholder(tokens.length - 1);
+    })
+    .join(join[0]);
+  return { asl: JSON.parse(text) as Asl, tokens };
+}
+
+/** The rekey:handler metadata of the Lambda function a CloudFormation reference points to. */
+export function handlerOf(template: Template, ref: unknown): string | undefined {
+  const getAtt = (ref as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+  if (!getAtt) return undefined;
+  const fn = template.findResources('AWS::Lambda::Function')[getAtt[0]];
+  return (fn?.Metadata as Record<string, string> | undefined)?.['rekey:handler'];
+}
+
+/** The RekeyFunction of a step (`check-cutover` -> `functions.checkCutover`). */
+export function stepFunction(
+  rotation: KeyRotation,
+  step: Step,
+): KeyRotation['functions'][keyof KeyRotation['functions']] {
+  const key = step.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const fn = (rotation.functions as Record<string, KeyRotation['functions']['inspect']>)[key];
+  if (!fn) throw new Error(`no function for step ${step}`);
+  return fn;
+}
