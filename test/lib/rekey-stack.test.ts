@@ -1,0 +1,84 @@
+import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
+import type { RekeyStack } from '../../lib/rekey-stack';
+import { realApp, resolved, rotationStack } from './support';
+
+interface AlarmMetric {
+  readonly Id: string;
+  readonly Expression?: string;
+  readonly ReturnData?: boolean;
+  readonly MetricStat?: {
+    readonly Metric: {
+      readonly Namespace: string;
+      readonly MetricName: string;
+      readonly Dimensions: { Name: string; Value: unknown }[];
+    };
+    readonly Stat: string;
+  };
+}
+
+describe('the failure alarm of the deployable stack', () => {
+  let stack: RekeyStack;
+  let template: Template;
+  beforeAll(() => {
+    ({ stack, template } = realApp());
+  });
+
+  it('is one alarm on failed, timed-out and aborted executions of the rotation state machine', () => {
+    const metrics = new Capture();
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: metrics,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    const all = metrics.asArray() as AlarmMetric[];
+    const stateMachineArn = resolved(stack, stack.rotation.stateMachine.stateMachineArn);
+
+    const stats = all.filter((m) => m.MetricStat);
+    expect(stats.map((m) => m.MetricStat?.Metric.MetricName).sort()).toEqual([
+      'ExecutionsAborted',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+    ]);
+    for (const m of stats) {
+      expect(m.MetricStat).toMatchObject({
+        Metric: {
+          Namespace: 'AWS/States',
+          Dimensions: [{ Name: 'StateMachineArn', Value: stateMachineArn }],
+        },
+        Stat: 'Sum',
+      });
+      expect(m.ReturnData).toBe(false);
+    }
+    // The alarm fires on the sum of the three, not on any single one.
+    const [expression, ...others] = all.filter((m) => m.Expression !== undefined);
+    expect(others).toEqual([]);
+    expect(expression?.ReturnData).toBe(true);
+    for (const m of stats) expect(expression?.Expression).toContain(m.Id);
+  });
+
+  it('notifies the rekey topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [resolved(stack, stack.topic.topicArn)],
+    });
+  });
+
+  it('outputs the state machine, the topic and the secret prefix', () => {
+    template.hasOutput('RotationStateMachineArn', {
+      Value: resolved(stack, stack.rotation.stateMachine.stateMachineArn),
+    });
+    template.hasOutput('NotificationTopicArn', { Value: resolved(stack, stack.topic.topicArn) });
+    template.hasOutput('SecretPrefix', { Value: 'rekey/' });
+  });
+});
+
+describe('the failure alarm of a KeyRotation without a topic', () => {
+  it('has no alarm action', () => {
+    const { template } = rotationStack();
+
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
+  });
+});

@@ -1,0 +1,209 @@
+import { Capture, type Template } from 'aws-cdk-lib/assertions';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { REFUSALS } from '../../lib/rotation-workflow';
+import { definitionOf, handlerOf, realApp, type Asl, type AslState } from './support';
+
+/** The states the rotation is made of (DESIGN.md steps 1-9, compensation and refusal). */
+const STATES = [
+  'Inspect',
+  'Decide',
+  'StageKey',
+  'VerifyKey',
+  'PromoteKey',
+  'WaitForCutover',
+  'CheckCutover',
+  'CutoverDone',
+  'DeactivateOldKey',
+  'RecoveryWindow',
+  'DeleteOldKey',
+  'Report',
+  'Compensate',
+  'RotationFailed',
+  'Refused',
+];
+
+/** The tasks that act on or depend on the new key: any failure there must be compensated. */
+const COMPENSATED = [
+  'StageKey',
+  'VerifyKey',
+  'PromoteKey',
+  'CheckCutover',
+  'DeactivateOldKey',
+  'DeleteOldKey',
+];
+
+const targets = (s: AslState): string[] => [
+  ...(s.Next ? [s.Next] : []),
+  ...(s.Default ? [s.Default] : []),
+  ...(s.Choices ?? []).map((c) => c.Next),
+  ...(s.Catch ?? []).map((c) => c.Next),
+];
+
+function state(asl: Asl, name: string): AslState {
+  const found = asl.States[name];
+  if (!found) throw new Error(`no state ${name}`);
+  return found;
+}
+
+describe('the rotation state machine', () => {
+  let template: Template;
+  let asl: Asl;
+  let tokens: unknown[];
+  beforeAll(() => {
+    ({ template } = realApp());
+    ({ asl, tokens } = definitionOf(template));
+  });
+
+  it('is a Standard state machine with X-Ray tracing', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it('logs every execution event to its own encrypted vended log group', () => {
+    const logGroupArn = new Capture();
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: logGroupArn } }],
+      },
+    });
+    const [logicalId] = (logGroupArn.asObject() as { 'Fn::GetAtt': [string, string] })[
+      'Fn::GetAtt'
+    ];
+    const logGroup = template.findResources('AWS::Logs::LogGroup')[logicalId];
+    expect(logGroup?.Properties).toMatchObject({
+      LogGroupName: expect.stringMatching(/^\/aws\/vendedlogs\/states\/.+-rotation$/) as string,
+      KmsKeyId: expect.anything() as unknown,
+      RetentionInDays: 365,
+    });
+  });
+
+  it('is a valid JSONPath definition by the ASL validator', () => {
+    // The validator fills in defaults, so it gets a copy.
+    expect(() => new StateMachine(structuredClone(asl) as never)).not.toThrow();
+    expect(asl.QueryLanguage).toBe('JSONPath');
+    // The validator does reject a broken definition.
+    const broken = structuredClone(asl) as { States: Record<string, { Default?: string }> };
+    const decide = broken.States.Decide ?? {};
+    decide.Default = 'Nowhere';
+    expect(() => new StateMachine(broken as never)).toThrow(/MISSING_TRANSITION_TARGET/);
+  });
+
+  it('uses no JSONata anywhere', () => {
+    const text = JSON.stringify(asl);
+
+    expect(
+      Object.values(asl.States).filter((s) => (s.QueryLanguage ?? 'JSONPath') !== 'JSONPath'),
+    ).toEqual([]);
+    expect(text).not.toContain('{%');
+    for (const jsonataOnly of ['"Arguments"', '"Output"', '"Assign"']) {
+      expect(text).not.toContain(jsonataOnly);
+    }
+  });
+
+  it('has the states of the rotation, starting at Inspect', () => {
+    expect(asl.StartAt).toBe('Inspect');
+    expect(Object.keys(asl.States)).toEqual(expect.arrayContaining(STATES));
+  });
+
+  it('reaches every state from Inspect', () => {
+    const reached = new Set<string>();
+    const visit = (name: string): void => {
+      if (reached.has(name)) return;
+      reached.add(name);
+      targets(state(asl, name)).forEach(visit);
+    };
+    visit(asl.StartAt);
+
+    expect([...reached].sort()).toEqual(Object.keys(asl.States).sort());
+  });
+
+  it('catches every failure of a task after Inspect into Compensate', () => {
+    const tasks = Object.entries(asl.States).filter(
+      ([name, s]) => s.Type === 'Task' && !['Inspect', 'Compensate', 'Report'].includes(name),
+    );
+
+    expect(tasks.map(([name]) => name).sort()).toEqual([...COMPENSATED].sort());
+    for (const [, s] of tasks) {
+      expect(s.Catch).toEqual([
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Compensate' }),
+      ]);
+    }
+  });
+
+  it('does not undo a completed rotation when only the report fails', () => {
+    const report = state(asl, 'Report');
+
+    expect(report.Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Rotated' }),
+    ]);
+    expect(state(asl, 'Rotated').Type).toBe('Succeed');
+    expect(targets(state(asl, 'DeleteOldKey'))).toEqual(['Report', 'Compensate']);
+  });
+
+  it('fails the execution after compensating, and also when compensation fails', () => {
+    const compensate = state(asl, 'Compensate');
+
+    expect(compensate.Next).toBe('RotationFailed');
+    expect(state(asl, 'RotationFailed').Type).toBe('Fail');
+    expect(compensate.Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'CompensationFailed' }),
+    ]);
+    expect(state(asl, 'CompensationFailed').Type).toBe('Fail');
+  });
+
+  it("turns Inspect's refusals into a Refused failure without compensating", () => {
+    const inspect = state(asl, 'Inspect');
+
+    expect(inspect.Catch?.[0]).toEqual(
+      expect.objectContaining({ ErrorEquals: REFUSALS, Next: 'ExplainRefusal' }),
+    );
+    expect(state(asl, 'ExplainRefusal').Next).toBe('Refused');
+    expect(state(asl, 'Refused').Type).toBe('Fail');
+    expect(targets(inspect)).not.toContain('Compensate');
+  });
+
+  it('retries VerifyKey while the new key has not propagated', () => {
+    const retry = state(asl, 'VerifyKey').Retry?.find((r) =>
+      r.ErrorEquals.includes('KeyNotYetValidError'),
+    );
+
+    expect(retry?.ErrorEquals).toEqual(['KeyNotYetValidError']);
+    expect(retry?.MaxAttempts).toBeGreaterThan(1);
+  });
+
+  it('waits in Wait states for the durations the Lambdas compute', () => {
+    expect(state(asl, 'WaitForCutover')).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.cutover.waitSeconds',
+      Next: 'CheckCutover',
+    });
+    expect(state(asl, 'RecoveryWindow')).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.policy.recoveryWindowSeconds',
+      Next: 'DeleteOldKey',
+    });
+    expect(state(asl, 'CutoverDone').Default).toBe('WaitForCutover');
+  });
+
+  it.each([
+    ['Inspect', 'inspect'],
+    ['StageKey', 'stage-key'],
+    ['VerifyKey', 'verify-key'],
+    ['PromoteKey', 'promote-key'],
+    ['CheckCutover', 'check-cutover'],
+    ['DeactivateOldKey', 'deactivate-key'],
+    ['DeleteOldKey', 'delete-key'],
+    ['Report', 'report'],
+    ['Compensate', 'compensate'],
+  ])('invokes the %s task on the %s Lambda', (name, step) => {
+    const resource = state(asl, name).Resource ?? '';
+    const token = tokens[Number(/token-(\d+)$/.exec(resource)?.[1])];
+
+    expect(handlerOf(template, token)).toBe(`lambdas/${step}/handler.ts`);
+  });
+});
