@@ -1,0 +1,165 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import {
+  fromRekeySecret,
+  isAuthError,
+  RekeyCredentialsError,
+  rekeyRefreshOnAuthError,
+  type RekeyCredentialProvider,
+} from '../../credentials';
+import type { Clock } from '../contracts';
+import type { Scheduler } from '../clock';
+
+/**
+ * How a simulated application follows the secret:
+ * - `prompt`: uses rekey's credential provider (re-reads the secret every `cacheSeconds`, and at
+ *   once after an authentication error);
+ * - `late`: reads the secret itself through a long-lived cache (stale for `cacheSeconds`);
+ * - `never`: keeps the key it was configured with, forever.
+ */
+export type ConsumerBehaviour = 'prompt' | 'late' | 'never';
+
+export interface ConsumerOptions {
+  readonly name: string;
+  readonly behaviour: ConsumerBehaviour;
+  readonly secretId: string;
+  /** The key the application was configured with before rekey managed it. */
+  readonly initialKey: { accessKeyId: string; secretAccessKey: string };
+  /** Credentials the application reads its secret with (its role, not the rotated key). */
+  readonly readerCredentials: { accessKeyId: string; secretAccessKey: string };
+  readonly endpoint: string;
+  readonly region: string;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  /** Sandbox seconds between two signed requests. @default 300 */
+  readonly periodSeconds?: number;
+  /** Sandbox seconds a read secret is trusted. @default 300 (prompt), 6 hours (late) */
+  readonly cacheSeconds?: number;
+}
+
+export interface ConsumerCall {
+  readonly at: Date;
+  readonly accessKeyId: string;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+type Keys = { accessKeyId: string; secretAccessKey: string };
+
+/**
+ * A simulated application: every few sandbox minutes it signs sts:GetCallerIdentity with the
+ * key it holds, so the emulator records the key's last use exactly as IAM would.
+ */
+export class SimulatedConsumer {
+  readonly calls: ConsumerCall[] = [];
+  private readonly abort = new AbortController();
+  private readonly secrets: SecretsManagerClient;
+  private readonly provider?: RekeyCredentialProvider;
+  private cached?: { keys: Keys; until: number };
+  private loop?: Promise<void>;
+
+  constructor(private readonly options: ConsumerOptions) {
+    this.secrets = new SecretsManagerClient({
+      endpoint: options.endpoint,
+      region: options.region,
+      credentials: options.readerCredentials,
+    });
+    if (options.behaviour === 'prompt') {
+      this.provider = fromRekeySecret({
+        secretId: options.secretId,
+        refreshInterval: this.cacheSeconds * 1000,
+        client: this.secrets,
+        now: () => options.clock.now(),
+      });
+    }
+  }
+
+  private get cacheSeconds(): number {
+    return this.options.cacheSeconds ?? (this.options.behaviour === 'late' ? 6 * 3600 : 300);
+  }
+
+  /** Calls that failed (the key it held was refused). */
+  get failures(): ConsumerCall[] {
+    return this.calls.filter((c) => !c.ok);
+  }
+
+  start(): void {
+    const period = (this.options.periodSeconds ?? 300) * 1000;
+    const run = async (): Promise<void> => {
+      while (!this.abort.signal.aborted) {
+        await this.options.scheduler.track(this.tick());
+        // An aborted sleep rejects (like timers/promises): that is how the loop ends.
+        await this.options.scheduler.sleep(period, this.abort.signal).catch(() => undefined);
+      }
+    };
+    this.loop = run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+    this.secrets.destroy();
+  }
+
+  /** One signed request with the key the application holds now. */
+  async tick(): Promise<ConsumerCall> {
+    const keys = await this.currentKeys();
+    // A client per call: the SDK compares credential expiry with the real clock, while the
+    // sandbox's days pass in milliseconds; the provider's own cache runs on sandbox time.
+    const sts = new STSClient({
+      endpoint: this.options.endpoint,
+      region: this.options.region,
+      credentials: keys,
+      maxAttempts: 1,
+    });
+    if (this.provider) sts.middlewareStack.use(rekeyRefreshOnAuthError(this.provider));
+    const call = await sts
+      .send(new GetCallerIdentityCommand({}))
+      .then(() => ({ at: this.options.clock.now(), accessKeyId: keys.accessKeyId, ok: true }))
+      .catch((error: unknown) => {
+        if (!isAuthError(error)) throw error;
+        return {
+          at: this.options.clock.now(),
+          accessKeyId: keys.accessKeyId,
+          ok: false,
+          error: (error as Error).name,
+        };
+      })
+      .finally(() => sts.destroy());
+    this.calls.push(call);
+    return call;
+  }
+
+  private async currentKeys(): Promise<Keys> {
+    const { behaviour, initialKey } = this.options;
+    if (behaviour === 'never') return initialKey;
+    if (this.provider) {
+      try {
+        const identity: AwsCredentialIdentity = await this.provider();
+        return { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey };
+      } catch (error) {
+        // Before rekey's first rotation the secret is a baseline without a secret access key.
+        if (error instanceof RekeyCredentialsError) return initialKey;
+        throw error;
+      }
+    }
+    const now = this.options.clock.now().getTime();
+    if (!this.cached || now >= this.cached.until) {
+      this.cached = { keys: await this.readSecret(), until: now + this.cacheSeconds * 1000 };
+    }
+    return this.cached.keys;
+  }
+
+  private async readSecret(): Promise<Keys> {
+    const out = await this.secrets.send(
+      new GetSecretValueCommand({ SecretId: this.options.secretId }),
+    );
+    const value = JSON.parse(out.SecretString ?? '{}') as {
+      AccessKeyId?: string;
+      SecretAccessKey?: string;
+    };
+    if (!value.AccessKeyId || !value.SecretAccessKey) return this.options.initialKey;
+    return { accessKeyId: value.AccessKeyId, secretAccessKey: value.SecretAccessKey };
+  }
+}

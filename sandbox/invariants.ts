@@ -1,0 +1,156 @@
+import type { Emulator } from './emulator';
+import type { AccessKeyView, SecretView } from './emulator';
+
+/**
+ * Watches the emulator's account while rotations run and checks DESIGN.md's invariants:
+ * I1 and I2 after every state change, I3, I4 and I6 on demand at the end.
+ */
+export interface InvariantOptions {
+  /** Users to watch (the ones being rotated). */
+  readonly users: readonly string[];
+  /** Secret name prefix (`rekey/`). */
+  readonly secretPrefix: string;
+}
+
+interface Snapshot {
+  readonly keys: ReadonlyMap<string, AccessKeyView>;
+  readonly currentKeyOf: ReadonlyMap<string, string | undefined>;
+}
+
+const keyIdOf = (value: string): string | undefined => {
+  try {
+    const parsed = JSON.parse(value) as { AccessKeyId?: unknown };
+    return typeof parsed.AccessKeyId === 'string' ? parsed.AccessKeyId : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export class InvariantMonitor {
+  readonly violations: string[] = [];
+  private readonly watched: Set<string>;
+  private readonly hadActiveKey = new Set<string>();
+  private readonly keysAtStart = new Set<string>();
+  private last: Snapshot;
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly emulator: Emulator,
+    private readonly options: InvariantOptions,
+  ) {
+    this.watched = new Set(options.users);
+    this.last = this.snapshot();
+    for (const key of this.last.keys.values()) {
+      this.keysAtStart.add(key.accessKeyId);
+      if (key.status === 'Active' && !key.deletedAt) this.hadActiveKey.add(key.userName);
+    }
+  }
+
+  start(): this {
+    this.unsubscribe = this.emulator.onMutation((m) => this.check(`${m.service}:${m.operation}`));
+    return this;
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+  }
+
+  private secretOf(userName: string): SecretView | undefined {
+    return this.emulator.state.secrets.find(
+      (s) => s.name === `${this.options.secretPrefix}${userName}`,
+    );
+  }
+
+  private snapshot(): Snapshot {
+    const keys = new Map<string, AccessKeyView>();
+    for (const k of this.emulator.state.accessKeys)
+      if (this.watched.has(k.userName)) keys.set(k.accessKeyId, k);
+    const currentKeyOf = new Map<string, string | undefined>();
+    for (const user of this.watched) {
+      const current = this.secretOf(user)?.versions.find((v) => v.stages.includes('AWSCURRENT'));
+      currentKeyOf.set(user, current ? keyIdOf(current.value) : undefined);
+    }
+    return { keys, currentKeyOf };
+  }
+
+  private violation(what: string): void {
+    this.violations.push(what);
+  }
+
+  /** I1 and I2 against the state just after a change. */
+  private check(change: string): void {
+    const now = this.snapshot();
+    const before = this.last;
+    for (const [id, prev] of before.keys) {
+      const cur = now.keys.get(id);
+      if (!prev.deletedAt && cur?.deletedAt && prev.status === 'Active') {
+        this.violation(`I2 after ${change}: active key ${id} of ${prev.userName} was deleted`);
+      }
+      if (prev.status === 'Active' && cur?.status === 'Inactive') {
+        const current =
+          now.currentKeyOf.get(prev.userName) ?? before.currentKeyOf.get(prev.userName);
+        if (current === id)
+          this.violation(`I2 after ${change}: the AWSCURRENT key ${id} was deactivated`);
+      }
+    }
+    for (const user of this.hadActiveKey) {
+      const active = [...now.keys.values()].filter(
+        (k) => k.userName === user && k.status === 'Active' && !k.deletedAt,
+      );
+      if (active.length === 0) this.violation(`I1 after ${change}: ${user} has no active key`);
+      const current = now.currentKeyOf.get(user);
+      if (this.secretOf(user) && !active.some((k) => k.accessKeyId === current)) {
+        this.violation(
+          `I1 after ${change}: ${user}'s AWSCURRENT (${current ?? 'none'}) is not an active key`,
+        );
+      }
+    }
+    this.last = now;
+  }
+
+  /** I3: every key created since the start is in the secret (a labelled version) or deleted. */
+  checkNoOrphans(): void {
+    for (const key of this.snapshot().keys.values()) {
+      if (this.keysAtStart.has(key.accessKeyId) || key.deletedAt) continue;
+      const labelled = this.secretOf(key.userName)?.versions.some(
+        (v) => v.stages.length > 0 && keyIdOf(v.value) === key.accessKeyId,
+      );
+      if (!labelled)
+        this.violation(
+          `I3: key ${key.accessKeyId} of ${key.userName} is neither in the secret nor deleted`,
+        );
+    }
+  }
+
+  /**
+   * I6 for a failed rotation: the user is as it was (old key active and current) or safely
+   * published (both active, new current); never without a working key.
+   */
+  checkSafeFailure(userName: string, oldKeyId: string): void {
+    const snap = this.snapshot();
+    const keys = [...snap.keys.values()].filter((k) => k.userName === userName && !k.deletedAt);
+    const current = snap.currentKeyOf.get(userName);
+    const old = keys.find((k) => k.accessKeyId === oldKeyId);
+    const currentKey = keys.find((k) => k.accessKeyId === current);
+    const asItWas = old?.status === 'Active' && (current === oldKeyId || current === undefined);
+    const published =
+      old?.status === 'Active' && currentKey?.status === 'Active' && current !== oldKeyId;
+    const finished =
+      currentKey?.status === 'Active' && current !== oldKeyId && old?.status !== 'Active';
+    if (!asItWas && !published && !finished) {
+      this.violation(
+        `I6: ${userName} is left with old key ${old?.status ?? 'deleted'} and AWSCURRENT ${current ?? 'none'}`,
+      );
+    }
+  }
+
+  /** I4: no secret access key of any key ever created appears in the given texts. */
+  checkSecrecy(texts: ReadonlyArray<{ readonly where: string; readonly text: string }>): void {
+    const secrets = this.emulator.state.accessKeys.map((k) => k.secretAccessKey);
+    for (const { where, text } of texts) {
+      for (const secret of secrets) {
+        if (text.includes(secret)) this.violation(`I4: a secret access key appears in ${where}`);
+      }
+    }
+  }
+}

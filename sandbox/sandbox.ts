@@ -1,0 +1,139 @@
+import './polyfills';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { createRekeyApp } from '../lib/app';
+import { SandboxClock, Scheduler, type SchedulerMode } from './clock';
+import type { ExecutionRecord } from './contracts';
+import { Emulator, type Credentials } from './emulator';
+import { Runner, synthTemplate, type DeployedStack } from './runner';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+export interface SandboxOptions {
+  /** Port of the emulator. @default 0 (any free port) */
+  readonly port?: number;
+  /** 'auto' jumps the clock whenever everything waits; 'manual' moves it only on request. @default 'auto' */
+  readonly clockMode?: SchedulerMode;
+  /** Sandbox time at start. @default now */
+  readonly start?: Date;
+  /** Sandbox seconds before IAM reports a key's use. @default 600 */
+  readonly lastUsedLagSeconds?: number;
+  /** Sandbox seconds a new key is refused after creation (IAM propagation). @default 5 */
+  readonly keyPropagationSeconds?: number;
+  /** `rekey:*` CDK context over cdk.json's, e.g. { 'rekey:deadlineAction': 'enforce' }. */
+  readonly context?: Readonly<Record<string, unknown>>;
+  /** Print what the Lambdas log. @default false */
+  readonly verbose?: boolean;
+}
+
+/** cdk.json's context, so the sandbox runs the stack exactly as `cdk deploy` would configure it. */
+function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return cdkJson.context ?? {};
+}
+
+/**
+ * rekey on this machine: the AWS emulator, the local runner and the synthesized RekeyStack
+ * deployed into them. The same definitions and handlers that deploy to AWS run here.
+ */
+export class Sandbox {
+  private constructor(
+    readonly emulator: Emulator,
+    readonly runner: Runner,
+    readonly clock: SandboxClock,
+    readonly scheduler: Scheduler,
+    readonly stack: DeployedStack,
+    readonly secretPrefix: string,
+  ) {}
+
+  static async start(options: SandboxOptions = {}): Promise<Sandbox> {
+    const clock = new SandboxClock({ start: options.start });
+    const scheduler = new Scheduler(clock, { mode: options.clockMode ?? 'auto' });
+    const emulator = new Emulator({
+      clock,
+      port: options.port,
+      lastUsedLagSeconds: options.lastUsedLagSeconds ?? 600,
+      keyPropagationSeconds: options.keyPropagationSeconds ?? 5,
+    });
+    await emulator.start();
+    const context = { ...cdkJsonContext(), ...options.context, 'aws:cdk:bundling-stacks': [] };
+    const { app, stack } = createRekeyApp({ context });
+    const runner = new Runner({
+      emulator,
+      clock,
+      scheduler,
+      repoRoot: REPO_ROOT,
+      verbose: options.verbose,
+    });
+    const deployed = await runner.deployTemplate(synthTemplate(app, stack.stackName), {
+      stackName: stack.stackName,
+    });
+    return new Sandbox(
+      emulator,
+      runner,
+      clock,
+      scheduler,
+      deployed,
+      stack.rotation.settings.secretPrefix,
+    );
+  }
+
+  get endpoint(): string {
+    return this.emulator.endpoint;
+  }
+
+  get region(): string {
+    return this.emulator.region;
+  }
+
+  /** Client configuration for the AWS SDK v3 against the sandbox. */
+  clientConfig(credentials: Credentials = this.emulator.admin): {
+    endpoint: string;
+    region: string;
+    credentials: Credentials;
+  } {
+    return { endpoint: this.endpoint, region: this.region, credentials };
+  }
+
+  stateMachineArn(name: 'rotation' | 'fleet-scan'): string {
+    const arn = this.stack.stateMachineArns[name];
+    if (!arn) throw new Error(`The sandbox stack has no ${name} state machine`);
+    return arn;
+  }
+
+  /** Starts a rotation execution through the Step Functions API, as the console or CLI would. */
+  async startRotation(input: unknown, name?: string): Promise<string> {
+    const sfn = new SFNClient(this.clientConfig());
+    try {
+      const out = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn('rotation'),
+          input: JSON.stringify(input),
+          name,
+        }),
+      );
+      return out.executionArn ?? '';
+    } finally {
+      sfn.destroy();
+    }
+  }
+
+  execution(executionArn: string): ExecutionRecord {
+    const found = this.emulator.state.executions.find((e) => e.executionArn === executionArn);
+    if (!found) throw new Error(`No execution ${executionArn} in the sandbox`);
+    return found;
+  }
+
+  /** Lets sandbox time run until every execution and application is idle, then returns. */
+  async settle(): Promise<void> {
+    await this.scheduler.runUntilIdle();
+  }
+
+  async stop(): Promise<void> {
+    this.runner.dispose();
+    await this.emulator.stop();
+  }
+}
