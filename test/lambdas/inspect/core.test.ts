@@ -539,6 +539,21 @@ describe('inspect: policy from tags', () => {
     expect(state.decision).toBe('rotate');
   });
 
+  it("reads every page of the user's tags (IAM paginates with IsTruncated and Marker)", async () => {
+    givenUser();
+    iam
+      .on(ListUserTagsCommand, { UserName: USER, Marker: undefined })
+      .resolves({ Tags: [{ Key: 'team', Value: 'payments' }], IsTruncated: true, Marker: 'page-2' })
+      .on(ListUserTagsCommand, { UserName: USER, Marker: 'page-2' })
+      .resolves({ Tags: [{ Key: 'rekey:rotate', Value: 'false' }], IsTruncated: false });
+
+    const state = await run({ userName: USER });
+
+    expect(iam).toHaveReceivedCommandTimes(ListUserTagsCommand, 2);
+    expect(state.decision).toBe('skip');
+    expect(state.reason).toBe('opted out with rekey:rotate=false');
+  });
+
   it('applies tag overrides to the policy it hands on', async () => {
     givenUser({
       tags: {
