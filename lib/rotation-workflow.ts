@@ -106,14 +106,16 @@ export class RotationWorkflow extends Construct {
         causePath: '$.details.errorMessage',
       }),
     );
-    inspect.addCatch(refused, { errors: REFUSALS, resultPath: '$' });
+    // No ResultPath: the default ($) replaces the input with the error. aws-local-stepfunctions 3
+    // mishandles an explicit "$" (it sets a key named "$"), so the default keeps both runtimes alike.
+    inspect.addCatch(refused, { errors: REFUSALS });
     inspect.addCatch(
       new sfn.Fail(this, 'InspectFailed', {
         stateName: 'InspectFailed',
         errorPath: '$.Error',
         causePath: '$.Cause',
       }),
-      { errors: ['States.ALL'], resultPath: '$' },
+      { errors: ['States.ALL'] },
     );
 
     const compensate = new tasks.LambdaInvoke(this, 'Compensate', {
