@@ -1,0 +1,202 @@
+import { SimulatedConsumer } from '../apps/consumer';
+import { InvariantMonitor } from '../invariants';
+import { Sandbox } from '../sandbox';
+import { bold, dim, green, key, red, sandboxTime, span, table, yellow } from './format';
+import { seedDemoAccount } from './seed';
+import { entryOf } from './timeline';
+
+type Out = { write(text: string): unknown };
+
+/** What each demo user should end as; the demo exits non-zero otherwise. */
+const EXPECTED: Record<string, 'rotated' | 'unchanged'> = {
+  alice: 'rotated',
+  bob: 'unchanged',
+  carol: 'unchanged',
+  dave: 'rotated',
+  erin: 'unchanged',
+};
+
+/**
+ * `npm start`: seeds a demo account in the sandbox, rotates the due users with the real state
+ * machine and handlers, prints the timeline as it happens and a summary. Returns the exit code.
+ */
+export async function runDemo(out: Out = process.stdout): Promise<number> {
+  const realStart = Date.now();
+  const line = (s = ''): unknown => out.write(`${s}\n`);
+  line(
+    bold('rekey sandbox demo') +
+      dim(' — real rotations against an emulated AWS account; sandbox time runs fast'),
+  );
+  const sb = await Sandbox.start();
+  const startedAt = sb.clock.now();
+  try {
+    line(
+      dim(
+        `sandbox ${sb.endpoint}, account ${sb.emulator.accountId}, ${sb.region}; ready in ${((Date.now() - realStart) / 1000).toFixed(1)} s`,
+      ),
+    );
+    line();
+    line(bold('Account'));
+    const users = seedDemoAccount(sb);
+    for (const u of users) line(`  ${u.userName.padEnd(6)} ${u.story}`);
+    const monitor = new InvariantMonitor(sb.emulator, {
+      users: users.map((u) => u.userName),
+      secretPrefix: sb.secretPrefix,
+    }).start();
+    const alice = users.find((u) => u.userName === 'alice');
+    const reader = sb.emulator.createSystemCredentials('billing-app');
+    const app = alice?.appKey
+      ? new SimulatedConsumer({
+          name: 'billing-app',
+          behaviour: 'prompt',
+          secretId: `${sb.secretPrefix}alice`,
+          initialKey: alice.appKey,
+          readerCredentials: reader,
+          endpoint: sb.endpoint,
+          region: sb.region,
+          clock: sb.clock,
+          scheduler: sb.scheduler,
+          periodSeconds: 600,
+        })
+      : undefined;
+
+    line();
+    line(bold('Timeline') + dim('  (sandbox time, real time since start)'));
+    let shown = 0;
+    let seenCalls = 0;
+    let appKey = alice?.appKey?.accessKeyId;
+    const flush = (): void => {
+      const calls = app?.calls ?? [];
+      for (; seenCalls < calls.length; seenCalls++) {
+        const call = calls[seenCalls];
+        if (call?.ok && call.accessKeyId !== appKey) {
+          appKey = call.accessKeyId;
+          print(call.at, 'alice', 'Application', `billing-app now signs with ${key(appKey)}`);
+        }
+      }
+      const events = sb.emulator.events;
+      for (; shown < events.length; shown++) {
+        const event = events[shown];
+        const entry = event && entryOf(event);
+        if (entry) print(entry.at, entry.user, entry.what, entry.text);
+      }
+    };
+    const print = (at: Date, user: string, what: string, text: string): void => {
+      const real = `+${((Date.now() - realStart) / 1000).toFixed(2)}s`;
+      const colour = /Failed|Refused|Deadline/.test(what)
+        ? red
+        : /Completed|Deleted/.test(what)
+          ? green
+          : (s: string) => s;
+      line(
+        `  ${dim(sandboxTime(at))} ${dim(real.padStart(7))}  ${user.padEnd(6)} ${colour(what.padEnd(22))} ${text}`,
+      );
+    };
+    const ticker = setInterval(flush, 25);
+    app?.start();
+    const release = sb.scheduler.activity();
+    const executions = new Map<string, string>();
+    for (const u of users) {
+      executions.set(
+        u.userName,
+        await sb.startRotation({ userName: u.userName, requestedBy: 'rekey-scan' }),
+      );
+    }
+    release();
+    await waitForExecutions(sb, [...executions.values()]);
+    await app?.stop();
+    clearInterval(ticker);
+    flush();
+
+    monitor.checkNoOrphans();
+    monitor.checkSecrecy(secrecyTexts(sb));
+    monitor.stop();
+    return summarize(
+      sb,
+      users.map((u) => u.userName),
+      executions,
+      monitor.violations,
+      { line, startedAt, realStart, appFailures: app?.failures.length ?? 0 },
+    );
+  } finally {
+    await sb.stop();
+  }
+}
+
+async function waitForExecutions(sb: Sandbox, arns: string[]): Promise<void> {
+  while (arns.some((arn) => sb.execution(arn).status === 'RUNNING')) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Every text a secret access key must never appear in (I4). */
+export function secrecyTexts(sb: Sandbox): { where: string; text: string }[] {
+  return [
+    ...sb.emulator.state.executions.map((e) => ({
+      where: `execution ${e.name}`,
+      text: JSON.stringify(e),
+    })),
+    { where: 'Lambda logs', text: JSON.stringify(sb.runner.logs) },
+    { where: 'EventBridge events', text: JSON.stringify(sb.emulator.events) },
+    { where: 'SNS notifications', text: JSON.stringify(sb.emulator.notifications) },
+  ];
+}
+
+function summarize(
+  sb: Sandbox,
+  users: string[],
+  executions: Map<string, string>,
+  violations: readonly string[],
+  ctx: { line: (s?: string) => unknown; startedAt: Date; realStart: number; appFailures: number },
+): number {
+  const { line } = ctx;
+  const now = sb.clock.now();
+  const problems: string[] = [...violations];
+  const rows: string[][] = [
+    ['user', 'execution', 'keys now (status, age)', 'secret AWSCURRENT', 'result'],
+  ];
+  for (const user of users) {
+    const execution = sb.execution(executions.get(user) ?? '');
+    const keys = sb.emulator.state.accessKeys.filter((k) => k.userName === user && !k.deletedAt);
+    const deleted = sb.emulator.state.accessKeys.filter((k) => k.userName === user && k.deletedAt);
+    const secret = sb.emulator.state.secrets.find((s) => s.name === `${sb.secretPrefix}${user}`);
+    const currentValue = secret?.versions.find((v) => v.stages.includes('AWSCURRENT'))?.value;
+    const current = currentValue
+      ? (JSON.parse(currentValue) as { AccessKeyId?: string }).AccessKeyId
+      : undefined;
+    const rotated = deleted.length > 0 && keys.length === 1 && keys[0]?.accessKeyId === current;
+    const outcome = rotated ? 'rotated' : 'unchanged';
+    if (outcome !== EXPECTED[user])
+      problems.push(`${user}: expected ${EXPECTED[user] ?? '?'}, got ${outcome}`);
+    const status =
+      execution.status === 'SUCCEEDED'
+        ? green(execution.status)
+        : yellow(`${execution.status} ${execution.error ?? ''}`);
+    rows.push([
+      user,
+      status,
+      keys
+        .map(
+          (k) =>
+            `${key(k.accessKeyId)} ${k.status} ${span(now.getTime() - k.createDate.getTime())}`,
+        )
+        .join(', '),
+      current ? key(current) : '-',
+      outcome === 'rotated'
+        ? green(`rotated (${deleted.map((k) => key(k.accessKeyId)).join(', ')} deleted)`)
+        : outcome,
+    ]);
+  }
+  if (ctx.appFailures > 0) problems.push(`billing-app had ${ctx.appFailures} failed calls`);
+  line();
+  line(bold('Summary'));
+  line(table(rows).replace(/^/gm, '  '));
+  line();
+  line(
+    `Invariants I1-I6: ${violations.length === 0 ? green('0 violations') : red(`${violations.length} violations`)}. ` +
+      `billing-app failed calls: ${ctx.appFailures}. Sandbox time advanced ${span(now.getTime() - ctx.startedAt.getTime())} ` +
+      `in ${((Date.now() - ctx.realStart) / 1000).toFixed(1)} s.`,
+  );
+  for (const p of problems) line(red(`  problem: ${p}`));
+  return problems.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,61 @@
+import type { Sandbox } from '../sandbox';
+
+const DAY = 86_400_000;
+
+export interface DemoUser {
+  readonly userName: string;
+  readonly story: string;
+  /** The key an application was configured with, for the simulated consumer. */
+  readonly appKey?: { accessKeyId: string; secretAccessKey: string };
+  readonly keyIds: readonly string[];
+}
+
+/**
+ * A small account that shows each decision rekey makes: a due user whose application reads
+ * the secret, an exempt user, a user with two active keys, a never-used key, a young key.
+ */
+export function seedDemoAccount(sb: Sandbox): DemoUser[] {
+  const now = sb.clock.now().getTime();
+  const ago = (days: number): Date => new Date(now - days * DAY);
+  const seed = sb.emulator.seed;
+  const users: DemoUser[] = [];
+  const add = (
+    userName: string,
+    story: string,
+    keys: { ageDays: number; usedDaysAgo?: number; status?: 'Active' | 'Inactive' }[],
+    tags: { Key: string; Value: string }[] = [],
+  ): void => {
+    seed.user({ userName, path: '/apps/', tags, createDate: ago(400) });
+    const created = keys.map((k) =>
+      seed.accessKey({
+        userName,
+        status: k.status,
+        createDate: ago(k.ageDays),
+        lastUsed:
+          k.usedDaysAgo === undefined
+            ? undefined
+            : { date: ago(k.usedDaysAgo), service: 's3', region: sb.region },
+      }),
+    );
+    users.push({ userName, story, appKey: created[0], keyIds: created.map((c) => c.accessKeyId) });
+  };
+  add('alice', 'key 85 days old, used by billing-app, which reads rekey/alice every 5 minutes', [
+    { ageDays: 85, usedDaysAgo: 0.01 },
+  ]);
+  add(
+    'bob',
+    'key 120 days old, exempt until 2027-03-31 (vendor integration)',
+    [{ ageDays: 120, usedDaysAgo: 1 }],
+    [
+      { Key: 'rekey:exempt-until', Value: '2027-03-31' },
+      { Key: 'rekey:exempt-reason', Value: 'vendor integration - rotation agreed for March' },
+    ],
+  );
+  add('carol', 'two active keys (95 and 30 days old), both in use', [
+    { ageDays: 95, usedDaysAgo: 1 },
+    { ageDays: 30, usedDaysAgo: 1 },
+  ]);
+  add('dave', 'key 95 days old, never used', [{ ageDays: 95 }]);
+  add('erin', 'key 12 days old, not due', [{ ageDays: 12, usedDaysAgo: 1 }]);
+  return users;
+}

@@ -1,0 +1,66 @@
+import type { RecordedEvent } from '../emulator';
+import { key, span } from './format';
+
+type Detail = Record<string, unknown>;
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+
+/** One readable line for a rekey event. Built from named fields only: never a secret. */
+export function describeEvent(detailType: string, d: Detail): string {
+  switch (detailType) {
+    case 'Rotation Started':
+    case 'Rotation Skipped':
+    case 'Rotation Planned':
+      return text(d.reason);
+    case 'Rotation Refused':
+      return `${text(d.error)}: ${text(d.reason)}`;
+    case 'Key Staged':
+      return `new key ${key(d.newKeyId)} created and staged as AWSPENDING`;
+    case 'Key Verified':
+      return `new key ${key(d.newKeyId)} answers sts:GetCallerIdentity as the user`;
+    case 'Key Promoted':
+      return `AWSCURRENT -> ${key(d.newKeyId)}, AWSPREVIOUS -> ${key(d.oldKeyId)}`;
+    case 'Cutover Complete':
+      return `${text(d.verdict)}: ${text(d.reason)}`;
+    case 'Cutover Deadline Passed':
+      return `${text(d.reason)} (policy: ${text(d.deadlineAction)})`;
+    case 'Old Key Deactivated': {
+      const window = num(d.recoveryWindowSeconds);
+      return `old key ${key(d.oldKeyId)} deactivated; restorable for ${window === undefined ? '?' : span(window * 1000)}`;
+    }
+    case 'Old Key Deleted':
+      return `old key ${key(d.oldKeyId)} deleted`;
+    case 'Rotation Completed': {
+      const cutover = num(d.cutoverSeconds);
+      return `done: ${key(d.oldKeyId)} -> ${key(d.newKeyId)}${cutover === undefined ? '' : `, cutover took ${span(cutover * 1000)}`}`;
+    }
+    case 'Rotation Failed':
+      return `${text(d.error)}: ${text(d.reason)} (${text(d.outcome)})`;
+    default:
+      return '';
+  }
+}
+
+export interface TimelineEntry {
+  readonly at: Date;
+  readonly user: string;
+  readonly what: string;
+  readonly text: string;
+}
+
+export function entryOf(event: RecordedEvent): TimelineEntry | undefined {
+  if (event.Source !== 'rekey') return undefined;
+  const detail = (
+    typeof event.Detail === 'object' && event.Detail !== null ? event.Detail : {}
+  ) as Detail;
+  const at = typeof detail.at === 'string' ? new Date(detail.at) : event.Time;
+  return {
+    at,
+    user: text(detail.userName) || '-',
+    what: event.DetailType,
+    text: describeEvent(event.DetailType, detail).replace(/\bA[KS]IA[A-Z0-9]{16}\b/g, (id) =>
+      key(id),
+    ),
+  };
+}
