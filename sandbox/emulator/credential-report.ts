@@ -44,6 +44,11 @@ function keyColumns(core: Core, key: AccessKeyRecord | undefined, now: Date): st
   ];
 }
 
+/** RFC 4180 quoting: IAM user names may contain commas. */
+function csvCell(cell: string): string {
+  return /[",\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+}
+
 /** The CSV as it is at `now`: root row first, then users in creation order; key slots oldest first. */
 export function buildReport(core: Core, now: Date, accountCreated: Date): string {
   const root = [
@@ -77,7 +82,7 @@ export function buildReport(core: Core, now: Date, accountCreated: Date): string
         ...NO_CERTS,
       ];
     });
-  return [REPORT_HEADER, root.join(','), ...users.map((row) => row.join(','))]
+  return [REPORT_HEADER, root.join(','), ...users.map((row) => row.map(csvCell).join(','))]
     .map((line) => `${line}\n`)
     .join('');
 }
