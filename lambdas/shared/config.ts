@@ -11,6 +11,15 @@ export interface Config {
   readonly policy: RotationPolicy;
   readonly selection: Selection;
   readonly rotationStateMachineArn?: string;
+  readonly fleet: FleetSettings;
+}
+
+/** How the fleet scan paces itself and warns. */
+export interface FleetSettings {
+  /** Rotations allowed to run at once; the scan starts no more than this leaves room for. */
+  readonly maxConcurrentRotations: number;
+  /** Exemptions expiring within this many days are announced. */
+  readonly exemptionWarningDays: number;
 }
 
 export const ENV = {
@@ -22,6 +31,7 @@ export const ENV = {
   policy: 'REKEY_POLICY',
   selection: 'REKEY_SELECTION',
   rotationStateMachineArn: 'REKEY_ROTATION_STATE_MACHINE_ARN',
+  fleet: 'REKEY_FLEET',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -61,6 +71,22 @@ function policyFrom(raw: Record<string, unknown>): RotationPolicy {
   return policy as unknown as RotationPolicy;
 }
 
+function fleetFrom(raw: Record<string, unknown>): FleetSettings {
+  const number = (key: string, fallback: number): number => {
+    const value = raw[key] ?? fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+      throw new Error(
+        `${ENV.fleet}.${key} must be a whole number of at least 0; got ${JSON.stringify(value)}`,
+      );
+    }
+    return value;
+  };
+  return {
+    maxConcurrentRotations: number('maxConcurrentRotations', 100),
+    exemptionWarningDays: number('exemptionWarningDays', 14),
+  };
+}
+
 /** Reads the configuration once, at module load; a bad value fails the cold start loudly. */
 export function loadConfig(env: Env = process.env): Config {
   const policy = policyFrom(json(env, ENV.policy));
@@ -82,5 +108,6 @@ export function loadConfig(env: Env = process.env): Config {
     policy,
     selection: { mode, minRotateAfterDays },
     rotationStateMachineArn: optional(env, ENV.rotationStateMachineArn),
+    fleet: fleetFrom(json(env, ENV.fleet)),
   };
 }

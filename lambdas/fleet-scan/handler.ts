@@ -1,0 +1,25 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { clock } from '../shared/clock';
+import { eventBridgeClient, iamClient, sfnClient, snsClient } from '../shared/clients';
+import { loadConfig } from '../shared/config';
+import { handlerFor } from '../shared/runtime';
+import { createTelemetry } from '../shared/telemetry';
+import { scan, type ScanDeps, type ScanEvent } from './core';
+
+const config = loadConfig();
+const deps: ScanDeps = {
+  iam: iamClient(),
+  sfn: sfnClient(),
+  telemetry: createTelemetry({
+    eventBridge: eventBridgeClient(),
+    sns: snsClient(),
+    eventBusName: config.eventBusName,
+    topicArn: config.topicArn,
+  }),
+  metrics: new Metrics({ serviceName: 'rekey' }),
+  clock,
+  config,
+};
+
+/** Fleet scan step 2: decide every user and start the due rotations. */
+export const handler = handlerFor((event: ScanEvent) => scan(event, deps));

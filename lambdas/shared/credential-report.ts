@@ -1,0 +1,66 @@
+import { parse } from 'csv-parse/sync';
+
+/** One key slot of a credential report row. */
+export interface ReportKey {
+  readonly slot: 1 | 2;
+  readonly active: boolean;
+  /** Creation (or last change) date; undefined when the slot is empty. */
+  readonly lastRotated?: Date;
+  readonly lastUsed?: Date;
+  readonly lastUsedService?: string;
+  readonly lastUsedRegion?: string;
+}
+
+export interface ReportUser {
+  readonly userName: string;
+  readonly arn: string;
+  /** The IAM path, read from the ARN (`arn:aws:iam::1:user/apps/alice` -> `/apps/`). */
+  readonly path: string;
+  readonly keys: readonly ReportKey[];
+}
+
+const date = (value: string | undefined): Date | undefined => {
+  if (!value || value === 'N/A' || value === 'no_information' || value === 'not_supported')
+    return undefined;
+  const parsed = new Date(value);
+  return Number.isNaN(parsed.getTime()) ? undefined : parsed;
+};
+
+const text = (value: string | undefined): string | undefined =>
+  !value || value === 'N/A' || value === 'not_supported' ? undefined : value;
+
+/** The path of an IAM user ARN: everything between `user` and the name. */
+export function pathOfUserArn(arn: string, userName: string): string {
+  const resource = arn.slice(arn.indexOf(':user') + ':user'.length);
+  return resource.endsWith(userName)
+    ? resource.slice(0, resource.length - userName.length) || '/'
+    : '/';
+}
+
+/**
+ * Parses the IAM credential report (GetCredentialReport's CSV): every user's key ages and last
+ * use, from one API call whatever the number of users. The root account row is skipped.
+ */
+export function parseCredentialReport(csv: string): ReportUser[] {
+  const rows = parse<Record<string, string>>(csv, { columns: true, skip_empty_lines: true });
+  return rows
+    .filter((row) => row.user !== '<root_account>')
+    .map((row) => {
+      const userName = row.user ?? '';
+      const arn = row.arn ?? '';
+      const slot = (n: 1 | 2): ReportKey => ({
+        slot: n,
+        active: (row[`access_key_${n}_active`] ?? '').toLowerCase() === 'true',
+        lastRotated: date(row[`access_key_${n}_last_rotated`]),
+        lastUsed: date(row[`access_key_${n}_last_used_date`]),
+        lastUsedService: text(row[`access_key_${n}_last_used_service`]),
+        lastUsedRegion: text(row[`access_key_${n}_last_used_region`]),
+      });
+      return {
+        userName,
+        arn,
+        path: pathOfUserArn(arn, userName),
+        keys: [slot(1), slot(2)].filter((k) => k.lastRotated !== undefined),
+      };
+    });
+}
