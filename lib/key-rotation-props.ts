@@ -1,4 +1,5 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token, type TimeZone } from 'aws-cdk-lib';
+import type { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -110,6 +111,38 @@ export interface KeyRotationProps {
    */
   readonly eventBus?: IEventBus;
   /**
+   * When the fleet scan runs. A given expression carries its own time zone
+   * (`ScheduleExpression.cron({ ..., timeZone })`).
+   * @default - daily at 03:00 in scanTimeZone
+   */
+  readonly scanSchedule?: ScheduleExpression;
+  /**
+   * Time zone of the default daily schedule.
+   * @default TimeZone.ETC_UTC
+   */
+  readonly scanTimeZone?: TimeZone;
+  /**
+   * Whether the schedule is on. Off, scans run only when started by hand.
+   * @default true
+   */
+  readonly scanEnabled?: boolean;
+  /**
+   * Scheduled scans only report what they would rotate (dry run); nothing changes.
+   * @default false
+   */
+  readonly auditOnly?: boolean;
+  /**
+   * Rotations allowed to run at once. A scan starts no more than this leaves room for; the
+   * rest stay due for the next scan. Size it as users / rotateAfter days × (cutover + recovery) days.
+   * @default 100
+   */
+  readonly maxConcurrentRotations?: number;
+  /**
+   * Exemptions ending within this period are announced by every scan.
+   * @default Duration.days(14)
+   */
+  readonly exemptionWarning?: Duration;
+  /**
    * Retention of every rekey log group.
    * @default RetentionDays.ONE_YEAR
    */
@@ -156,6 +189,8 @@ export interface ResolvedProps {
   readonly managedPath: string;
   readonly userSelection: UserSelection;
   readonly secretPrefix: string;
+  readonly maxConcurrentRotations: number;
+  readonly exemptionWarningDays: number;
 }
 
 const PATH = /^\/([\u0021-\u007e]*\/)?$/;
@@ -241,5 +276,31 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
     managedPath,
     userSelection: props.userSelection ?? UserSelection.OPT_OUT,
     secretPrefix,
+    maxConcurrentRotations: count(
+      'maxConcurrentRotations',
+      props.maxConcurrentRotations,
+      100,
+      10_000,
+    ),
+    exemptionWarningDays: Math.floor(
+      seconds(
+        'exemptionWarning',
+        props.exemptionWarning,
+        Duration.days(14),
+        [0, 365 * DAY],
+        'days',
+      ) / DAY,
+    ),
   };
+}
+
+function count(prop: string, value: number | undefined, fallback: number, max: number): number {
+  const n = value ?? fallback;
+  if (Token.isUnresolved(n)) return fallback;
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new Error(
+      `KeyRotation: ${prop} must be a whole number from 1 to ${max}; got ${n}. For example ${prop}: ${fallback}.`,
+    );
+  }
+  return n;
 }

@@ -6,12 +6,13 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { acknowledge, arnToken } from './nag';
+import { acknowledge, acknowledgeStateMachineRole } from './nag';
 import { resolveProps, type KeyRotationProps, type ResolvedProps } from './key-rotation-props';
 import { RekeyScope } from './permissions';
-import { RekeyFunction } from './rekey-function';
+import { RekeyFunction, type RekeyFunctionProps } from './rekey-function';
+import { FleetScan } from './fleet-scan';
+import { RekeyDashboard } from './rekey-dashboard';
 import { RotationWorkflow, type RotationSteps } from './rotation-workflow';
 
 /**
@@ -37,6 +38,12 @@ export class KeyRotation extends Construct {
   /** Environment every rekey Lambda gets. */
   public readonly environment: Readonly<Record<string, string>>;
   public readonly logRetention: logs.RetentionDays;
+  /** The scheduled fleet scan: its state machine, schedule and alarm. */
+  public readonly fleetScan: FleetScan;
+  /** The fleet scan's functions. */
+  public readonly fleetFunctions: Readonly<Record<'fleetReport' | 'fleetScan', RekeyFunction>>;
+  /** Compliance alarm, dashboard of both state machines and the compliance metrics. */
+  public readonly dashboard: RekeyDashboard;
 
   constructor(scope: Construct, id: string, props: KeyRotationProps = {}) {
     super(scope, id);
@@ -79,13 +86,20 @@ export class KeyRotation extends Construct {
       props.eventBus?.eventBusArn ??
       `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`;
 
-    const fn = (step: string, description: string): RekeyFunction => {
+    const fn = (
+      step: string,
+      description: string,
+      extra: Partial<
+        Pick<RekeyFunctionProps, 'environment' | 'timeout' | 'memorySize' | 'starResourceReason'>
+      > = {},
+    ): RekeyFunction => {
       const f = new RekeyFunction(this, step, {
         step,
         description,
-        environment: this.environment,
         encryptionKey: this.encryptionKey,
         logRetention: this.logRetention,
+        ...extra,
+        environment: { ...this.environment, ...extra.environment },
       });
       f.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [eventBusArn] }),
@@ -202,7 +216,42 @@ export class KeyRotation extends Construct {
       'rekey:state-machine',
       'rotation',
     );
-    this.acknowledgeStateMachineRole(Object.values(this.functions));
+    acknowledgeStateMachineRole(this.stateMachine, Object.values(this.functions));
+
+    const fleetScanName = `${Names.uniqueResourceName(this, { maxLength: 60, separator: '-' })}-fleet-scan`;
+    const credentialReportReason =
+      'The credential report actions have no resource type (one report covers the account), and X-Ray tracing supports no resource-level permissions.';
+    const fleetReport = fn('fleet-report', 'have IAM generate the credential report', {
+      starResourceReason: credentialReportReason,
+    });
+    const fleetScan = fn('fleet-scan', 'decide every user and start due rotations', {
+      starResourceReason: credentialReportReason,
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      environment: {
+        REKEY_ROTATION_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+        REKEY_FLEET: JSON.stringify({
+          maxConcurrentRotations: s.maxConcurrentRotations,
+          exemptionWarningDays: s.exemptionWarningDays,
+        }),
+      },
+    });
+    sc.iam(fleetScan.role, ['ListUserTags']);
+    this.fleetScan = new FleetScan(this, 'FleetScan', {
+      reportFunction: fleetReport,
+      scanFunction: fleetScan,
+      rotation: this.stateMachine,
+      rotationStateMachineName: stateMachineName,
+      stateMachineName: fleetScanName,
+      encryptionKey: this.encryptionKey,
+      logRetention: this.logRetention,
+      topic: props.topic,
+      schedule: props.scanSchedule,
+      timeZone: props.scanTimeZone,
+      enabled: props.scanEnabled,
+      auditOnly: props.auditOnly,
+    });
+    this.fleetFunctions = { fleetReport, fleetScan };
 
     const failures = new cloudwatch.MathExpression({
       expression: 'failed + timedOut + aborted',
@@ -223,6 +272,13 @@ export class KeyRotation extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     if (props.topic) this.failureAlarm.addAlarmAction(new actions.SnsAction(props.topic));
+    this.dashboard = new RekeyDashboard(this, 'Dashboard', {
+      rotation: this.stateMachine,
+      fleetScan: this.fleetScan.stateMachine,
+      alarms: [this.failureAlarm, this.fleetScan.failureAlarm],
+      topic: props.topic,
+      maxKeyAgeDays: 90,
+    });
   }
 
   /** Lets a role publish to the topic, including through its KMS key (only via SNS). */
@@ -240,23 +296,6 @@ export class KeyRotation extends Construct {
             StringEquals: { 'kms:ViaService': `sns.${topic.env.region}.amazonaws.com` },
           },
         }),
-      );
-    }
-  }
-
-  /** The findings CDK's own grants to the state machine role raise, each with its reason. */
-  private acknowledgeStateMachineRole(steps: readonly RekeyFunction[]): void {
-    const role = this.stateMachine.role;
-    acknowledge(
-      role,
-      'IAM5[Resource::*]',
-      'CloudWatch Logs log delivery (logs:*LogDelivery, DescribeLogGroups, ...) and X-Ray tracing support no resource-level permissions.',
-    );
-    for (const step of steps) {
-      acknowledge(
-        role,
-        `IAM5[Resource::${arnToken(step.function.node.defaultChild as CfnFunction)}:*]`,
-        'CDK grants lambda:InvokeFunction on the step function and its versions; bounded to this function.',
       );
     }
   }

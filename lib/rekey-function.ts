@@ -20,6 +20,13 @@ export interface RekeyFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** @default Duration.seconds(60) */
   readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /**
+   * Why this role may act on resource "*" (cdk-nag IAM5[Resource::*]).
+   * @default - X-Ray tracing, which supports no resource-level permissions
+   */
+  readonly starResourceReason?: string;
 }
 
 /**
@@ -56,7 +63,7 @@ export class RekeyFunction extends Construct {
       description: `rekey ${props.step}: ${props.description}`,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
+      memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(60),
       role: this.role,
       logGroup: this.logGroup,
@@ -87,7 +94,8 @@ export class RekeyFunction extends Construct {
     acknowledge(
       this.role,
       'IAM5[Resource::*]',
-      'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; added by Lambda active tracing.',
+      props.starResourceReason ??
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; added by Lambda active tracing.',
     );
     acknowledge(
       this.function,

@@ -1,0 +1,110 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+export interface RekeyDashboardProps {
+  readonly rotation: IStateMachine;
+  readonly fleetScan: IStateMachine;
+  /** Alarms shown on the dashboard. */
+  readonly alarms: readonly cloudwatch.IAlarm[];
+  readonly topic?: ITopic;
+  readonly maxKeyAgeDays: number;
+}
+
+/** The fleet scan's compliance metrics (Powertools Metrics, namespace `rekey`). */
+export function complianceMetric(metricName: string, label: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'rekey',
+    metricName,
+    dimensionsMap: { service: 'rekey' },
+    statistic: 'Maximum',
+    period: Duration.days(1),
+    label,
+  });
+}
+
+/**
+ * What a platform team watches: an alarm on keys past the maximum age, and a dashboard of both
+ * state machines and the compliance metrics each scan publishes.
+ */
+export class RekeyDashboard extends Construct {
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly pastMaxAgeAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: RekeyDashboardProps) {
+    super(scope, id);
+    this.pastMaxAgeAlarm = complianceMetric(
+      'KeysPastMaxAge',
+      'Users with a key past the maximum age',
+    ).createAlarm(this, 'KeysPastMaxAge', {
+      alarmDescription: `An active access key is older than ${props.maxKeyAgeDays} days (Security Hub IAM.3): see the latest fleet scan's summary.`,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.topic) this.pastMaxAgeAlarm.addAlarmAction(new actions.SnsAction(props.topic));
+
+    const executions = (sm: IStateMachine): cloudwatch.IMetric[] => [
+      sm.metricStarted({ statistic: 'Sum', label: 'started' }),
+      sm.metricSucceeded({ statistic: 'Sum', label: 'succeeded' }),
+      sm.metricFailed({ statistic: 'Sum', label: 'failed' }),
+      sm.metricAborted({ statistic: 'Sum', label: 'aborted' }),
+      sm.metricTimedOut({ statistic: 'Sum', label: 'timed out' }),
+    ];
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(14),
+      widgets: [
+        [
+          new cloudwatch.AlarmStatusWidget({
+            title: 'rekey alarms',
+            alarms: [...props.alarms, this.pastMaxAgeAlarm],
+            width: 8,
+          }),
+          new cloudwatch.SingleValueWidget({
+            title: 'Latest scan',
+            metrics: [
+              complianceMetric('KeysPastMaxAge', 'keys past max age'),
+              complianceMetric('UsersDue', 'due'),
+              complianceMetric('OldestActiveKeyAgeDays', 'oldest key (days)'),
+              complianceMetric('RotationsFailed', 'failed'),
+            ],
+            width: 16,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Rotations',
+            left: executions(props.rotation),
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Fleet scans',
+            left: executions(props.fleetScan),
+            width: 12,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Compliance (per scan)',
+            left: [
+              complianceMetric('UsersCompliant', 'compliant'),
+              complianceMetric('UsersDue', 'due'),
+              complianceMetric('KeysPastMaxAge', 'past max age'),
+              complianceMetric('UsersExempt', 'exempt'),
+              complianceMetric('ExemptionsExpired', 'expired exemptions'),
+              complianceMetric('RotationsRefused', 'refused'),
+              complianceMetric('RotationsFailed', 'failed'),
+              complianceMetric('RotationsStarted', 'started'),
+              complianceMetric('RotationsDeferred', 'deferred'),
+            ],
+            width: 24,
+          }),
+        ],
+      ],
+    });
+  }
+}
