@@ -24,6 +24,10 @@ export const CONTEXT_SETTINGS = {
   secretPrefix: 'string',
   notificationEmail: 'string',
   logRetentionDays: 'number',
+  /** Rotations the fleet scan lets run at once (KeyRotationProps.maxConcurrentRotations). @default 100 */
+  maxConcurrentRotations: 'number',
+  /** Days before an exemption ends that scans announce it (KeyRotationProps.exemptionWarning). @default 14 */
+  exemptionWarningDays: 'number',
 } as const;
 
 type Name = keyof typeof CONTEXT_SETTINGS;
@@ -98,5 +102,7 @@ export function rotationProps(
     userSelection: oneOf('userSelection', c.userSelection, Object.values(UserSelection)),
     secretPrefix: c.secretPrefix,
     logRetention: c.logRetentionDays,
+    maxConcurrentRotations: c.maxConcurrentRotations,
+    exemptionWarning: days(c.exemptionWarningDays),
   };
 }
