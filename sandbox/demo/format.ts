@@ -30,7 +30,9 @@ export const red = paint(31);
 export const yellow = paint(33);
 
 export function table(rows: readonly (readonly string[])[]): string {
-  const visible = (s: string): number => s.replace(/\u001b\[\d+m/g, '').length;
+  // Width without colour codes (ESC [ n m).
+  const visible = (s: string): number =>
+    s.replace(new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g'), '').length;
   const widths: number[] = [];
   for (const row of rows)
     row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell))));

@@ -1,3 +1,4 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SimulatedConsumer } from '../apps/consumer';
 import { InvariantMonitor } from '../invariants';
 import { Sandbox } from '../sandbox';
@@ -14,6 +15,8 @@ const EXPECTED: Record<string, 'rotated' | 'unchanged'> = {
   carol: 'unchanged',
   dave: 'rotated',
   erin: 'unchanged',
+  frank: 'rotated',
+  gina: 'unchanged',
 };
 
 /**
@@ -36,7 +39,7 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
       ),
     );
     line();
-    line(bold('Account'));
+    line(bold('Account') + dim('  (IAM users under /apps/)'));
     const users = seedDemoAccount(sb);
     for (const u of users) line(`  ${u.userName.padEnd(6)} ${u.story}`);
     const monitor = new InvariantMonitor(sb.emulator, {
@@ -94,16 +97,10 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
     };
     const ticker = setInterval(flush, 25);
     app?.start();
-    const release = sb.scheduler.activity();
-    const executions = new Map<string, string>();
-    for (const u of users) {
-      executions.set(
-        u.userName,
-        await sb.startRotation({ userName: u.userName, requestedBy: 'rekey-scan' }),
-      );
-    }
-    release();
-    await waitForExecutions(sb, [...executions.values()]);
+    // EventBridge Scheduler's daily schedule starts the fleet scan with this input.
+    const scan = await startFleetScan(sb, { dryRun: false });
+    await waitForExecutions(sb, [scan]);
+    await waitForExecutions(sb, rotationArns(sb));
     await app?.stop();
     clearInterval(ticker);
     flush();
@@ -114,13 +111,60 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
     return summarize(
       sb,
       users.map((u) => u.userName),
-      executions,
+      scanDecisions(sb, scan),
       monitor.violations,
       { line, startedAt, realStart, appFailures: app?.failures.length ?? 0 },
     );
   } finally {
     await sb.stop();
   }
+}
+
+async function startFleetScan(sb: Sandbox, input: { dryRun: boolean }): Promise<string> {
+  const sfn = new SFNClient(sb.clientConfig());
+  try {
+    const out = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: sb.stateMachineArn('fleet-scan'),
+        input: JSON.stringify(input),
+      }),
+    );
+    return out.executionArn ?? '';
+  } finally {
+    sfn.destroy();
+  }
+}
+
+function rotationArns(sb: Sandbox): string[] {
+  const arn = sb.stateMachineArn('rotation');
+  return sb.emulator.state.executions
+    .filter((e) => e.stateMachineArn === arn)
+    .map((e) => e.executionArn);
+}
+
+/** Each user's categories in the scan's summary, and the rotation it started, if any. */
+function scanDecisions(
+  sb: Sandbox,
+  scanArn: string,
+): Map<string, { categories: string[]; rotation?: string }> {
+  const out = new Map<string, { categories: string[]; rotation?: string }>();
+  const summary = JSON.parse(sb.execution(scanArn).output ?? '{}') as {
+    users?: Record<string, string[]>;
+  };
+  for (const [category, names] of Object.entries(summary.users ?? {})) {
+    for (const name of names) {
+      const entry = out.get(name) ?? { categories: [] };
+      entry.categories.push(category);
+      out.set(name, entry);
+    }
+  }
+  const rotation = sb.stateMachineArn('rotation');
+  for (const e of sb.emulator.state.executions.filter((x) => x.stateMachineArn === rotation)) {
+    const user = (JSON.parse(e.input) as { userName?: string }).userName ?? '';
+    const entry = out.get(user) ?? { categories: [] };
+    out.set(user, { ...entry, rotation: e.executionArn });
+  }
+  return out;
 }
 
 async function waitForExecutions(sb: Sandbox, arns: string[]): Promise<void> {
@@ -142,10 +186,19 @@ export function secrecyTexts(sb: Sandbox): { where: string; text: string }[] {
   ];
 }
 
+type Decisions = Map<string, { categories: string[]; rotation?: string }>;
+
+/** The user's key id in the secret's AWSCURRENT, if the secret exists. */
+function currentKeyOf(sb: Sandbox, user: string): string | undefined {
+  const secret = sb.emulator.state.secrets.find((s) => s.name === `${sb.secretPrefix}${user}`);
+  const value = secret?.versions.find((v) => v.stages.includes('AWSCURRENT'))?.value;
+  return value ? (JSON.parse(value) as { AccessKeyId?: string }).AccessKeyId : undefined;
+}
+
 function summarize(
   sb: Sandbox,
   users: string[],
-  executions: Map<string, string>,
+  decisions: Decisions,
   violations: readonly string[],
   ctx: { line: (s?: string) => unknown; startedAt: Date; realStart: number; appFailures: number },
 ): number {
@@ -153,36 +206,32 @@ function summarize(
   const now = sb.clock.now();
   const problems: string[] = [...violations];
   const rows: string[][] = [
-    ['user', 'execution', 'keys now (status, age)', 'secret AWSCURRENT', 'result'],
+    ['user', 'scan decision', 'rotation', 'keys now (status, age)', 'AWSCURRENT', 'result'],
   ];
   for (const user of users) {
-    const execution = sb.execution(executions.get(user) ?? '');
+    const decision = decisions.get(user);
+    const execution = decision?.rotation ? sb.execution(decision.rotation) : undefined;
     const keys = sb.emulator.state.accessKeys.filter((k) => k.userName === user && !k.deletedAt);
     const deleted = sb.emulator.state.accessKeys.filter((k) => k.userName === user && k.deletedAt);
-    const secret = sb.emulator.state.secrets.find((s) => s.name === `${sb.secretPrefix}${user}`);
-    const currentValue = secret?.versions.find((v) => v.stages.includes('AWSCURRENT'))?.value;
-    const current = currentValue
-      ? (JSON.parse(currentValue) as { AccessKeyId?: string }).AccessKeyId
-      : undefined;
+    const current = currentKeyOf(sb, user);
     const rotated = deleted.length > 0 && keys.length === 1 && keys[0]?.accessKeyId === current;
     const outcome = rotated ? 'rotated' : 'unchanged';
-    if (outcome !== EXPECTED[user])
+    if (outcome !== EXPECTED[user]) {
       problems.push(`${user}: expected ${EXPECTED[user] ?? '?'}, got ${outcome}`);
-    const status =
-      execution.status === 'SUCCEEDED'
+    }
+    const status = !execution
+      ? dim('not started')
+      : execution.status === 'SUCCEEDED'
         ? green(execution.status)
         : yellow(`${execution.status} ${execution.error ?? ''}`);
+    const age = (d: Date): string => span(now.getTime() - d.getTime());
     rows.push([
       user,
+      (decision?.categories ?? []).filter((c) => c !== 'started').join(', '),
       status,
-      keys
-        .map(
-          (k) =>
-            `${key(k.accessKeyId)} ${k.status} ${span(now.getTime() - k.createDate.getTime())}`,
-        )
-        .join(', '),
+      keys.map((k) => `${key(k.accessKeyId)} ${k.status} ${age(k.createDate)}`).join(', '),
       current ? key(current) : '-',
-      outcome === 'rotated'
+      rotated
         ? green(`rotated (${deleted.map((k) => key(k.accessKeyId)).join(', ')} deleted)`)
         : outcome,
     ]);

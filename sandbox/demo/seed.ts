@@ -11,12 +11,16 @@ export interface DemoUser {
 }
 
 /**
- * A small account that shows each decision rekey makes: a due user whose application reads
- * the secret, an exempt user, a user with two active keys, a never-used key, a young key.
+ * A small fleet that shows each decision rekey makes: a due user whose application reads the
+ * secret, an exempt user, two active keys, a never-used key, a young key, an expired exemption
+ * and a user who opted out.
  */
 export function seedDemoAccount(sb: Sandbox): DemoUser[] {
   const now = sb.clock.now().getTime();
   const ago = (days: number): Date => new Date(now - days * DAY);
+  const dayOf = (days: number): string => ago(-days).toISOString().slice(0, 10);
+  const exemptUntil = dayOf(120);
+  const expiredOn = dayOf(-28);
   const seed = sb.emulator.seed;
   const users: DemoUser[] = [];
   const add = (
@@ -44,11 +48,11 @@ export function seedDemoAccount(sb: Sandbox): DemoUser[] {
   ]);
   add(
     'bob',
-    'key 120 days old, exempt until 2027-03-31 (vendor integration)',
+    `key 120 days old, exempt until ${exemptUntil} (vendor integration)`,
     [{ ageDays: 120, usedDaysAgo: 1 }],
     [
-      { Key: 'rekey:exempt-until', Value: '2027-03-31' },
-      { Key: 'rekey:exempt-reason', Value: 'vendor integration - rotation agreed for March' },
+      { Key: 'rekey:exempt-until', Value: exemptUntil },
+      { Key: 'rekey:exempt-reason', Value: 'vendor integration - rotation agreed with the vendor' },
     ],
   );
   add('carol', 'two active keys (95 and 30 days old), both in use', [
@@ -57,5 +61,20 @@ export function seedDemoAccount(sb: Sandbox): DemoUser[] {
   ]);
   add('dave', 'key 95 days old, never used', [{ ageDays: 95 }]);
   add('erin', 'key 12 days old, not due', [{ ageDays: 12, usedDaysAgo: 1 }]);
+  add(
+    'frank',
+    `key 88 days old, exemption expired on ${expiredOn}`,
+    [{ ageDays: 88, usedDaysAgo: 2 }],
+    [
+      { Key: 'rekey:exempt-until', Value: expiredOn },
+      { Key: 'rekey:exempt-reason', Value: 'migration freeze' },
+    ],
+  );
+  add(
+    'gina',
+    'key 100 days old, opted out with rekey:rotate=false',
+    [{ ageDays: 100, usedDaysAgo: 1 }],
+    [{ Key: 'rekey:rotate', Value: 'false' }],
+  );
   return users;
 }

@@ -35,6 +35,16 @@ export function describeEvent(detailType: string, d: Detail): string {
       const cutover = num(d.cutoverSeconds);
       return `done: ${key(d.oldKeyId)} -> ${key(d.newKeyId)}${cutover === undefined ? '' : `, cutover took ${span(cutover * 1000)}`}`;
     }
+    case 'Fleet Scan Completed': {
+      const counts = (typeof d.counts === 'object' && d.counts !== null ? d.counts : {}) as Record<
+        string,
+        number
+      >;
+      const parts = Object.entries(counts)
+        .filter(([, n]) => n > 0)
+        .map(([name, n]) => `${n} ${name}`);
+      return `${num(d.usersManaged) ?? 0} users, ${num(d.tagReads) ?? 0} tag reads: ${parts.join(', ')}`;
+    }
     case 'Rotation Failed':
       return `${text(d.error)}: ${text(d.reason)} (${text(d.outcome)})`;
     default:
