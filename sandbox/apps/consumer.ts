@@ -152,9 +152,14 @@ export class SimulatedConsumer {
   }
 
   private async readSecret(): Promise<Keys> {
-    const out = await this.secrets.send(
-      new GetSecretValueCommand({ SecretId: this.options.secretId }),
-    );
+    let out;
+    try {
+      out = await this.secrets.send(new GetSecretValueCommand({ SecretId: this.options.secretId }));
+    } catch (error) {
+      // Before rekey's first rotation of the user there is no secret yet: keep the configured key.
+      if ((error as Error).name === 'ResourceNotFoundException') return this.options.initialKey;
+      throw error;
+    }
     const value = JSON.parse(out.SecretString ?? '{}') as {
       AccessKeyId?: string;
       SecretAccessKey?: string;
