@@ -120,15 +120,16 @@ export function currentState(execution: ExecutionRecord): string | undefined {
   return last?.stateEnteredEventDetails?.name;
 }
 
-/** In 'manual' clock mode: moves sandbox time in steps until `done` holds. */
+/** In 'manual' clock mode: moves sandbox time `stepMs` at a time until `done` holds. */
 export async function advanceUntil(
   sb: Sandbox,
   done: () => boolean,
-  { stepMs = MINUTE, maxMs = 30 * DAY }: { stepMs?: number; maxMs?: number } = {},
+  { stepMs = MINUTE, maxSteps = 50_000 }: { stepMs?: number; maxSteps?: number } = {},
 ): Promise<void> {
-  for (let moved = 0; !done(); moved += stepMs) {
-    if (moved > maxMs)
-      throw new Error(`advanceUntil: not done after ${maxMs / HOUR} sandbox hours`);
+  for (let step = 0; !done(); step += 1) {
+    if (step >= maxSteps) {
+      throw new Error(`advanceUntil: not done after ${maxSteps} steps of ${stepMs} ms`);
+    }
     await sb.scheduler.advance(stepMs);
   }
 }
