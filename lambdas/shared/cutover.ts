@@ -8,9 +8,14 @@ const floorMinute = (ms: number): number => Math.floor(ms / MINUTE) * MINUTE;
 const time = (iso: string | undefined): number | undefined =>
   iso === undefined ? undefined : Date.parse(iso);
 
-/** Seconds from promotion until last-used data can first prove the old key quiet. */
+/**
+ * Seconds from promotion until last-used data can prove the move of an application that
+ * re-read the secret within one recording span of promotion: its last use of the old key is
+ * recorded up to 15 minutes later, the old key must then stay quiet for a full span, and IAM
+ * reports all of it after its lag. The first check comes no earlier.
+ */
 export function settleSeconds(policy: RotationPolicy): number {
-  return 2 * RECORDING_SPAN_SECONDS + policy.lastUsedLagSeconds;
+  return 3 * RECORDING_SPAN_SECONDS + policy.lastUsedLagSeconds;
 }
 
 /** The first wait: never shorter than the time before a verdict is possible at all. */

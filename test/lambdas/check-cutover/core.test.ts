@@ -76,7 +76,7 @@ describe('check-cutover', () => {
       cutover: {
         polls: 1,
         verdict: 'waiting',
-        waitSeconds: 2 * 16_200,
+        waitSeconds: 2 * 17_100,
         deadlineAt: DEADLINE_AT,
         checkedAt: FIRST_CHECK,
         oldKeyLastUsed: {

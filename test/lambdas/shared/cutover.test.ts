@@ -132,23 +132,23 @@ describe('cutoverVerdict', () => {
 });
 
 describe('initialCutover', () => {
-  it('first waits two recording spans plus the reporting lag, with the deadline from promotion', () => {
+  it('first waits three recording spans plus the reporting lag, with the deadline from promotion', () => {
     expect(initialCutover(DEFAULT_POLICY, new Date(PROMOTED_AT))).toEqual({
       polls: 0,
       verdict: 'waiting',
-      waitSeconds: 2 * 900 + 4 * 3600,
+      waitSeconds: 3 * 900 + 4 * 3600,
       deadlineAt: DEADLINE_AT,
       reason: 'waiting for applications to pick up the new key',
     });
   });
 
-  it('never waits less than 2 x 15 min + lag, however short the poll interval', () => {
+  it('never waits less than 3 x 15 min + lag, however short the poll interval', () => {
     const policy = { ...DEFAULT_POLICY, pollInitialSeconds: 60, lastUsedLagSeconds: 0 };
 
     expect(initialCutover(policy, new Date(PROMOTED_AT)).waitSeconds).toBe(
-      2 * RECORDING_SPAN_SECONDS,
+      3 * RECORDING_SPAN_SECONDS,
     );
-    expect(settleSeconds(policy)).toBe(1800);
+    expect(settleSeconds(policy)).toBe(2700);
   });
 
   it('waits the poll interval when it is longer', () => {
