@@ -55,7 +55,7 @@ export interface KeyRotationProps {
   readonly deadlineAction?: DeadlineAction;
   /**
    * First interval between cutover checks; intervals double up to maxPollInterval. The first
-   * check never comes before IAM's last-used data can prove anything (2 × 15 min + reporting lag).
+   * check never comes before IAM's last-used data can prove a move (3 × 15 min + reporting lag).
    * @default Duration.minutes(15)
    */
   readonly pollInterval?: Duration;
