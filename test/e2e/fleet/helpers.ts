@@ -73,7 +73,10 @@ export function dateIn(sb: Sandbox, days: number): string {
  * scan's code: `scan-<user>-<creation of the oldest active key, YYYYMMDDhhmmss>`.
  */
 export function rotationName(userName: string, key: SeededKey): string {
-  const stamp = key.createDate.toISOString().replace(/\.\d{3}Z$/, '').replace(/\D/g, '');
+  const stamp = key.createDate
+    .toISOString()
+    .replace(/\.\d{3}Z$/, '')
+    .replace(/\D/g, '');
   return `scan-${userName}-${stamp}`;
 }
 
