@@ -109,6 +109,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     policy: DEFAULT_POLICY,
     selection: { mode: 'opt-out', minRotateAfterDays: 30 },
     rotationStateMachineArn: STATE_MACHINE,
+    fleet: { maxConcurrentRotations: 100, exemptionWarningDays: 14 },
     ...overrides,
   };
 }

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       policy: DEFAULT_POLICY,
       selection: { mode: 'opt-out', minRotateAfterDays: 80 },
       rotationStateMachineArn: undefined,
+      fleet: { maxConcurrentRotations: 100, exemptionWarningDays: 14 },
     });
   });
 
@@ -26,6 +27,7 @@ describe('loadConfig', () => {
       REKEY_POLICY: JSON.stringify({ rotateAfterDays: 60, deadlineAction: 'enforce' }),
       REKEY_SELECTION: JSON.stringify({ mode: 'opt-in', minRotateAfterDays: 30 }),
       REKEY_ROTATION_STATE_MACHINE_ARN: STATE_MACHINE,
+      REKEY_FLEET: JSON.stringify({ maxConcurrentRotations: 25, exemptionWarningDays: 30 }),
     });
 
     expect(config).toEqual({
@@ -37,6 +39,7 @@ describe('loadConfig', () => {
       policy: { ...DEFAULT_POLICY, rotateAfterDays: 60, deadlineAction: 'enforce' },
       selection: { mode: 'opt-in', minRotateAfterDays: 30 },
       rotationStateMachineArn: STATE_MACHINE,
+      fleet: { maxConcurrentRotations: 25, exemptionWarningDays: 30 },
     });
   });
 
@@ -52,6 +55,13 @@ describe('loadConfig', () => {
     expect(
       loadConfig({ REKEY_POLICY: '{"rotateAfterDays":45}' }).selection.minRotateAfterDays,
     ).toBe(45);
+  });
+
+  it('keeps the default of a fleet setting the construct leaves out', () => {
+    expect(loadConfig({ REKEY_FLEET: '{"exemptionWarningDays":0}' }).fleet).toEqual({
+      maxConcurrentRotations: 100,
+      exemptionWarningDays: 0,
+    });
   });
 
   it.each([
@@ -88,6 +98,22 @@ describe('loadConfig', () => {
       'REKEY_POLICY.inactiveKeyAction must be delete or refuse',
     ],
     [ENV.selection, '{"mode":"all"}', 'REKEY_SELECTION.mode must be opt-out or opt-in'],
+    [ENV.fleet, '[100]', 'Environment variable REKEY_FLEET must be a JSON object; got [100]'],
+    [
+      ENV.fleet,
+      '{"maxConcurrentRotations":"100"}',
+      'REKEY_FLEET.maxConcurrentRotations must be a whole number of at least 0; got "100"',
+    ],
+    [
+      ENV.fleet,
+      '{"maxConcurrentRotations":2.5}',
+      'REKEY_FLEET.maxConcurrentRotations must be a whole number of at least 0; got 2.5',
+    ],
+    [
+      ENV.fleet,
+      '{"exemptionWarningDays":-1}',
+      'REKEY_FLEET.exemptionWarningDays must be a whole number of at least 0; got -1',
+    ],
   ])('fails the cold start with a clear error for %s=%s', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new Error(message));
   });
