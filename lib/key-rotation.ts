@@ -91,16 +91,21 @@ export class KeyRotation extends Construct {
       description: string,
       extra: Partial<
         Pick<RekeyFunctionProps, 'environment' | 'timeout' | 'memorySize' | 'starResourceReason'>
-      > = {},
+      > & {
+        /** Whether the step emits events and notifies (every step but fleet-report). */
+        readonly telemetry?: boolean;
+      } = {},
     ): RekeyFunction => {
+      const { telemetry = true, ...functionProps } = extra;
       const f = new RekeyFunction(this, step, {
         step,
         description,
         encryptionKey: this.encryptionKey,
         logRetention: this.logRetention,
-        ...extra,
-        environment: { ...this.environment, ...extra.environment },
+        ...functionProps,
+        environment: { ...this.environment, ...functionProps.environment },
       });
+      if (!telemetry) return f;
       f.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [eventBusArn] }),
       );
@@ -223,6 +228,7 @@ export class KeyRotation extends Construct {
       'The credential report actions have no resource type (one report covers the account), and X-Ray tracing supports no resource-level permissions.';
     const fleetReport = fn('fleet-report', 'have IAM generate the credential report', {
       starResourceReason: credentialReportReason,
+      telemetry: false,
     });
     const fleetScan = fn('fleet-scan', 'decide every user and start due rotations', {
       starResourceReason: credentialReportReason,
