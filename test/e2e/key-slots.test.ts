@@ -140,6 +140,26 @@ describe('one active key and one inactive key', () => {
     checkSecrecy(sb, watcher, [execution]);
     expect(watcher.violations).toEqual([]);
   });
+
+  it('refuses, changing nothing, when the secret names the inactive key as AWSCURRENT', async () => {
+    const user = seedUser(sb, 'slot-inactive-current');
+    const inactive = sb.emulator.seed.accessKey({ userName: user.userName, status: 'Inactive' });
+    sb.emulator.seed.secret({
+      name: `${sb.secretPrefix}${user.userName}`,
+      value: JSON.stringify({ UserName: user.userName, AccessKeyId: inactive.accessKeyId }),
+    });
+    const before = accountSnapshot(sb);
+
+    const execution = await rotate(sb, { userName: user.userName });
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('InactiveKeyPresentError');
+    expect(execution.cause).toContain(
+      `names the inactive key ${inactive.accessKeyId} as AWSCURRENT`,
+    );
+    expect(execution.cause).toMatch(/Reactivate it or move AWSCURRENT/);
+    expect(accountSnapshot(sb)).toBe(before);
+  });
 });
 
 describe('two active keys from an interrupted rotation', () => {

@@ -1,0 +1,139 @@
+/**
+ * What an operator starting an execution by hand gets back: a missing user, malformed input
+ * and a dry run all end before any change, with a cause that says what to do.
+ */
+import { Sandbox } from '../../sandbox/sandbox';
+import {
+  accountSnapshot,
+  eventsOf,
+  keyById,
+  output,
+  rotate,
+  secretOf,
+  seedUser,
+  statesEntered,
+} from './helpers';
+
+let sb: Sandbox;
+
+beforeAll(async () => {
+  sb = await Sandbox.start();
+}, 60_000);
+
+afterAll(async () => {
+  await sb?.stop();
+});
+
+/** The start of every refusal: Inspect refuses, the Fail state carries its message. */
+const REFUSED = ['Inspect', 'ExplainRefusal', 'Refused'];
+
+it('refuses a user that does not exist with UserNotFoundError and changes nothing', async () => {
+  seedUser(sb, 'input-bystander');
+  const before = accountSnapshot(sb);
+
+  const execution = await rotate(sb, { userName: 'input-ghost' });
+
+  expect(execution.status).toBe('FAILED');
+  expect(execution.error).toBe('UserNotFoundError');
+  expect(execution.cause).toBe('IAM user "input-ghost" does not exist.');
+  expect(statesEntered(execution)).toEqual(REFUSED);
+  expect(accountSnapshot(sb)).toBe(before);
+  expect(eventsOf(sb, 'input-ghost')).toEqual(['Rotation Refused']);
+});
+
+describe('malformed input', () => {
+  const HOW = '{"userName": "alice"}';
+  it.each<[string, unknown, RegExp[]]>([
+    ['a missing userName', {}, [/"userName" is required/, new RegExp(HOW)]],
+    ['an empty userName', { userName: '' }, [/"userName" is required/, new RegExp(HOW)]],
+    [
+      'a userName that is a number',
+      { userName: 42 },
+      [/"userName" must be an IAM user name/, /letters, digits and \+=,\.@_-/, /got 42/],
+    ],
+    [
+      'a userName IAM would reject',
+      { userName: 'alice smith' },
+      [/"userName" must be an IAM user name/, /got "alice smith"/],
+    ],
+    [
+      'dryRun "yes"',
+      { userName: 'input-bystander', dryRun: 'yes' },
+      [/"dryRun" must be true or false/, /JSON boolean, not a string/, /got "yes"/],
+    ],
+    [
+      'an unknown field',
+      { userName: 'input-bystander', force: true },
+      [
+        /Unknown input field "force"/,
+        /the fields are userName, dryRun and requestedBy/,
+        new RegExp(HOW),
+      ],
+    ],
+    ['a string', 'input-bystander', [/must be a JSON object/, new RegExp(HOW)]],
+    ['an array', ['input-bystander'], [/must be a JSON object/, new RegExp(HOW)]],
+    ['a number', 42, [/must be a JSON object/, new RegExp(HOW)]],
+  ])(
+    'refuses %s with InvalidInputError that says what to fix, and changes nothing',
+    async (_, input, says) => {
+      const before = accountSnapshot(sb);
+
+      const execution = await rotate(sb, input);
+
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe('InvalidInputError');
+      for (const pattern of says) expect(execution.cause).toMatch(pattern);
+      expect(statesEntered(execution)).toEqual(REFUSED);
+      expect(accountSnapshot(sb)).toBe(before);
+    },
+  );
+
+  it('fails a null input before any change', async () => {
+    // The sandbox's interpreter (aws-local-stepfunctions) fails `"input.$": "$"` on a null
+    // input with States.Runtime before Inspect runs; that nothing changes is rekey's concern.
+    const before = accountSnapshot(sb);
+
+    const execution = await rotate(sb, null);
+
+    expect(execution.status).toBe('FAILED');
+    expect(accountSnapshot(sb)).toBe(before);
+  });
+});
+
+describe('dry run', () => {
+  it('plans the rotation, outputs the plan and changes nothing', async () => {
+    const user = seedUser(sb, 'input-dry-run');
+    const before = accountSnapshot(sb);
+
+    const execution = await rotate(sb, { userName: user.userName, dryRun: true });
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(statesEntered(execution)).toEqual(['Inspect', 'Decide', 'DryRunComplete']);
+    expect(output(execution)).toMatchObject({
+      userName: user.userName,
+      dryRun: true,
+      decision: 'rotate',
+      reason: `key ${user.oldKey.accessKeyId} is 85 days old`,
+      oldKey: { accessKeyId: user.oldKey.accessKeyId },
+      secretId: `${sb.secretPrefix}${user.userName}`,
+      policy: { rotateAfterDays: 80, deadlineAction: 'fail' },
+    });
+    expect(output(execution).newKey).toBeUndefined();
+    expect(accountSnapshot(sb)).toBe(before);
+    expect(secretOf(sb, user.userName)).toBeUndefined();
+    expect(keyById(sb, user.oldKey.accessKeyId)).toMatchObject({ status: 'Active' });
+    expect(eventsOf(sb, user.userName)).toEqual(['Rotation Planned']);
+  });
+
+  it('still refuses what a real run would refuse (two active keys), changing nothing', async () => {
+    const user = seedUser(sb, 'input-dry-run-two');
+    sb.emulator.seed.accessKey({ userName: user.userName });
+    const before = accountSnapshot(sb);
+
+    const execution = await rotate(sb, { userName: user.userName, dryRun: true });
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('TwoActiveKeysError');
+    expect(accountSnapshot(sb)).toBe(before);
+  });
+});
