@@ -60,7 +60,10 @@ async function refuseIfOwned(
   const owner = stages?.tags[SECRET_TAGS.execution];
   if (!owner || owner === executionArn) return;
   try {
-    const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn: owner }));
+    // Execution data is encrypted with the customer managed key: METADATA_ONLY needs no kms:Decrypt.
+    const { status } = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: owner, includedData: 'METADATA_ONLY' }),
+    );
     if (status === 'RUNNING') {
       throw new RotationInProgressError(
         `${userName} is already being rotated by execution ${owner}. ` +

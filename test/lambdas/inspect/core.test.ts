@@ -667,8 +667,10 @@ describe('inspect: one rotation per user', () => {
       `alice is already being rotated by execution ${OTHER_EXECUTION_ARN}. ` +
         `Wait for it to finish (or stop it), then start again.`,
     );
+    // METADATA_ONLY: the execution's data is encrypted with the CMK, which Inspect may not decrypt.
     expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, {
       executionArn: OTHER_EXECUTION_ARN,
+      includedData: 'METADATA_ONLY',
     });
     expect(mutations(iam, sm, sfn)).toEqual([]);
     expect(telemetry.detailTypes()).toEqual(['Rotation Refused']);
