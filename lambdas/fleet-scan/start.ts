@@ -66,7 +66,11 @@ export async function startRotation(
   } catch (error) {
     if (awsErrorCode(error) !== 'ExecutionAlreadyExists') throw error;
     const executionArn = executionArnOf(stateMachineArn, name);
-    const previous = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    // The rotation state machine's data is encrypted with the customer managed key: without
+    // METADATA_ONLY, DescribeExecution needs kms:Decrypt, which this role does not have.
+    const previous = await sfn.send(
+      new DescribeExecutionCommand({ executionArn, includedData: 'METADATA_ONLY' }),
+    );
     if (previous.status === 'RUNNING') return { status: 'in-progress', executionArn };
     if (previous.status === 'SUCCEEDED') return { status: 'rotated', executionArn };
     return { status: 'failed', executionArn, error: previous.error ?? previous.status ?? 'FAILED' };
