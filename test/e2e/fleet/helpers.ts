@@ -63,6 +63,13 @@ export function seedUser(sb: Sandbox, user: FleetUser): SeededKey[] {
   });
 }
 
+/** Seeds a user with one key (by default active, 85 days old) and returns that key. */
+export function seedOne(sb: Sandbox, user: FleetUser): SeededKey {
+  const [key, ...more] = seedUser(sb, user);
+  if (!key || more.length > 0) throw new Error(`seedOne: give ${user.userName} exactly one key`);
+  return key;
+}
+
 /** The sandbox date `days` from now, as `rekey:exempt-until` takes it (YYYY-MM-DD, UTC). */
 export function dateIn(sb: Sandbox, days: number): string {
   return new Date(sb.clock.now().getTime() + days * DAY).toISOString().slice(0, 10);

@@ -1,0 +1,150 @@
+/**
+ * The fleet scan over time: a scan repeated while its rotations still run, a scan after a
+ * rotation failed, and an exemption that ends between two scans. Tests that need rotations to
+ * stay running switch the sandbox clock to 'manual' and move it themselves.
+ */
+import { Sandbox } from '../../../sandbox/sandbox';
+import {
+  DAY,
+  HOUR,
+  MINUTE,
+  currentKeyId,
+  dateIn,
+  liveKeys,
+  rotationName,
+  rotationStatuses,
+  scanAndSettle,
+  scanNotifications,
+  scanOnly,
+  seedOne,
+  shortenSdkBackoff,
+  userSnapshot,
+  watch,
+} from './helpers';
+
+let sb: Sandbox;
+
+beforeAll(async () => {
+  shortenSdkBackoff();
+  sb = await Sandbox.start();
+}, 60_000);
+
+afterAll(async () => {
+  await sb?.stop();
+});
+
+beforeEach(() => {
+  sb.scheduler.setMode('auto');
+  sb.emulator.reset();
+});
+
+const USERS = ['alpha', 'bravo', 'charlie'];
+
+describe('a scan repeated while the first scan’s rotations run', () => {
+  it('starts no duplicate and reports them in progress; once they end, all are compliant', async () => {
+    sb.scheduler.setMode('manual');
+    const names = USERS.map((userName) => rotationName(userName, seedOne(sb, { userName })));
+    const monitor = watch(sb, USERS);
+
+    const first = await scanOnly(sb);
+    await sb.scheduler.advance(MINUTE);
+    const second = await scanOnly(sb); // reuses the first scan's credential report
+
+    expect(first.summary.counts).toMatchObject({ due: 3, started: 3, inProgress: 0 });
+    expect(rotationStatuses(sb)).toEqual(names.map((n) => `${n}: RUNNING`).sort());
+    expect(second.summary.counts).toMatchObject({ due: 3, started: 0, inProgress: 3 });
+    expect(second.summary.users.inProgress).toEqual(USERS);
+
+    sb.scheduler.setMode('auto');
+    await sb.settle();
+    sb.clock.advanceBy(5 * HOUR); // past the credential report's 4-hour reuse
+    const third = await scanAndSettle(sb);
+
+    expect(rotationStatuses(sb)).toEqual(names.map((n) => `${n}: SUCCEEDED`).sort());
+    expect(third.summary.counts).toMatchObject({ compliant: 3, due: 0, started: 0 });
+    expect(monitor.violations).toEqual([]);
+  });
+
+  // KNOWN BUG: categoriesOf (lambdas/fleet-scan/summary.ts) puts a user whose scheduled rotation
+  // is in its cutover (old and new key both active) in 'refused' as well as 'inProgress', so every
+  // daily scan during a normal cutover notifies "Refused, two active keys (3): alpha, bravo,
+  // charlie" and counts RotationsRefused 3, telling operators to deactivate a key mid-rotation.
+  it.failing(
+    'reports users whose rotation is in its cutover (two active keys) as in progress, not refused',
+    async () => {
+      sb.scheduler.setMode('manual');
+      const names = USERS.map((userName) => rotationName(userName, seedOne(sb, { userName })));
+      await scanOnly(sb);
+      // Past the report's 4-hour reuse, before the first cutover check (2 x 15 min + 4 h lag).
+      await sb.scheduler.advance(4 * HOUR + 5 * MINUTE);
+      const during = USERS.map((u) => liveKeys(sb, u).filter((k) => k.status === 'Active').length);
+
+      const second = await scanOnly(sb);
+
+      expect(during).toEqual([2, 2, 2]);
+      expect(rotationStatuses(sb)).toEqual(names.map((n) => `${n}: RUNNING`).sort());
+      expect(second.summary.counts).toMatchObject({ refused: 0, started: 0, inProgress: 3 });
+      expect(scanNotifications(sb).map((n) => n.Message)).toEqual([]);
+    },
+  );
+});
+
+describe('a scan after a rotation failed', () => {
+  it('does not retry it: no new execution, the user is reported as failed and left as it was', async () => {
+    const key = seedOne(sb, { userName: 'echo' });
+    const faultId = sb.emulator.faults.add({
+      service: 'iam',
+      operation: 'CreateAccessKey',
+      kind: 'server-error',
+    });
+    const first = await scanAndSettle(sb);
+    sb.emulator.faults.remove(faultId);
+    const afterFailure = userSnapshot(sb, 'echo');
+    sb.clock.advanceBy(DAY); // the next daily scan, with a fresh credential report
+
+    const second = await scanAndSettle(sb);
+
+    expect(first.summary.counts).toMatchObject({ due: 1, started: 1 });
+    expect(rotationStatuses(sb)).toEqual([`${rotationName('echo', key)}: FAILED`]);
+    expect(liveKeys(sb, 'echo').map((k) => `${k.accessKeyId} ${k.status}`)).toEqual([
+      `${key.accessKeyId} Active`,
+    ]);
+    expect(second.summary.counts).toMatchObject({ due: 1, started: 0, failed: 1, inProgress: 0 });
+    expect(second.summary.users.failed).toEqual(['echo']);
+    expect(userSnapshot(sb, 'echo')).toBe(afterFailure);
+    expect(scanNotifications(sb).at(-1)?.Message).toBe(
+      'Rotations that failed and need an operator (1): echo',
+    );
+  });
+});
+
+describe('an exemption that ends between two scans', () => {
+  it('skips the user through the last day of the exemption and rotates it the day after', async () => {
+    const until = dateIn(sb, 3);
+    const key = seedOne(sb, {
+      userName: 'foxtrot',
+      tags: { 'rekey:exempt-until': until, 'rekey:exempt-reason': 'quarter close' },
+    });
+
+    const before = await scanAndSettle(sb);
+    sb.clock.advanceTo(new Date(`${until}T23:50:00Z`));
+    const lastDay = await scanAndSettle(sb);
+    sb.clock.advanceTo(new Date(Date.parse(`${until}T00:10:00Z`) + DAY));
+    const after = await scanAndSettle(sb);
+
+    for (const skipped of [before, lastDay]) {
+      expect(skipped.summary.users).toEqual({
+        exempt: ['foxtrot'],
+        exemptionsExpiring: ['foxtrot'],
+      });
+    }
+    expect(after.summary.users).toEqual({
+      due: ['foxtrot'],
+      exemptionsExpired: ['foxtrot'],
+      started: ['foxtrot'],
+    });
+    expect(rotationStatuses(sb)).toEqual([`${rotationName('foxtrot', key)}: SUCCEEDED`]);
+    expect(currentKeyId(sb, 'foxtrot')).not.toBe(key.accessKeyId);
+    expect(currentKeyId(sb, 'foxtrot')).toBe(liveKeys(sb, 'foxtrot')[0]?.accessKeyId);
+  });
+});
