@@ -66,7 +66,10 @@ export function categoriesOf(
     'no-active-key': 'noActiveKey',
     'two-active-keys': 'refused',
   };
-  out.push(byDecision[v.decision]);
+  // Mid-cutover, the scan's own rotation of this key holds both keys active: due and in
+  // progress, not a refusal an operator must act on.
+  const rotating = v.decision === 'two-active-keys' && outcome?.status === 'in-progress';
+  out.push(rotating ? 'due' : byDecision[v.decision]);
   if (v.overdue) out.push('overdue');
   if (v.exemption?.expired) out.push('exemptionsExpired');
   if (v.exemption && !v.exemption.expired && v.exemption.expiresInDays <= warningDays)
