@@ -208,6 +208,22 @@ export function scanMetrics(sb: Sandbox, from = 0): Record<string, number> {
   return out;
 }
 
+/**
+ * The IAM calls the scan made: those before the first rotation it started (the scan reads the
+ * report and every tag it needs before it starts anything; after that, IAM calls are the
+ * rotations'), or all of them when it started none.
+ */
+export function scanIamCalls(sb: Sandbox): CallRecord[] {
+  const admin = sb.emulator.admin.accessKeyId;
+  const calls = sb.emulator.calls;
+  const firstStart = calls.findIndex(
+    (c) => c.service === 'states' && c.operation === 'StartExecution' && c.accessKeyId !== admin,
+  );
+  return calls
+    .slice(0, firstStart < 0 ? calls.length : firstStart)
+    .filter((c) => c.service === 'iam');
+}
+
 /** `operation: count` of the IAM calls among `calls`. */
 export function iamCallCounts(calls: readonly CallRecord[]): Record<string, number> {
   const out: Record<string, number> = {};
