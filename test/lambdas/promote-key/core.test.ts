@@ -58,8 +58,8 @@ function stageUpdates(): UpdateSecretVersionStageCommandInput[] {
   return sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input);
 }
 
-/** 2 x 15 min recording span + 4 h reporting lag, the default policy's first wait. */
-const FIRST_WAIT = 2 * 900 + 4 * 3600;
+/** 3 x 15 min recording span + 4 h reporting lag, the default policy's first wait (a3b2b19). */
+const FIRST_WAIT = 3 * 900 + 4 * 3600;
 
 describe('promote-key', () => {
   it('moves AWSCURRENT to the new version, naming the version it leaves, then drops AWSPENDING', async () => {
