@@ -9,6 +9,7 @@ import type { InvariantMonitor } from '../../sandbox/invariants';
 import { Sandbox } from '../../sandbox/sandbox';
 import {
   advanceUntil,
+  allKeys,
   checkSecrecy,
   consumerOf,
   DAY,
@@ -52,6 +53,12 @@ interface Outcome {
 }
 
 /**
+ * The recovery window is not what these tests are about: a day of it (a user tag) keeps the
+ * consumer's sandbox ticks, and so the test, short. The deadlines stay the default week.
+ */
+const ONE_DAY_WINDOW = [{ Key: 'rekey:recovery-window-days', Value: '1' }];
+
+/**
  * Starts the application, lets it work with its key for an hour, then rotates the user and
  * moves sandbox time (one consumer period at a time) until the execution has finished.
  */
@@ -60,16 +67,23 @@ async function rotateWithConsumer(
   behaviour: 'prompt' | 'late' | 'never',
   tags: { Key: string; Value: string }[] = [],
 ): Promise<Outcome> {
-  const period = 15;
   const user = seedUser(sb, name, { tags, lastUsedDaysAgo: 1 });
-  const watcher = watch(sb, [name]);
-  monitor = watcher;
+  monitor = watch(sb, [name]);
+  return runWithConsumer(user, behaviour, monitor);
+}
+
+async function runWithConsumer(
+  user: SeededUser,
+  behaviour: 'prompt' | 'late' | 'never',
+  watcher: InvariantMonitor,
+): Promise<Outcome> {
+  const period = 15;
   const consumer = consumerOf(sb, user, behaviour, period);
   app = consumer;
   consumer.start();
   await sb.scheduler.advance(HOUR);
 
-  const arn = await sb.startRotation({ userName: name });
+  const arn = await sb.startRotation({ userName: user.userName });
   await advanceUntil(sb, () => sb.execution(arn).status !== 'RUNNING', {
     stepMs: period * MINUTE,
   });
@@ -102,6 +116,7 @@ describe('an application that follows the secret promptly', () => {
     const { user, execution, consumer, monitor, newKeyId, promotedAt } = await rotateWithConsumer(
       'app-prompt',
       'prompt',
+      ONE_DAY_WINDOW,
     );
 
     expect(execution.status).toBe('SUCCEEDED');
@@ -121,6 +136,7 @@ describe('an application with a stale cache', () => {
     const { user, execution, consumer, monitor, newKeyId, promotedAt } = await rotateWithConsumer(
       'app-late',
       'late',
+      ONE_DAY_WINDOW,
     );
 
     expect(execution.status).toBe('SUCCEEDED');
@@ -171,7 +187,7 @@ describe('an application that never switches', () => {
     const { user, execution, consumer, monitor, newKeyId, promotedAt } = await rotateWithConsumer(
       'app-never-enforce',
       'never',
-      [{ Key: 'rekey:deadline-action', Value: 'enforce' }],
+      [{ Key: 'rekey:deadline-action', Value: 'enforce' }, ...ONE_DAY_WINDOW],
     );
 
     expect(execution.status).toBe('SUCCEEDED');
@@ -183,7 +199,7 @@ describe('an application that never switches', () => {
     const deactivatedAt = Date.parse(String(state.deactivatedAt));
     const deletedAt = Date.parse(String(state.deletedAt));
     expect(deactivatedAt).toBeGreaterThanOrEqual(promotedAt.getTime() + 7 * DAY);
-    expect(deletedAt - deactivatedAt).toBeGreaterThanOrEqual(7 * DAY);
+    expect(deletedAt - deactivatedAt).toBeGreaterThanOrEqual(DAY);
     expect(keyById(sb, user.oldKey.accessKeyId)?.deletedAt?.getTime()).toBe(deletedAt);
     expect(liveKeys(sb, user.userName).map((k) => k.accessKeyId)).toEqual([newKeyId]);
     // The application that never moved breaks once its key is deactivated, and not before.
@@ -200,5 +216,30 @@ describe('an application that never switches', () => {
       ),
     ).toBe(true);
     expect(monitor.violations).toEqual([]);
+  });
+
+  it('completes on a re-run once the application is fixed: it resumes with the published key, no third key', async () => {
+    const failed = await rotateWithConsumer('app-never-then-fixed', 'never', [
+      ...ONE_DAY_WINDOW,
+      { Key: 'rekey:cutover-deadline-hours', Value: '24' },
+    ]);
+    expect(failed.execution.error).toBe('CutoverDeadlineError');
+
+    // The team fixes the application (it now follows the secret) and the operator re-runs.
+    const rerun = await runWithConsumer(failed.user, 'prompt', failed.monitor);
+
+    expect(rerun.execution.status).toBe('SUCCEEDED');
+    expect(output(rerun.execution)).toMatchObject({
+      resumed: 'promoted',
+      newKey: { accessKeyId: failed.newKeyId },
+      cutover: { verdict: 'switched' },
+    });
+    expect(rerun.consumer.failures).toEqual([]);
+    expect(allKeys(sb, failed.user.userName).map((k) => k.accessKeyId)).toEqual([
+      failed.user.oldKey.accessKeyId,
+      failed.newKeyId,
+    ]);
+    expect(liveKeys(sb, failed.user.userName).map((k) => k.accessKeyId)).toEqual([failed.newKeyId]);
+    expect(rerun.monitor.violations).toEqual([]);
   });
 });
