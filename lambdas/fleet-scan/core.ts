@@ -20,7 +20,13 @@ import {
 import { logger } from '../shared/logger';
 import type { Telemetry } from '../shared/telemetry';
 import { parseScanInput } from '../fleet-report/core';
-import { countRunning, startRotation, type StartOutcome } from './start';
+import {
+  executionArnOf,
+  runningRotations,
+  scheduledName,
+  startRotation,
+  type StartOutcome,
+} from './start';
 import { summarize, type ScanSummary } from './summary';
 
 export interface ScanEvent {
@@ -104,13 +110,22 @@ async function startDue(
     .filter((v) => v.decision === 'due' || v.decision === 'two-active-keys')
     .sort((a, b) => (b.oldestActiveKeyAgeDays ?? 0) - (a.oldestActiveKeyAgeDays ?? 0));
   if (due.length === 0) return outcomes;
-  const cap = deps.config.fleet.maxConcurrentRotations;
-  const room = Math.max(0, cap - (await countRunning(deps.sfn, arn, cap)));
+  const running = await runningRotations(deps.sfn, arn);
+  const room = Math.max(0, deps.config.fleet.maxConcurrentRotations - running.size);
   let reserved = 0;
   const limit = pLimit(CONCURRENCY);
   await Promise.all(
     due.map((v) =>
       limit(async () => {
+        // Already rotating under its deterministic name: in progress, whether or not the cap is full.
+        const name = scheduledName(v);
+        if (running.has(name)) {
+          outcomes.set(v.userName, {
+            status: 'in-progress',
+            executionArn: executionArnOf(arn, name),
+          });
+          return;
+        }
         if (reserved >= room) {
           outcomes.set(v.userName, { status: 'deferred' });
           return;

@@ -18,13 +18,16 @@ export type StartOutcome =
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-/** Counts running rotations, stopping once the cap is reached (pages are 1,000 long). */
-export async function countRunning(
+/**
+ * The names of the running rotations, on-demand ones included: their number is what the cap
+ * bounds, and the names tell the scan which due users its own rotations are already rotating.
+ * Pages are 1,000 long, and the cap keeps the running rotations to a few pages.
+ */
+export async function runningRotations(
   sfn: SFNClient,
   stateMachineArn: string,
-  cap: number,
-): Promise<number> {
-  let running = 0;
+): Promise<Set<string>> {
+  const running = new Set<string>();
   let nextToken: string | undefined;
   do {
     const out = await sfn.send(
@@ -35,13 +38,17 @@ export async function countRunning(
         nextToken,
       }),
     );
-    running += out.executions?.length ?? 0;
+    for (const e of out.executions ?? []) running.add(e.name ?? e.executionArn ?? '');
     nextToken = out.nextToken;
-  } while (nextToken && running < cap);
+  } while (nextToken);
   return running;
 }
 
-const executionArnOf = (stateMachineArn: string, name: string): string =>
+/** The deterministic name of the scheduled rotation of this user's oldest active key. */
+export const scheduledName = (verdict: UserVerdict): string =>
+  rotationExecutionName(verdict.userName, verdict.oldKeyCreatedAt ?? '', sha);
+
+export const executionArnOf = (stateMachineArn: string, name: string): string =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /**
@@ -56,7 +63,7 @@ export async function startRotation(
   verdict: UserVerdict,
   scanStart: Date,
 ): Promise<StartOutcome> {
-  const name = rotationExecutionName(verdict.userName, verdict.oldKeyCreatedAt ?? '', sha);
+  const name = scheduledName(verdict);
   const input = JSON.stringify({ userName: verdict.userName, requestedBy: SCHEDULED_REQUESTER });
   try {
     const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input }));
