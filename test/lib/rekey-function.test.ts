@@ -4,7 +4,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { DeadlineAction, InactiveKeyAction, UserSelection } from '../../lib/key-rotation-props';
 import type { RekeyStack } from '../../lib/rekey-stack';
-import { realApp, REPO_ROOT, resolved, rotationStack, STEPS } from './support';
+import { FUNCTIONS, realApp, REPO_ROOT, resolved, rotationStack } from './support';
 
 interface FunctionResource {
   readonly Properties: {
@@ -32,6 +32,16 @@ function policyEnvironment(template: Template): { policy: unknown; selection: un
   return { policy: JSON.parse(policy), selection: JSON.parse(selection) };
 }
 
+/** The fleet settings only the fleet-scan function gets. */
+function fleetEnvironment(template: Template): Record<string, unknown>[] {
+  return Object.values(functionsOf(template))
+    .filter((fn) => fn.Properties.Environment.Variables.REKEY_FLEET !== undefined)
+    .map((fn) => ({
+      handler: fn.Metadata?.['rekey:handler'],
+      fleet: JSON.parse(String(fn.Properties.Environment.Variables.REKEY_FLEET)) as unknown,
+    }));
+}
+
 describe('the rotation Lambdas of the deployable stack', () => {
   let stack: RekeyStack;
   let template: Template;
@@ -39,10 +49,10 @@ describe('the rotation Lambdas of the deployable stack', () => {
     ({ stack, template } = realApp());
   });
 
-  it('runs every step on nodejs22.x on arm64 with active tracing', () => {
+  it('runs every step and both fleet scan functions on nodejs22.x on arm64 with active tracing', () => {
     const functions = Object.values(functionsOf(template));
 
-    expect(functions).toHaveLength(STEPS.length);
+    expect(functions).toHaveLength(FUNCTIONS.length);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -60,15 +70,15 @@ describe('the rotation Lambdas of the deployable stack', () => {
       expect(ref?.Ref && logGroups[ref.Ref]).toBeDefined();
       return ref?.Ref;
     });
-    expect(new Set(used).size).toBe(STEPS.length);
+    expect(new Set(used).size).toBe(FUNCTIONS.length);
   });
 
-  it('names the handler of every step in rekey:handler metadata, and the file exists', () => {
+  it('names the handler of every function in rekey:handler metadata, and the file exists', () => {
     const handlers = Object.values(functionsOf(template)).map(
       (fn) => fn.Metadata?.['rekey:handler'],
     );
 
-    expect([...handlers].sort()).toEqual(STEPS.map((s) => `lambdas/${s}/handler.ts`).sort());
+    expect([...handlers].sort()).toEqual(FUNCTIONS.map((s) => `lambdas/${s}/handler.ts`).sort());
     for (const handler of handlers) {
       expect(fs.existsSync(path.join(REPO_ROOT, String(handler)))).toBe(true);
     }
@@ -88,6 +98,24 @@ describe('the rotation Lambdas of the deployable stack', () => {
       },
       selection: { mode: 'opt-out', minRotateAfterDays: 80 },
     });
+  });
+
+  it('gives only the fleet scan the rotation state machine and the default fleet settings', () => {
+    expect(fleetEnvironment(template)).toEqual([
+      {
+        handler: 'lambdas/fleet-scan/handler.ts',
+        fleet: { maxConcurrentRotations: 100, exemptionWarningDays: 14 },
+      },
+    ]);
+    const withArn = Object.values(functionsOf(template)).filter(
+      (fn) => fn.Properties.Environment.Variables.REKEY_ROTATION_STATE_MACHINE_ARN !== undefined,
+    );
+    expect(withArn.map((fn) => fn.Metadata?.['rekey:handler'])).toEqual([
+      'lambdas/fleet-scan/handler.ts',
+    ]);
+    expect(withArn[0]?.Properties.Environment.Variables.REKEY_ROTATION_STATE_MACHINE_ARN).toEqual(
+      resolved(stack, stack.rotation.stateMachine.stateMachineArn),
+    );
   });
 
   it('gives every function the secret prefix, managed path, event bus and topic', () => {
@@ -121,7 +149,18 @@ describe('the rotation Lambdas given a custom policy', () => {
       userSelection: UserSelection.OPT_IN,
       managedPath: '/apps/',
       secretPrefix: 'team-a/',
+      maxConcurrentRotations: 25,
+      exemptionWarning: Duration.days(30),
     })));
+  });
+
+  it('passes the concurrency cap and exemption warning to the fleet scan in days', () => {
+    expect(fleetEnvironment(template)).toEqual([
+      {
+        handler: 'lambdas/fleet-scan/handler.ts',
+        fleet: { maxConcurrentRotations: 25, exemptionWarningDays: 30 },
+      },
+    ]);
   });
 
   it('passes the resolved policy to every function in seconds and days', () => {

@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { Capture, Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { createRekeyApp, type RekeyApp } from '../../lib/app';
 import { KeyRotation } from '../../lib/key-rotation';
 import type { KeyRotationProps } from '../../lib/key-rotation-props';
+import type { RekeyFunction } from '../../lib/rekey-function';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -25,6 +26,14 @@ export const STEPS = [
   'compensate',
 ] as const;
 export type Step = (typeof STEPS)[number];
+
+/** The fleet scan's two folders under lambdas/. */
+export const FLEET_STEPS = ['fleet-report', 'fleet-scan'] as const;
+export type FleetStep = (typeof FLEET_STEPS)[number];
+
+/** Every Lambda a KeyRotation deploys: the nine rotation steps and the fleet scan's two. */
+export const FUNCTIONS = [...STEPS, ...FLEET_STEPS] as const;
+export type AnyStep = Step | FleetStep;
 
 /** The context `cdk synth` gives bin/app.ts (cdk.json), plus overrides, with bundling skipped. */
 export function cdkJsonContext(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -181,18 +190,37 @@ export interface Asl {
 export const tokenPlaceholder = (n: number): string =>
   `arn:aws:lambda:us-east-1:123456789012:function:token-${n}`;
 
+/** The `rekey:state-machine` metadata that tells the two state machines apart. */
+export type StateMachineKind = 'rotation' | 'fleet-scan';
+
+/** The logical id and properties of the rotation or the fleet scan state machine. */
+export function stateMachineOf(
+  template: Template,
+  kind: StateMachineKind,
+): { id: string; properties: Record<string, unknown> } {
+  const found = Object.entries(
+    template.findResources('AWS::StepFunctions::StateMachine', {
+      Metadata: { 'rekey:state-machine': kind },
+    }),
+  );
+  if (found.length !== 1)
+    throw new Error(`expected one ${kind} state machine, found ${found.length}`);
+  const [[id, resource]] = found as [[string, { Properties: Record<string, unknown> }]];
+  return { id, properties: resource.Properties };
+}
+
 /**
- * The rotation state machine's definition, parsed: the DefinitionString is captured, its
- * Fn::Join string parts joined and each token (a Lambda ARN) replaced with a placeholder.
+ * A state machine's definition, parsed: the DefinitionString is captured, its Fn::Join string
+ * parts joined and each token (a Lambda ARN) replaced with a placeholder.
  */
-export function definitionOf(template: Template): { asl: Asl; tokens: unknown[] } {
-  const definition = new Capture();
-  template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-    DefinitionString: definition,
-  });
-  const value: unknown = definition.asObject();
+export function definitionOf(
+  template: Template,
+  kind: StateMachineKind = 'rotation',
+): { asl: Asl; tokens: unknown[] } {
+  const value: unknown = stateMachineOf(template, kind).properties.DefinitionString;
+  if (typeof value === 'string') return { asl: JSON.parse(value) as Asl, tokens: [] };
   const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-  if (!join) return { asl: JSON.parse(definition.asString()) as Asl, tokens: [] };
+  if (!join) throw new Error(`unexpected DefinitionString ${JSON.stringify(value)}`);
   const tokens: unknown[] = [];
   const text = join[1]
     .map((part) => {
@@ -212,13 +240,14 @@ export function handlerOf(template: Template, ref: unknown): string | undefined 
   return (fn?.Metadata as Record<string, string> | undefined)?.['rekey:handler'];
 }
 
-/** The RekeyFunction of a step (`check-cutover` -> `functions.checkCutover`). */
-export function stepFunction(
-  rotation: KeyRotation,
-  step: Step,
-): KeyRotation['functions'][keyof KeyRotation['functions']] {
+/**
+ * The RekeyFunction of a step (`check-cutover` -> `functions.checkCutover`, `fleet-scan` ->
+ * `fleetFunctions.fleetScan`).
+ */
+export function stepFunction(rotation: KeyRotation, step: AnyStep): RekeyFunction {
   const key = step.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-  const fn = (rotation.functions as Record<string, KeyRotation['functions']['inspect']>)[key];
+  const all: Record<string, RekeyFunction> = { ...rotation.functions, ...rotation.fleetFunctions };
+  const fn = all[key];
   if (!fn) throw new Error(`no function for step ${step}`);
   return fn;
 }
