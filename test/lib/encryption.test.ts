@@ -2,7 +2,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { RekeyStack } from '../../lib/rekey-stack';
-import { realApp, resolved, rotationStack, STEPS } from './support';
+import { FUNCTIONS, realApp, resolved, rotationStack } from './support';
 
 describe('encryption of the deployable stack', () => {
   let stack: RekeyStack;
@@ -22,8 +22,8 @@ describe('encryption of the deployable stack', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: { REKEY_KMS_KEY_ARN: keyArn } } },
     });
-    expect(Object.keys(functions)).toHaveLength(STEPS.length);
-    template.resourceCountIs('AWS::Lambda::Function', STEPS.length);
+    expect(Object.keys(functions)).toHaveLength(FUNCTIONS.length);
+    template.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
   });
 
   it('encrypts every log group with the key and keeps it for the configured retention', () => {
@@ -31,8 +31,8 @@ describe('encryption of the deployable stack', () => {
     const encrypted = template.findResources('AWS::Logs::LogGroup', {
       Properties: { KmsKeyId: keyArn, RetentionInDays: 365 },
     });
-    // One per step and one for the state machine.
-    expect(Object.keys(all)).toHaveLength(STEPS.length + 1);
+    // One per function and one per state machine (rotation, fleet scan).
+    expect(Object.keys(all)).toHaveLength(FUNCTIONS.length + 2);
     expect(Object.keys(encrypted)).toEqual(Object.keys(all));
   });
 
@@ -98,8 +98,9 @@ describe('encryption of the deployable stack', () => {
     });
   });
 
-  it('encrypts state machine data with the customer managed key', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+  it('encrypts the data of both state machines with the customer managed key', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    template.allResourcesProperties('AWS::StepFunctions::StateMachine', {
       EncryptionConfiguration: { Type: 'CUSTOMER_MANAGED_KMS_KEY', KmsKeyId: keyArn },
     });
   });
@@ -129,13 +130,13 @@ describe('a KeyRotation given an encryption key', () => {
           Properties: { Environment: { Variables: { REKEY_KMS_KEY_ARN: keyArn } } },
         }),
       ),
-    ).toHaveLength(STEPS.length);
+    ).toHaveLength(FUNCTIONS.length);
     expect(
       Object.keys(
         template.findResources('AWS::Logs::LogGroup', { Properties: { KmsKeyId: keyArn } }),
       ),
-    ).toHaveLength(STEPS.length + 1);
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+    ).toHaveLength(FUNCTIONS.length + 2);
+    template.allResourcesProperties('AWS::StepFunctions::StateMachine', {
       EncryptionConfiguration: { Type: 'CUSTOMER_MANAGED_KMS_KEY', KmsKeyId: keyArn },
     });
   });

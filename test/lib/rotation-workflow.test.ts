@@ -1,7 +1,14 @@
-import { Capture, type Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { REFUSALS } from '../../lib/rotation-workflow';
-import { definitionOf, handlerOf, realApp, type Asl, type AslState } from './support';
+import {
+  definitionOf,
+  handlerOf,
+  realApp,
+  stateMachineOf,
+  type Asl,
+  type AslState,
+} from './support';
 
 /** The states the rotation is made of (DESIGN.md steps 1-9, compensation and refusal). */
 const STATES = [
@@ -54,26 +61,26 @@ describe('the rotation state machine', () => {
     ({ asl, tokens } = definitionOf(template));
   });
 
-  it('is a Standard state machine with X-Ray tracing', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+  it('is a Standard state machine with X-Ray tracing, beside the fleet scan', () => {
+    // Two state machines: this one and the fleet scan (test/lib/fleet-scan.test.ts).
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    expect(stateMachineOf(template, 'rotation').properties).toMatchObject({
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
     });
   });
 
   it('logs every execution event to its own encrypted vended log group', () => {
-    const logGroupArn = new Capture();
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      LoggingConfiguration: {
-        Level: 'ALL',
-        IncludeExecutionData: true,
-        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: logGroupArn } }],
-      },
-    });
-    const [logicalId] = (logGroupArn.asObject() as { 'Fn::GetAtt': [string, string] })[
+    const logging = stateMachineOf(template, 'rotation').properties.LoggingConfiguration as {
+      Level: string;
+      IncludeExecutionData: boolean;
+      Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string] } } }[];
+    };
+    expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+    expect(logging.Destinations).toHaveLength(1);
+    const [logicalId] = logging.Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn[
       'Fn::GetAtt'
-    ];
+    ] ?? [''];
     const logGroup = template.findResources('AWS::Logs::LogGroup')[logicalId];
     expect(logGroup?.Properties).toMatchObject({
       LogGroupName: expect.stringMatching(/^\/aws\/vendedlogs\/states\/.+-rotation$/) as string,
