@@ -5,17 +5,19 @@ import type { RekeyStack } from '../../lib/rekey-stack';
 import {
   actionsOf,
   allowedActions,
+  FUNCTIONS,
   identityStatements,
   realApp,
   render,
   resolved,
   resourcesOf,
   rotationStack,
+  stateMachineOf,
   STEPS,
   statementsOf,
   stepFunction,
   viaService,
-  type Step,
+  type AnyStep,
 } from './support';
 
 const userArns = (managedPath: string): string =>
@@ -24,9 +26,23 @@ const secretArns = (prefix: string): string =>
   `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${prefix}*`;
 
 /**
+ * The one exception to "no IAM action on *": the credential report actions have no resource type
+ * in IAM (one report covers the whole account), so they can only be granted on "*". The fleet
+ * scan's two roles hold one each; a statement may use the exception only for these two actions.
+ */
+const CREDENTIAL_REPORT_ACTIONS = ['iam:GenerateCredentialReport', 'iam:GetCredentialReport'];
+
+const isCredentialReportGrant = (iamActions: string[], resources: string[]): boolean =>
+  iamActions.length > 0 &&
+  iamActions.every((a) => CREDENTIAL_REPORT_ACTIONS.includes(a)) &&
+  resources.length === 1 &&
+  resources[0] === '*';
+
+/**
  * Every statement in the template that allows an IAM or Secrets Manager action on anything but
  * the managed users or the prefixed secrets, described. Wildcard actions (`*`, `iam:*`,
- * `iam:Get*`), NotAction and NotResource count as unbounded.
+ * `iam:Get*`), NotAction and NotResource count as unbounded. The credential report actions on
+ * "*" (and only they) are allowed: see CREDENTIAL_REPORT_ACTIONS.
  */
 function unboundedStatements(template: Template, managedPath: string, prefix: string): string[] {
   const bounds: Record<string, string> = {
@@ -51,6 +67,8 @@ function unboundedStatements(template: Template, managedPath: string, prefix: st
     const [service] = [...services] as [string];
     const wildcardAction = actions.some((a) => a.includes('*'));
     const resources = resourcesOf(statement).map(render);
+    const serviceActions = actions.filter((a) => a.toLowerCase().startsWith(`${service}:`));
+    if (!wildcardAction && isCredentialReportGrant(serviceActions, resources)) continue;
     if (wildcardAction || resources.length === 0 || resources.some((r) => r !== bounds[service])) {
       problems.push(describe);
     }
@@ -59,22 +77,43 @@ function unboundedStatements(template: Template, managedPath: string, prefix: st
 }
 
 const scopedStatementCount = (template: Template, service: string): number =>
-  identityStatements(template).filter(({ statement }) =>
-    actionsOf(statement).some((a) => a.startsWith(`${service}:`)),
+  identityStatements(template).filter(
+    ({ statement }) =>
+      actionsOf(statement).some((a) => a.startsWith(`${service}:`)) &&
+      !resourcesOf(statement).includes('*'),
   ).length;
 
-/** What every step's role may do: its own logs, X-Ray, rekey events and the topic. */
-const COMMON = [
-  'events:PutEvents',
+/** The IAM actions granted on "*", each with the logical id of the role that holds it. */
+const iamActionsOnStar = (template: Template): string[] =>
+  identityStatements(template)
+    .filter(({ statement }) => statement.Effect === 'Allow' && resourcesOf(statement).includes('*'))
+    .flatMap(({ roles, statement }) =>
+      actionsOf(statement)
+        .filter((a) => a.startsWith('iam:'))
+        .map((a) => `${a} ${render(roles)}`),
+    )
+    .sort();
+
+/** What every function's role may do: its own logs and X-Ray. */
+const BASE = [
   'logs:CreateLogStream',
   'logs:PutLogEvents',
-  'sns:Publish',
   'xray:PutTelemetryRecords',
   'xray:PutTraceSegments',
 ];
+/** What every function that emits events and notifies may do besides: rekey events, the topic. */
+const TELEMETRY = ['events:PutEvents', 'sns:Publish'];
 
-/** The IAM, Secrets Manager and other actions each step's code calls, and nothing else. */
-const STEP_ACTIONS: Record<Step, { iam: string[]; secrets: string[]; other?: string[] }> = {
+interface StepActions {
+  readonly iam: string[];
+  readonly secrets: string[];
+  readonly other?: string[];
+  /** The function emits events and notifies (all but fleet-report). @default true */
+  readonly telemetry?: boolean;
+}
+
+/** The IAM, Secrets Manager and other actions each function's code calls, and nothing else. */
+const STEP_ACTIONS: Record<AnyStep, StepActions> = {
   inspect: {
     iam: ['GetUser', 'ListAccessKeys', 'ListUserTags'],
     secrets: ['DescribeSecret', 'GetSecretValue'],
@@ -107,10 +146,18 @@ const STEP_ACTIONS: Record<Step, { iam: string[]; secrets: string[]; other?: str
     iam: ['DeleteAccessKey', 'GetAccessKeyLastUsed', 'ListAccessKeys', 'UpdateAccessKey'],
     secrets: ['DescribeSecret', 'GetSecretValue', 'UntagResource', 'UpdateSecretVersionStage'],
   },
+  // GenerateCredentialReport on "*" (no resource type); it neither emits nor notifies.
+  'fleet-report': { iam: ['GenerateCredentialReport'], secrets: [], telemetry: false },
+  // GetCredentialReport on "*", ListUserTags on the managed users, the rotation state machine.
+  'fleet-scan': {
+    iam: ['GetCredentialReport', 'ListUserTags'],
+    secrets: [],
+    other: ['states:DescribeExecution', 'states:ListExecutions', 'states:StartExecution'],
+  },
 };
 
-/** KMS actions each step needs through Secrets Manager (reading or writing a secret value). */
-const SECRETS_KMS: Record<Step, string[]> = {
+/** KMS actions each function needs through Secrets Manager (reading or writing a secret value). */
+const SECRETS_KMS: Record<AnyStep, string[]> = {
   inspect: ['kms:Decrypt'],
   'stage-key': ['kms:Decrypt', 'kms:GenerateDataKey'],
   'verify-key': ['kms:Decrypt'],
@@ -120,6 +167,8 @@ const SECRETS_KMS: Record<Step, string[]> = {
   'delete-key': [],
   report: [],
   compensate: ['kms:Decrypt'],
+  'fleet-report': [],
+  'fleet-scan': [],
 };
 
 describe('permissions of the deployable stack', () => {
@@ -135,12 +184,25 @@ describe('permissions of the deployable stack', () => {
 
   it('bounds every IAM and Secrets Manager action in every policy to the managed users and secrets', () => {
     expect(unboundedStatements(template, '/', 'rekey/')).toEqual([]);
-    // The scan saw the statements it is about: six roles touch IAM users, seven touch secrets.
-    expect(scopedStatementCount(template, 'iam')).toBe(6);
+    // The scan saw the statements it is about: seven roles touch IAM users (six steps and the
+    // fleet scan's ListUserTags), seven touch secrets.
+    expect(scopedStatementCount(template, 'iam')).toBe(7);
     expect(scopedStatementCount(template, 'secretsmanager')).toBe(7);
   });
 
-  it.each(STEPS)('gives the %s role exactly the actions its step calls', (step) => {
+  it('grants IAM actions on "*" only for the credential report, one action to each fleet role', () => {
+    const role = (step: AnyStep): string =>
+      render(resolved(stack, stepFunction(rotation, step).role.roleName));
+
+    expect(iamActionsOnStar(template)).toEqual(
+      [
+        `iam:GenerateCredentialReport ${role('fleet-report')}`,
+        `iam:GetCredentialReport ${role('fleet-scan')}`,
+      ].sort(),
+    );
+  });
+
+  it.each(FUNCTIONS)('gives the %s role exactly the actions its code calls', (step) => {
     const expected = STEP_ACTIONS[step];
     const statements = statementsOf(stack, template, stepFunction(rotation, step).role);
 
@@ -151,7 +213,8 @@ describe('permissions of the deployable stack', () => {
     const nonKms = allowedActions(statements).filter((a) => !a.startsWith('kms:'));
     expect(nonKms).toEqual(
       [
-        ...COMMON,
+        ...BASE,
+        ...(expected.telemetry === false ? [] : TELEMETRY),
         ...(expected.other ?? []),
         ...expected.iam.map((a) => `iam:${a}`),
         ...expected.secrets.map((a) => `secretsmanager:${a}`),
@@ -167,24 +230,29 @@ describe('permissions of the deployable stack', () => {
     expect(statements.filter((s) => viaService(s)?.startsWith('secretsmanager.'))).toEqual([]);
   });
 
-  it.each(STEPS)('lets the %s role use KMS keys only through Secrets Manager or SNS', (step) => {
-    const statements = statementsOf(stack, template, stepFunction(rotation, step).role);
-    const kms = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+  it.each(FUNCTIONS)(
+    'lets the %s role use KMS keys only through Secrets Manager or SNS',
+    (step) => {
+      const statements = statementsOf(stack, template, stepFunction(rotation, step).role);
+      const kms = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
 
-    expect(kms.map(viaService).filter((v) => v === undefined)).toEqual([]);
-    const viaSecrets = kms.filter(
-      (s) => viaService(s) === 'secretsmanager.${AWS::Region}.amazonaws.com',
-    );
-    expect(allowedActions(viaSecrets)).toEqual(SECRETS_KMS[step]);
-    const viaSns = kms.filter((s) => viaService(s) === 'sns.${AWS::Region}.amazonaws.com');
-    expect(allowedActions(viaSns)).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
-    for (const s of kms) {
-      expect(s.Resource).toEqual(resolved(stack, rotation.encryptionKey.keyArn));
-    }
-  });
+      expect(kms.map(viaService).filter((v) => v === undefined)).toEqual([]);
+      const viaSecrets = kms.filter(
+        (s) => viaService(s) === 'secretsmanager.${AWS::Region}.amazonaws.com',
+      );
+      expect(allowedActions(viaSecrets)).toEqual(SECRETS_KMS[step]);
+      const viaSns = kms.filter((s) => viaService(s) === 'sns.${AWS::Region}.amazonaws.com');
+      expect(allowedActions(viaSns)).toEqual(
+        STEP_ACTIONS[step].telemetry === false ? [] : ['kms:Decrypt', 'kms:GenerateDataKey'],
+      );
+      for (const s of kms) {
+        expect(s.Resource).toEqual(resolved(stack, rotation.encryptionKey.keyArn));
+      }
+    },
+  );
 
-  it('gives the step roles no managed policy and lets only Lambda assume them', () => {
-    for (const step of STEPS) {
+  it('gives the function roles no managed policy and lets only Lambda assume them', () => {
+    for (const step of FUNCTIONS) {
       const role = stepFunction(rotation, step).role;
       const id = stack.getLogicalId(role.node.defaultChild as CfnRole);
       const props = template.findResources('AWS::IAM::Role')[id]?.Properties as Record<
@@ -205,16 +273,31 @@ describe('permissions of the deployable stack', () => {
     }
   });
 
-  it('lets Inspect describe only executions of the rotation state machine', () => {
-    const name = template.findResources('AWS::StepFunctions::StateMachine');
-    const [stateMachine] = Object.values(name);
-    const stateMachineName = (stateMachine?.Properties as { StateMachineName: string })
-      .StateMachineName;
-    const statements = statementsOf(stack, template, rotation.functions.inspect.role);
-    const describe = statements.filter((s) => actionsOf(s).includes('states:DescribeExecution'));
+  it.each<AnyStep>(['inspect', 'fleet-scan'])(
+    'lets %s describe only executions of the rotation state machine',
+    (step) => {
+      const stateMachineName = stateMachineOf(template, 'rotation').properties.StateMachineName;
+      const statements = statementsOf(stack, template, stepFunction(rotation, step).role);
+      const describe = statements.filter((s) => actionsOf(s).includes('states:DescribeExecution'));
 
-    expect(describe.flatMap(resourcesOf).map(render)).toEqual([
-      `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stateMachineName}:*`,
+      expect(describe.flatMap(resourcesOf).map(render)).toEqual([
+        `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${String(stateMachineName)}:*`,
+      ]);
+    },
+  );
+
+  it('lets the fleet scan start and list executions of the rotation state machine only', () => {
+    const statements = statementsOf(stack, template, rotation.fleetFunctions.fleetScan.role);
+    const states = statements.filter((s) =>
+      actionsOf(s).some((a) => ['states:StartExecution', 'states:ListExecutions'].includes(a)),
+    );
+
+    expect(states.flatMap(actionsOf).sort()).toEqual([
+      'states:ListExecutions',
+      'states:StartExecution',
+    ]);
+    expect(states.flatMap(resourcesOf)).toEqual([
+      resolved(stack, rotation.stateMachine.stateMachineArn),
     ]);
   });
 
@@ -233,7 +316,8 @@ describe('permissions of the deployable stack', () => {
     const putEvents = identityStatements(template)
       .map((s) => s.statement)
       .filter((s) => actionsOf(s).includes('events:PutEvents'));
-    expect(putEvents).toHaveLength(STEPS.length);
+    // Every rotation step and the fleet scan; fleet-report emits nothing.
+    expect(putEvents).toHaveLength(STEPS.length + 1);
     expect(new Set(putEvents.flatMap(resourcesOf).map(render))).toEqual(
       new Set(['arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default']),
     );
@@ -248,12 +332,13 @@ describe('permissions with a custom managed path and secret prefix', () => {
 
   it('bounds IAM actions to users under /apps/ and secrets to team-a/', () => {
     expect(unboundedStatements(template, '/apps/', 'team-a/')).toEqual([]);
-    expect(scopedStatementCount(template, 'iam')).toBe(6);
+    expect(scopedStatementCount(template, 'iam')).toBe(7);
     expect(scopedStatementCount(template, 'secretsmanager')).toBe(7);
   });
 
   it('changes every IAM and secret ARN away from the default / path and rekey/ prefix', () => {
-    expect(unboundedStatements(template, '/', 'rekey/')).toHaveLength(6 + 7);
+    // The credential report grants stay on "*": the report covers the account, not a path.
+    expect(unboundedStatements(template, '/', 'rekey/')).toHaveLength(7 + 7);
   });
 });
 
@@ -283,5 +368,39 @@ describe('the policy scan', () => {
       expect.stringContaining('iam:ListUsers'),
       expect.stringContaining('secretsmanager:*'),
     ]);
+  });
+
+  it('allows the two credential report actions on "*" and nothing that rides along with them', () => {
+    const statements = [
+      // Allowed: the documented exception, alone or beside a non-IAM action.
+      { Effect: 'Allow', Action: 'iam:GenerateCredentialReport', Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: ['iam:GetCredentialReport', 'xray:PutTraceSegments'],
+        Resource: '*',
+      },
+      // Reported: another IAM action beside them, a wildcard, or anything but exactly "*".
+      { Effect: 'Allow', Action: ['iam:GetCredentialReport', 'iam:ListUsers'], Resource: '*' },
+      { Effect: 'Allow', Action: 'iam:*CredentialReport', Resource: '*' },
+      { Effect: 'Allow', Action: 'iam:GetCredentialReport', NotResource: userArns('/') },
+      { Effect: 'Allow', NotAction: 'iam:GetCredentialReport', Resource: '*' },
+      { Effect: 'Allow', Action: 'iam:GenerateCredentialReport', Resource: ['*', 'arn:x'] },
+    ];
+    const template = Template.fromJSON({
+      Resources: {
+        Extra: {
+          Type: 'AWS::IAM::Policy',
+          Properties: {
+            PolicyName: 'extra',
+            Roles: [{ Ref: 'SomeRole' }],
+            PolicyDocument: { Version: '2012-10-17', Statement: statements },
+          },
+        },
+      },
+    });
+
+    expect(unboundedStatements(template, '/', 'rekey/')).toEqual(
+      statements.slice(2).map((s) => `Extra: ${JSON.stringify(s)}`),
+    );
   });
 });
