@@ -49,14 +49,19 @@ export interface ExecutionRunner {
 /** What the runner may do to an execution it runs (implemented by the emulator's registry). */
 export interface ExecutionSink {
   /** Appends one history event; the registry sets `id` and `previousEventId` when absent. */
-  appendEvent(executionArn: string, event: Omit<HistoryEvent, 'id' | 'previousEventId'> & Partial<Pick<HistoryEvent, 'id' | 'previousEventId'>>): void;
+  appendEvent(
+    executionArn: string,
+    event: Omit<HistoryEvent, 'id' | 'previousEventId'> &
+      Partial<Pick<HistoryEvent, 'id' | 'previousEventId'>>,
+  ): void;
   succeed(executionArn: string, output: string): void;
   fail(executionArn: string, error: string | undefined, cause: string | undefined): void;
 }
 
 export type FaultKind = 'throttle' | 'server-error' | 'latency' | 'crash-after-success';
 
-export type ServiceName = 'iam' | 'sts' | 'secretsmanager' | 'states' | 'events' | 'sns';
+export type ServiceName =
+  'iam' | 'sts' | 'secretsmanager' | 'states' | 'events' | 'sns' | 'cloudformation';
 
 /** A fault injected into matching requests. */
 export interface FaultRule {

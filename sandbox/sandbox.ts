@@ -71,6 +71,7 @@ export class Sandbox {
     const deployed = await runner.deployTemplate(synthTemplate(app, stack.stackName), {
       stackName: stack.stackName,
     });
+    emulator.registerStack({ stackName: deployed.stackName, outputs: deployed.outputs });
     return new Sandbox(
       emulator,
       runner,

@@ -9,6 +9,7 @@ import type {
 } from '../contracts';
 import { AwsFrontEnd } from './aws-request';
 import { ControlRoutes, type ControlHandler } from './control';
+import { cloudFormationService, StackRegistry, type NewStack } from './cloudformation';
 import type { CallContext, Core, JsonService, QueryService } from './core';
 import { eventBridgeService, snsService } from './events';
 import { Faults } from './faults';
@@ -64,6 +65,7 @@ export class Emulator {
   readonly seed: Seed;
   readonly state: StateView;
   private readonly core: Core;
+  private readonly stacks: StackRegistry;
   private readonly faultRules = new Faults();
   private readonly control = new ControlRoutes();
   private readonly server: HttpServer;
@@ -94,6 +96,7 @@ export class Emulator {
       calls: [],
     };
     const secrets = secretsManagerService(this.core);
+    this.stacks = new StackRegistry(this.core);
     const services: (QueryService | JsonService)[] = [
       iamService(this.core, options.clock.now()),
       stsService(this.core),
@@ -101,6 +104,7 @@ export class Emulator {
       stepFunctionsService(this.core),
       eventBridgeService(this.core),
       snsService(this.core),
+      cloudFormationService(this.stacks),
     ];
     const byName = new Map<ServiceName, QueryService | JsonService>(
       services.map((s) => [s.name, s]),
@@ -186,6 +190,11 @@ export class Emulator {
     return `arn:aws:events:${this.region}:${this.accountId}:event-bus/${name}`;
   }
 
+  /** Makes a deployed stack and its Outputs visible to CloudFormation DescribeStacks. */
+  registerStack(stack: NewStack): string {
+    return this.stacks.register(stack);
+  }
+
   onMutation(listener: (mutation: Mutation) => void): () => void {
     return this.core.mutations.subscribe(listener);
   }
@@ -194,7 +203,7 @@ export class Emulator {
     this.control.add(method, path, handler);
   }
 
-  /** Forgets account data; keeps system principals, topics, buses and state machines. */
+  /** Forgets account data; keeps system principals, topics, buses, state machines and stacks. */
   reset(): void {
     this.core.account.reset();
     this.core.reports.reset();

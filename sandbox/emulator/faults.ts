@@ -68,6 +68,7 @@ export function throttlingError(service: ServiceName): ServiceError {
   switch (service) {
     case 'iam':
     case 'sts':
+    case 'cloudformation':
       return new ServiceError('Throttling', 'Rate exceeded', 400, true);
     case 'sns':
       return new ServiceError('Throttled', 'Rate exceeded', 429, true);
@@ -91,6 +92,7 @@ export function serverError(service: ServiceName): ServiceError {
         500,
       );
     case 'sts':
+    case 'cloudformation':
       return new ServiceError(
         'InternalFailure',
         'The request processing has failed because of an unknown error, exception or failure.',

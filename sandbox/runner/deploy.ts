@@ -5,6 +5,7 @@
  */
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Emulator } from '../emulator';
+import type { StackOutput } from '../emulator/cloudformation';
 import type { LambdaFunctionSpec } from './lambda-host';
 import { functionArn, physicalName, sandboxAttributes } from './resources';
 import { TemplateResolver, type CfnResource, type CfnTemplate } from './template';
@@ -42,6 +43,7 @@ export interface DeployedStateMachine {
 }
 
 export interface DeployedStack {
+  readonly stackName: string;
   /** State machine ARNs by logical id and by their `rekey:state-machine` name. */
   readonly stateMachineArns: Readonly<Record<string, string>>;
   readonly stateMachines: readonly DeployedStateMachine[];
@@ -50,6 +52,8 @@ export interface DeployedStack {
   readonly topicArns: Readonly<Record<string, string>>;
   /** Event bus names by logical id. */
   readonly eventBusNames: Readonly<Record<string, string>>;
+  /** The template's Outputs, resolved as CloudFormation would (for DescribeStacks). */
+  readonly outputs: readonly StackOutput[];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -100,12 +104,31 @@ export async function deployStack(
     if (machine.alias !== undefined) stateMachineArns[machine.alias] = arn;
   }
   return {
+    stackName: env.stackName,
     stateMachineArns,
     stateMachines: stateMachines.map(({ roleArn: _role, type: _type, ...deployed }) => deployed),
     functions,
     topicArns,
     eventBusNames,
+    outputs: resolveOutputs(template, resolver),
   };
+}
+
+/** Outputs whose Condition holds, with their values resolved; an unresolvable one fails loudly. */
+export function resolveOutputs(template: CfnTemplate, resolver: TemplateResolver): StackOutput[] {
+  return Object.entries(template.Outputs ?? {})
+    .filter(([, o]) => o.Condition === undefined || resolver.condition(o.Condition))
+    .map(([key, o]) => {
+      const exportName = o.Export?.Name;
+      return {
+        OutputKey: key,
+        OutputValue: resolver.resolveString(o.Value, `Output ${key}`),
+        ...(o.Description === undefined ? {} : { Description: o.Description }),
+        ...(exportName === undefined
+          ? {}
+          : { ExportName: resolver.resolveString(exportName, `Output ${key} Export.Name`) }),
+      };
+    });
 }
 
 function functionSpec(

@@ -15,6 +15,14 @@ export interface CfnTemplate {
   readonly Parameters?: Record<string, { readonly Default?: unknown }>;
   readonly Conditions?: Record<string, unknown>;
   readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly Outputs?: Record<string, CfnOutput>;
+}
+
+export interface CfnOutput {
+  readonly Value: unknown;
+  readonly Description?: string;
+  readonly Condition?: string;
+  readonly Export?: { readonly Name?: unknown };
 }
 
 export interface StackEnvironment {
