@@ -44,6 +44,10 @@ export class RekeyStack extends Stack {
       value: this.rotation.stateMachine.stateMachineArn,
       description: 'Start a rotation here with {"userName": "alice"}',
     });
+    new CfnOutput(this, 'FleetScanStateMachineArn', {
+      value: this.rotation.fleetScan.stateMachine.stateMachineArn,
+      description: 'The scheduled fleet scan; start it by hand with {} or {"dryRun": true}',
+    });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'SecretPrefix', { value: this.rotation.settings.secretPrefix });
   }
