@@ -1,33 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { RekeyStack } from '../../lib/rekey-stack';
-import { realApp, resolved, rotationStack } from './support';
-
-interface AlarmMetric {
-  readonly Id: string;
-  readonly Expression?: string;
-  readonly ReturnData?: boolean;
-  readonly MetricStat?: {
-    readonly Metric: {
-      readonly Namespace: string;
-      readonly MetricName: string;
-      readonly Dimensions: { Name: string; Value: unknown }[];
-    };
-    readonly Stat: string;
-  };
-}
-
-/** The alarms whose metrics are executions of the given state machine. */
-function alarmsOn(template: Template, stateMachineArn: unknown): Record<string, unknown>[] {
-  return Object.values(template.findResources('AWS::CloudWatch::Alarm'))
-    .map((a) => a.Properties as Record<string, unknown>)
-    .filter((p) =>
-      ((p.Metrics ?? []) as AlarmMetric[]).some((m) =>
-        m.MetricStat?.Metric.Dimensions.some(
-          (d) => JSON.stringify(d.Value) === JSON.stringify(stateMachineArn),
-        ),
-      ),
-    );
-}
+import { alarmsOn, realApp, resolved, rotationStack, type AlarmMetric } from './support';
 
 describe('the failure alarm of the deployable stack', () => {
   let stack: RekeyStack;

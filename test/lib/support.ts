@@ -251,3 +251,39 @@ export function stepFunction(rotation: KeyRotation, step: AnyStep): RekeyFunctio
   if (!fn) throw new Error(`no function for step ${step}`);
   return fn;
 }
+
+export interface AlarmMetric {
+  readonly Id: string;
+  readonly Expression?: string;
+  readonly ReturnData?: boolean;
+  readonly MetricStat?: {
+    readonly Metric: {
+      readonly Namespace: string;
+      readonly MetricName: string;
+      readonly Dimensions: { Name: string; Value: unknown }[];
+    };
+    readonly Period?: number;
+    readonly Stat: string;
+  };
+}
+
+/** The properties of the alarms whose metrics have a dimension with the given value. */
+export function alarmsOn(template: Template, dimensionValue: unknown): Record<string, unknown>[] {
+  return Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+    .map((a) => a.Properties as Record<string, unknown>)
+    .filter((p) =>
+      ((p.Metrics ?? []) as AlarmMetric[]).some((m) =>
+        m.MetricStat?.Metric.Dimensions.some(
+          (d) => JSON.stringify(d.Value) === JSON.stringify(dimensionValue),
+        ),
+      ),
+    );
+}
+
+/** The statements of the policies attached to the role with this logical id. */
+export function statementsOfRoleId(template: Template, roleLogicalId: string): Statement[] {
+  const ref = JSON.stringify({ Ref: roleLogicalId });
+  return identityStatements(template)
+    .filter((s) => s.roles.some((r) => JSON.stringify(r) === ref))
+    .map((s) => s.statement);
+}
