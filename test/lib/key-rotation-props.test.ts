@@ -55,6 +55,26 @@ describe('KeyRotation prop validation', () => {
       { recoveryWindow: Duration.days(100) },
       'KeyRotation: recoveryWindow must be between 0 and 90 days; got 100 days. For example recoveryWindow: Duration.days(7).',
     ],
+    [
+      'a maxConcurrentRotations of 0',
+      { maxConcurrentRotations: 0 },
+      'KeyRotation: maxConcurrentRotations must be a whole number from 1 to 10000; got 0. For example maxConcurrentRotations: 100.',
+    ],
+    [
+      'a fractional maxConcurrentRotations',
+      { maxConcurrentRotations: 1.5 },
+      'KeyRotation: maxConcurrentRotations must be a whole number from 1 to 10000; got 1.5. For example maxConcurrentRotations: 100.',
+    ],
+    [
+      'a maxConcurrentRotations of 20000',
+      { maxConcurrentRotations: 20_000 },
+      'KeyRotation: maxConcurrentRotations must be a whole number from 1 to 10000; got 20000. For example maxConcurrentRotations: 100.',
+    ],
+    [
+      'an exemptionWarning of 400 days',
+      { exemptionWarning: Duration.days(400) },
+      'KeyRotation: exemptionWarning must be between 0 and 365 days; got 400 days. For example exemptionWarning: Duration.days(14).',
+    ],
   ])('rejects %s, naming the prop, the value and the fix', (_, props, message) => {
     expect(() => construct(props)).toThrow(message);
   });
@@ -71,7 +91,12 @@ describe('KeyRotation prop validation', () => {
         lastUsedReportingLag: Duration.hours(48),
         managedPath: '/',
         secretPrefix: 'a',
+        maxConcurrentRotations: 1,
+        exemptionWarning: Duration.days(0),
       }),
+    ).not.toThrow();
+    expect(() =>
+      construct({ maxConcurrentRotations: 10_000, exemptionWarning: Duration.days(365) }),
     ).not.toThrow();
   });
 
