@@ -284,3 +284,47 @@ describe('a scheduled fleet scan over one user of each kind', () => {
     expect(run.execution.events).toHaveLength(25);
   });
 });
+
+describe('a scan of users whose names execution names cannot hold', () => {
+  const NAMES = ['svc.deploy@corp.example', 'svc_deploy@corp.example', `team-${'a'.repeat(59)}`];
+  const COMMA = 'billing,eu+ops=1';
+  let keys: Map<string, SeededKey>;
+
+  beforeAll(async () => {
+    sb.emulator.reset();
+    keys = new Map(
+      [...NAMES, COMMA].map((userName) => [userName, seedUser(sb, { userName })[0] as SeededKey]),
+    );
+    await scanAndSettle(sb);
+  });
+
+  const rotationOf = (userName: string) =>
+    rotations(sb).find((e) => (JSON.parse(e.input) as { userName: string }).userName === userName);
+
+  it('starts each rotation under its own valid execution name of at most 80 characters', () => {
+    const names = [...NAMES, COMMA].map((u) => rotationOf(u)?.name ?? '');
+
+    expect(new Set(names).size).toBe(4);
+    for (const name of names) expect(name).toMatch(/^scan-[A-Za-z0-9_-]{1,75}$/);
+  });
+
+  it.each(NAMES)('rotates %s to completion', (userName) => {
+    expect(rotationOf(userName)?.status).toBe('SUCCEEDED');
+    expect(liveKeys(sb, userName).map((k) => k.accessKeyId)).not.toContain(
+      keys.get(userName)?.accessKeyId,
+    );
+    expect(currentKeyId(sb, userName)).toBe(liveKeys(sb, userName)[0]?.accessKeyId);
+  });
+
+  // KNOWN BUG: IAM user names may hold ',' but Secrets Manager names may not, and the secret is
+  // named `${secretPrefix}${userName}` (lambdas/shared/secret.ts secretName). StageKey fails with
+  // InvalidParameterException ("Invalid name ... Nothing was changed"), the rotation ends FAILED
+  // with the user as it was: such a user can never be rotated, and every later scan reports it
+  // failed. Inspect could refuse it up front, or secretName could map ',' to '/' (never in IAM names).
+  it.failing('rotates a user whose name holds a comma (IAM allows it, secret names do not)', () => {
+    expect(rotationOf(COMMA)?.status).toBe('SUCCEEDED');
+    expect(liveKeys(sb, COMMA).map((k) => k.accessKeyId)).not.toContain(
+      keys.get(COMMA)?.accessKeyId,
+    );
+  });
+});
