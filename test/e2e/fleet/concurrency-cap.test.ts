@@ -118,7 +118,7 @@ it('reports its rotations in their cutover as in progress, not refused, while th
   sb.scheduler.setMode('manual');
   seedDue();
   await scanOnly(sb);
-  // Past the report's 4-hour reuse, before the first cutover check (2 x 15 min + 4 h lag).
+  // Past the report's 4-hour reuse, before the first cutover check (the 4 h last-used lag and more).
   await sb.scheduler.advance(4 * HOUR + 5 * MINUTE);
 
   const { summary } = await scanOnly(sb);

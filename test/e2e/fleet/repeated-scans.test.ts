@@ -70,7 +70,7 @@ describe('a scan repeated while the first scan’s rotations run', () => {
     sb.scheduler.setMode('manual');
     const names = USERS.map((userName) => rotationName(userName, seedOne(sb, { userName })));
     await scanOnly(sb);
-    // Past the report's 4-hour reuse, before the first cutover check (2 x 15 min + 4 h lag).
+    // Past the report's 4-hour reuse, before the first cutover check (the 4 h last-used lag and more).
     await sb.scheduler.advance(4 * HOUR + 5 * MINUTE);
     const during = USERS.map((u) => liveKeys(sb, u).filter((k) => k.status === 'Active').length);
 
