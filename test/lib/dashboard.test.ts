@@ -1,0 +1,246 @@
+import { GetCredentialReportCommand, IAMClient } from '@aws-sdk/client-iam';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { mockClient } from 'aws-sdk-client-mock';
+import { scan } from '../../lambdas/fleet-scan/core';
+import type { RekeyStack } from '../../lib/rekey-stack';
+import {
+  captureOutput,
+  EXECUTION_ARN,
+  FakeClock,
+  FakeTelemetry,
+  NOW,
+  testConfig,
+} from '../lambdas/helpers';
+import { realApp, render, resolved, rotationStack, type AlarmMetric } from './support';
+
+/** A dashboard metric line: namespace, name, then dimension name/value pairs and options. */
+type MetricLine = (string | Record<string, unknown>)[];
+
+interface Widget {
+  readonly type: string;
+  readonly properties: {
+    readonly title: string;
+    readonly alarms?: string[];
+    readonly metrics?: MetricLine[];
+  };
+}
+
+/** The dashboard body with every token rendered as `${LogicalId}` (see support.render). */
+function dashboardOf(template: Template): { widgets: Widget[] } {
+  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const body = (dashboards[0]?.Properties as { DashboardBody: unknown }).DashboardBody;
+  return JSON.parse(render(body)) as { widgets: Widget[] };
+}
+
+const metricLines = (widgets: Widget[]): MetricLine[] =>
+  widgets.flatMap((w) => w.properties.metrics ?? []);
+
+/** `namespace name dim=value ...` of a metric line. */
+function describeLine(line: MetricLine): string {
+  const [namespace, name, ...rest] = line.filter((p): p is string => typeof p === 'string');
+  const dims: string[] = [];
+  for (let i = 0; i + 1 < rest.length; i += 2) dims.push(`${rest[i]}=${rest[i + 1]}`);
+  return [namespace, name, ...dims].join(' ');
+}
+
+function pastMaxAgeAlarm(template: Template): Record<string, unknown> {
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+    .map((a) => a.Properties as Record<string, unknown>)
+    .filter((p) =>
+      ((p.Metrics ?? []) as AlarmMetric[]).some(
+        (m) => m.MetricStat?.Metric.MetricName === 'KeysPastMaxAge',
+      ),
+    );
+  expect(alarms).toHaveLength(1);
+  return alarms[0] ?? {};
+}
+
+describe('the keys-past-maximum-age alarm', () => {
+  let stack: RekeyStack;
+  let template: Template;
+  beforeAll(() => {
+    ({ stack, template } = realApp());
+  });
+
+  it("fires when the latest scan counts any key past 90 days, on the scan's own metric", () => {
+    const alarm = pastMaxAgeAlarm(template);
+
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: expect.stringContaining('older than 90 days') as unknown,
+    });
+    expect(alarm.Metrics).toEqual([
+      expect.objectContaining({
+        ReturnData: true,
+        MetricStat: {
+          Metric: {
+            Namespace: 'rekey',
+            MetricName: 'KeysPastMaxAge',
+            Dimensions: [{ Name: 'service', Value: 'rekey' }],
+          },
+          Period: 86_400,
+          Stat: 'Maximum',
+        },
+      }),
+    ]);
+  });
+
+  it('notifies the rekey topic', () => {
+    expect(pastMaxAgeAlarm(template).AlarmActions).toEqual([resolved(stack, stack.topic.topicArn)]);
+  });
+
+  it('has no action without a topic', () => {
+    expect(pastMaxAgeAlarm(rotationStack().template).AlarmActions).toBeUndefined();
+  });
+});
+
+describe('the rekey dashboard', () => {
+  let stack: RekeyStack;
+  let template: Template;
+  let widgets: Widget[];
+  beforeAll(() => {
+    ({ stack, template } = realApp());
+    ({ widgets } = dashboardOf(template));
+  });
+
+  it.each([
+    ['rotation', (s: RekeyStack) => s.rotation.stateMachine],
+    ['fleet scan', (s: RekeyStack) => s.rotation.fleetScan.stateMachine],
+  ])('graphs the executions of the %s state machine', (_, stateMachine) => {
+    const arn = render(resolved(stack, stateMachine(stack).stateMachineArn));
+    const lines = metricLines(widgets)
+      .map(describeLine)
+      .filter((l) => l.endsWith(`StateMachineArn=${arn}`));
+
+    expect(lines.sort()).toEqual(
+      ['Aborted', 'Failed', 'Started', 'Succeeded', 'TimedOut']
+        .map((m) => `AWS/States Executions${m} StateMachineArn=${arn}`)
+        .sort(),
+    );
+  });
+
+  it('graphs the compliance counts of every scan', () => {
+    const compliance = new Set(
+      metricLines(widgets)
+        .map(describeLine)
+        .filter((l) => l.startsWith('rekey ')),
+    );
+
+    expect([...compliance].sort()).toEqual(
+      [
+        'ExemptionsExpired',
+        'KeysPastMaxAge',
+        'OldestActiveKeyAgeDays',
+        'RotationsDeferred',
+        'RotationsFailed',
+        'RotationsRefused',
+        'RotationsStarted',
+        'UsersCompliant',
+        'UsersDue',
+        'UsersExempt',
+      ]
+        .map((name) => `rekey ${name} service=rekey`)
+        .sort(),
+    );
+  });
+
+  it('shows the state of all three alarms', () => {
+    const alarmWidgets = widgets.filter((w) => w.type === 'alarm');
+    const alarmArns = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (id) => `\${${id}.Arn}`,
+    );
+
+    expect(alarmWidgets).toHaveLength(1);
+    expect([...(alarmWidgets[0]?.properties.alarms ?? [])].sort()).toEqual(alarmArns.sort());
+    expect(alarmArns).toHaveLength(3);
+  });
+});
+
+describe('the compliance metrics the fleet scan publishes', () => {
+  const iamClient = new IAMClient({ region: 'us-east-1' });
+  const sfnClient = new SFNClient({ region: 'us-east-1' });
+  const iam = mockClient(iamClient);
+  const sfn = mockClient(sfnClient);
+  afterEach(() => jest.restoreAllMocks());
+
+  /** The metrics (`namespace name dim=value`) one scan of an empty account writes as EMF. */
+  async function published(environment: Record<string, unknown>): Promise<string[]> {
+    iam.reset();
+    sfn.reset();
+    iam.on(GetCredentialReportCommand).resolves({
+      Content: new TextEncoder().encode('user,arn\n<root_account>,arn:aws:iam::1:root\n'),
+    });
+    const output = captureOutput();
+    await scan(
+      { input: { dryRun: true }, executionArn: EXECUTION_ARN },
+      {
+        iam: iamClient,
+        sfn: sfnClient,
+        telemetry: new FakeTelemetry(),
+        // As the handler builds it: the namespace and service come from the function's environment.
+        metrics: new Metrics({
+          namespace: String(environment.POWERTOOLS_METRICS_NAMESPACE),
+          serviceName: String(environment.POWERTOOLS_SERVICE_NAME),
+        }),
+        clock: new FakeClock(NOW),
+        config: testConfig(),
+      },
+    );
+    return output.records().flatMap((record) => {
+      const emf = (
+        record._aws as
+          | {
+              CloudWatchMetrics: {
+                Namespace: string;
+                Dimensions: string[][];
+                Metrics: { Name: string }[];
+              }[];
+            }
+          | undefined
+      )?.CloudWatchMetrics;
+      return (emf ?? []).flatMap((d) =>
+        d.Metrics.map((m) =>
+          [
+            d.Namespace,
+            m.Name,
+            ...d.Dimensions.flat().map((k) => `${k}=${String(record[k])}`),
+          ].join(' '),
+        ),
+      );
+    });
+  }
+
+  it('include every metric the dashboard and the alarm read, in their namespace and dimensions', async () => {
+    const { template } = realApp();
+    const fleetScan = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (f) =>
+        (f.Metadata as Record<string, string>)['rekey:handler'] === 'lambdas/fleet-scan/handler.ts',
+    );
+    const environment = (
+      fleetScan?.Properties as { Environment: { Variables: Record<string, unknown> } }
+    ).Environment.Variables;
+    const read = new Set([
+      ...metricLines(dashboardOf(template).widgets)
+        .map(describeLine)
+        .filter((l) => !l.startsWith('AWS/')),
+      ...((pastMaxAgeAlarm(template).Metrics ?? []) as AlarmMetric[]).map((m) =>
+        describeLine([
+          m.MetricStat?.Metric.Namespace ?? '',
+          m.MetricStat?.Metric.MetricName ?? '',
+          ...(m.MetricStat?.Metric.Dimensions ?? []).flatMap((d) => [d.Name, String(d.Value)]),
+        ]),
+      ),
+    ]);
+
+    const metrics = await published(environment);
+
+    expect(read.size).toBeGreaterThan(0);
+    expect([...read].filter((m) => !metrics.includes(m))).toEqual([]);
+  });
+});
