@@ -1,15 +1,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { createRekeyApp } from '../../lib/app';
 import { readContext, rotationProps } from '../../lib/app-context';
 import * as nag from '../../lib/nag';
+import { UserSelection } from '../../lib/key-rotation-props';
 import { RekeyStack } from '../../lib/rekey-stack';
-import { cdkJsonContext } from './support';
+import { cdkJsonContext, stateMachineOf } from './support';
 
 /** The report CDK's policy validation writes into the cloud assembly (CDK >= 2.26x name). */
 const REPORT_FILE = 'validation-report.json';
@@ -146,5 +149,59 @@ describe('rekey acknowledgements', () => {
     expect(made.length).toBeGreaterThan(0);
     expect(made.filter((ack) => !findings.some((f) => covers(ack, f)))).toEqual([]);
     expect(findings.filter((f) => !made.some((ack) => covers(ack, f)))).toEqual([]);
+  });
+});
+
+describe('cdk-nag on the fleet scan', () => {
+  it('finds nothing with every fleet setting changed from its default', () => {
+    const app = new App({ context: cdkJsonContext() });
+    new RekeyStack(app, 'Rekey', {
+      rotation: {
+        managedPath: '/apps/',
+        userSelection: UserSelection.OPT_IN,
+        scanSchedule: ScheduleExpression.cron({
+          hour: '6',
+          minute: '15',
+          timeZone: TimeZone.ASIA_TOKYO,
+        }),
+        scanEnabled: false,
+        auditOnly: true,
+        maxConcurrentRotations: 5,
+        exemptionWarning: Duration.days(30),
+      },
+    });
+    app.synth();
+
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+  });
+
+  it('acknowledges "*" on the fleet roles for the credential report and X-Ray only', () => {
+    const { app } = createRekeyApp({ context: cdkJsonContext() });
+    const star = acknowledgements(app).filter(
+      (a) =>
+        /fleet-(report|scan)\/Role/.test(a.path) &&
+        a.id.replace(/^Annotation::/, '') === 'AwsSolutions-IAM5[Resource::*]',
+    );
+
+    expect(star.map((a) => a.path).sort()).toEqual([
+      'Rekey/Rotation/fleet-report/Role',
+      'Rekey/Rotation/fleet-scan/Role',
+    ]);
+    for (const { reason } of star) {
+      expect(reason).toEqual(expect.stringContaining('credential report'));
+      expect(reason).toEqual(expect.stringContaining('X-Ray'));
+    }
+  });
+
+  it("acknowledges the fleet scan's execution wildcard on the rotation state machine only", () => {
+    const { app, stack } = createRekeyApp({ context: cdkJsonContext() });
+    const name = stateMachineOf(Template.fromStack(stack), 'rotation').properties.StateMachineName;
+    const executions = acknowledgements(app).filter(
+      (a) => a.path.startsWith('Rekey/Rotation/fleet-scan/') && a.id.includes(':execution:'),
+    );
+
+    expect(executions.map((a) => a.id.replace(/^Annotation::/, ''))).toEqual([
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${String(name)}:*]`,
+    ]);
   });
 });
