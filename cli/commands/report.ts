@@ -1,0 +1,40 @@
+import type { Context } from '../context';
+import { EXIT } from '../errors';
+import type { Output } from '../output';
+import { buildReport, fetchCredentialReport } from '../report';
+import { reportCsv, reportTable, summaryLines } from '../report-format';
+import { loadSettings } from '../settings';
+
+export interface ReportFlags {
+  readonly format?: 'table' | 'json' | 'csv';
+  readonly maxAge?: number;
+  readonly failOnNoncompliant?: boolean;
+}
+
+/** `rekey report`: the fleet's keys from one credential report, decided as the fleet scan would. */
+export async function reportCommand(
+  ctx: Context,
+  out: Output,
+  flags: ReportFlags,
+): Promise<number> {
+  const settings = loadSettings(flags.maxAge);
+  const raw = await fetchCredentialReport(ctx.clients.iam);
+  const report = await buildReport(ctx.clients.iam, settings, await ctx.now(), raw);
+  const format = flags.format ?? (out.json ? 'json' : 'table');
+  if (format === 'json') out.print(JSON.stringify(report, null, 2));
+  else if (format === 'csv') out.print(reportCsv(report));
+  else {
+    out.print(reportTable(report, out.paint));
+    out.print('');
+    out.print(summaryLines(report, out.paint).join('\n'));
+  }
+  const bad = report.summary.noncompliant;
+  if (flags.failOnNoncompliant && bad.length > 0) {
+    out.error(
+      `${bad.length} managed user(s) have an active key older than ${report.settings.maxKeyAgeDays} days ` +
+        `and no exemption: ${bad.join(', ')}`,
+    );
+    return EXIT.failed;
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,121 @@
+import type { Context } from '../context';
+import { EXIT } from '../errors';
+import { describeRotation } from '../find-rotation';
+import { follow } from '../follow';
+import { duration, shortenKeys } from '../format';
+import { field, latestState, outputOf, text } from '../history';
+import type { Output } from '../output';
+import { startRotation, type StartedRotation } from '../rotate';
+import { findStack } from '../stack';
+import { isShown, stepJson, StepPrinter } from '../steps-view';
+
+export interface RotateFlags {
+  readonly wait?: boolean;
+  readonly dryRun?: boolean;
+}
+
+function consoleLink(region: string, executionArn: string): string {
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+/** `rekey rotate <user> [--wait] [--dry-run]`. */
+export async function rotateCommand(
+  ctx: Context,
+  out: Output,
+  userName: string,
+  flags: RotateFlags,
+): Promise<number> {
+  const stack = await findStack(ctx);
+  const started = await startRotation(ctx.clients, stack, {
+    userName,
+    dryRun: flags.dryRun === true,
+  });
+  const p = out.paint;
+  const what = started.dryRun ? 'Dry run of the rotation' : 'Rotation';
+  if (!flags.wait) {
+    out.data({ ...started, status: 'RUNNING' });
+    out.line(`${what} of ${p.bold(userName)} started: ${started.name}`);
+    out.line(`  follow it:  rekey status ${userName}`);
+    if (!ctx.endpoint) out.line(`  console:    ${consoleLink(stack.region, started.executionArn)}`);
+    return EXIT.ok;
+  }
+  out.line(`${what} of ${p.bold(userName)}: ${started.name}`);
+  return followRotation(ctx, out, started);
+}
+
+async function followRotation(
+  ctx: Context,
+  out: Output,
+  started: StartedRotation,
+): Promise<number> {
+  const printer = new StepPrinter(out);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  let followed;
+  try {
+    followed = await follow(ctx.clients.sfn, started.executionArn, {
+      onUpdate: (steps) => printer.update(steps),
+      onTick: () => printer.tick(),
+      signal: stop.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    printer.clear();
+  }
+  if (!followed.end) {
+    out.data({ ...started, status: 'RUNNING', steps: followed.steps.map(stepJson) });
+    out.error(
+      `stopped following; the rotation goes on. See it with \`rekey status ${started.userName}\``,
+    );
+    return EXIT.interrupted;
+  }
+  const final = await describeRotation(ctx.clients.sfn, started.executionArn);
+  const outcome = followed.steps.filter(isShown).at(-1)?.name;
+  const plan = outputOf(followed.events, 'Inspect');
+  const state = latestState(followed.events);
+  const result = {
+    outcome,
+    decision: text(field(plan, 'decision')),
+    reason: text(field(plan, 'reason')),
+    oldKeyId: text(field(state, 'oldKey', 'accessKeyId')),
+    newKeyId: text(field(state, 'newKey', 'accessKeyId')),
+  };
+  out.data({
+    ...started,
+    status: final.status,
+    stopDate: final.stopDate?.toISOString(),
+    ...result,
+    error: final.error,
+    cause: followed.end.cause,
+    steps: followed.steps.map(stepJson),
+  });
+  if (final.status === 'SUCCEEDED') {
+    const first = followed.steps[0]?.enteredAt ?? followed.end.at;
+    const took = duration(followed.end.at.getTime() - first.getTime());
+    out.line(shortenKeys(summary(started.userName, result, took, out)));
+    return EXIT.ok;
+  }
+  const reason = [followed.end.error ?? final.error, followed.end.cause].filter(Boolean).join(': ');
+  out.error(
+    shortenKeys(`rotation of ${started.userName} ${final.status}: ${reason || 'no reason given'}`),
+  );
+  return EXIT.failed;
+}
+
+function summary(
+  userName: string,
+  r: { outcome?: string; reason?: string; oldKeyId?: string; newKeyId?: string },
+  took: string,
+  out: Output,
+): string {
+  const mark = out.tty ? `${out.paint.green('✔')} ` : '';
+  switch (r.outcome) {
+    case 'Skipped':
+      return `${mark}${userName} skipped: ${r.reason ?? ''}`;
+    case 'DryRunComplete':
+      return `${mark}dry run of ${userName}, nothing changed: would rotate (${r.reason ?? ''})`;
+    default:
+      return `${mark}${userName} rotated in ${took}: ${r.oldKeyId ?? '?'} -> ${r.newKeyId ?? '?'}`;
+  }
+}

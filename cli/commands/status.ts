@@ -1,0 +1,95 @@
+import { shortKey } from '../../lambdas/shared/keys';
+import type { Context } from '../context';
+import { EXIT } from '../errors';
+import { relative, table, when, type Paint } from '../format';
+import type { Output } from '../output';
+import { findStack } from '../stack';
+import { rotationStatus, type KeyState, type RotationStatus } from '../status';
+import { requireUser } from '../users';
+
+function keyLine(
+  label: string,
+  key: KeyState | undefined,
+  now: Date,
+  p: Paint,
+): string | undefined {
+  if (!key) return undefined;
+  const status = key.status === 'Active' ? p.green(key.status) : p.yellow(key.status);
+  const used =
+    key.status === 'Deleted'
+      ? ''
+      : key.lastUsed
+        ? `last used ${when(key.lastUsed)} (${relative(key.lastUsed, now)}; ${key.lastUsedService ?? '?'}, ${key.lastUsedRegion ?? '?'})`
+        : 'never used';
+  return `${label} ${shortKey(key.accessKeyId)}  ${status}  ${used}`.trimEnd();
+}
+
+function runningLines(r: RotationStatus, now: Date, p: Paint): string[] {
+  const since = r.phaseSince ? ` since ${when(r.phaseSince)} (${relative(r.phaseSince, now)})` : '';
+  const until = r.waitingUntil
+    ? `, ${r.phase === 'RecoveryWindow' ? 'window ends' : 'next check'} ${when(r.waitingUntil)} (${relative(r.waitingUntil, now)})`
+    : '';
+  const lines = [`${p.bold(r.userName ?? '?')}  ${p.cyan(r.phase ?? 'starting')}${since}${until}`];
+  const detail = [
+    keyLine('old key', r.oldKey, now, p),
+    keyLine('new key', r.newKey, now, p),
+    r.deadlineAt
+      ? `cutover deadline ${when(r.deadlineAt)} (${relative(r.deadlineAt, now)})` +
+        (r.cutover?.reason ? `; last check: ${r.cutover.verdict ?? '?'}: ${r.cutover.reason}` : '')
+      : undefined,
+    `${r.dryRun ? 'dry run, ' : ''}execution ${r.name}, started ${when(r.startDate)}` +
+      (r.requestedBy ? ` by ${r.requestedBy}` : ''),
+  ];
+  return [...lines, ...detail.filter((l): l is string => l !== undefined).map((l) => `    ${l}`)];
+}
+
+function recentRow(r: RotationStatus, p: Paint): string[] {
+  const status =
+    r.status === 'SUCCEEDED'
+      ? p.green(r.status)
+      : r.status === 'ABORTED'
+        ? p.yellow(r.status)
+        : p.red(r.status);
+  const why = r.error ? `${r.error}${r.cause ? `: ${r.cause}` : ''}` : '';
+  return [
+    r.userName ?? '?',
+    status,
+    r.phase ?? '-',
+    when(r.startDate),
+    when(r.stopDate),
+    why.length > 100 ? `${why.slice(0, 99)}…` : why,
+  ];
+}
+
+/** `rekey status [user]`. */
+export async function statusCommand(
+  ctx: Context,
+  out: Output,
+  userName: string | undefined,
+  flags: { limit: number },
+): Promise<number> {
+  const stack = await findStack(ctx);
+  if (userName !== undefined) await requireUser(ctx.clients, userName);
+  const report = await rotationStatus(ctx.clients, stack, { userName, limit: flags.limit });
+  const now = await ctx.now();
+  out.data({ stack: stack.stackName, now: now.toISOString(), ...report });
+  const p = out.paint;
+  const whose = userName === undefined ? '' : ` of ${userName}`;
+  if (report.running.length === 0) out.line(`No rotation${whose} is running.`);
+  else {
+    out.line(p.bold(`Running (${report.running.length})`));
+    for (const r of report.running)
+      out.line(
+        runningLines(r, now, p)
+          .map((l) => `  ${l}`)
+          .join('\n'),
+      );
+  }
+  if (report.recent.length > 0) {
+    out.line();
+    out.line(p.bold(`Recent${whose}`));
+    const rows = [['user', 'status', 'ended in', 'started', 'stopped', 'error'].map(p.dim)];
+    out.line(table([...rows, ...report.recent.map((r) => recentRow(r, p))]).replace(/^/gm, '  '));
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,94 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
+import { explain } from './errors';
+
+/** The global options, spelled as the AWS CLI spells them. */
+export interface GlobalOptions {
+  readonly region?: string;
+  readonly profile?: string;
+  readonly endpointUrl?: string;
+  readonly output: 'text' | 'json';
+  readonly stack: string;
+}
+
+/** The SDK clients every operation takes (so tests and the sandbox can point them anywhere). */
+export interface Clients {
+  readonly iam: IAMClient;
+  readonly sfn: SFNClient;
+  readonly secrets: SecretsManagerClient;
+  readonly cfn: CloudFormationClient;
+  readonly sts: STSClient;
+}
+
+export interface Context {
+  readonly clients: Clients;
+  readonly stackName: string;
+  /** --endpoint-url or AWS_ENDPOINT_URL, when set. */
+  readonly endpoint?: string;
+  /** The region the clients use (flag, environment or profile). */
+  region(): Promise<string>;
+  /** The service's time: sandbox time against `rekey sandbox`, otherwise this machine's. */
+  now(): Promise<Date>;
+  destroy(): void;
+}
+
+/**
+ * Clients from the default credential provider chain (environment, --profile / AWS_PROFILE,
+ * SSO, web identity, instance metadata), the region from --region / AWS_REGION / the profile,
+ * and --endpoint-url / AWS_ENDPOINT_URL for every service.
+ */
+export function createContext(options: GlobalOptions): Context {
+  const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL;
+  const config = {
+    ...(options.region && { region: options.region }),
+    ...(options.profile && { profile: options.profile }),
+    ...(options.endpointUrl && { endpoint: options.endpointUrl }),
+  };
+  const clients: Clients = {
+    iam: new IAMClient(config),
+    sfn: new SFNClient(config),
+    secrets: new SecretsManagerClient(config),
+    cfn: new CloudFormationClient(config),
+    sts: new STSClient(config),
+  };
+  let clock: Promise<Date> | undefined;
+  return {
+    clients,
+    stackName: options.stack,
+    endpoint,
+    region: async () => {
+      try {
+        return await clients.cfn.config.region();
+      } catch (error) {
+        throw explain(error, { endpoint });
+      }
+    },
+    now: () => (clock ??= serviceTime(endpoint)),
+    destroy: () => Object.values(clients).forEach((c: { destroy(): void }) => c.destroy()),
+  };
+}
+
+/**
+ * `rekey sandbox` runs on its own clock (days pass in seconds); its control route tells the
+ * time. Any other endpoint, or none, is AWS: this machine's clock.
+ */
+async function serviceTime(endpoint: string | undefined): Promise<Date> {
+  if (!endpoint) return new Date();
+  try {
+    const response = await fetch(new URL('/_sandbox/info', endpoint), {
+      signal: AbortSignal.timeout(1500),
+    });
+    if (response.ok) {
+      const info = (await response.json()) as { now?: unknown };
+      if (typeof info.now === 'string' && !Number.isNaN(Date.parse(info.now))) {
+        return new Date(info.now);
+      }
+    }
+  } catch {
+    // Not a sandbox (or not reachable yet): the API calls will say what is wrong.
+  }
+  return new Date();
+}

@@ -1,0 +1,64 @@
+/** The help texts shown after each command's options: examples first, then what to know. */
+
+const examples = (...lines: string[]): string =>
+  `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`;
+
+const EXIT_CODES = `
+Exit codes:
+  0  success
+  1  the rotation failed or was refused, rollback refused, or the report gate failed
+  2  bad flags or arguments
+  3  no credentials or region, stack not found, AWS unreachable or access denied
+  4  the IAM user does not exist`;
+
+export const HELP = {
+  program: `${examples(
+    'rekey sandbox --seed demo',
+    'rekey --endpoint-url http://127.0.0.1:4599 rotate alice --wait',
+    'rekey --profile prod --region eu-west-1 status',
+    'rekey report --format csv > keys.csv',
+    'rekey report --fail-on-noncompliant --max-age 90',
+  )}
+
+Credentials come from the default AWS chain (environment, --profile, SSO, instance role).
+No command prints a secret access key (only rekey sandbox shows its own fake admin key).
+${EXIT_CODES}`,
+
+  rotate: `${examples(
+    'rekey rotate alice',
+    'rekey rotate alice --wait',
+    'rekey rotate alice --dry-run --wait --output json',
+  )}
+
+With --wait every step is shown with its status and duration as the execution history
+reports it. On AWS a rotation waits for applications to move (hours) and keeps the old key
+restorable for the recovery window (days); Ctrl-C stops following, not the rotation.`,
+
+  status: `${examples('rekey status', 'rekey status alice --output json')}
+
+Times are the service's: against rekey sandbox, sandbox time.`,
+
+  report: `${examples(
+    'rekey report',
+    'rekey report --format csv > keys.csv',
+    'rekey report --fail-on-noncompliant --max-age 90   # a CI gate',
+  )}
+
+Decisions are the fleet scan's (lambdas/shared/fleet.ts) under the policy in cdk.json.
+Opted-out users still count as noncompliant: only an unexpired exemption excuses an old key.
+IAM reuses a credential report for up to 4 hours, so a key rotated since then shows as it was.`,
+
+  rollback: `${examples('rekey rollback alice --reason "billing-app still uses the old key"')}
+
+Only while the user's rotation waits in RecoveryWindow (old key inactive, new key current).
+Refuses, changing nothing, during cutover, after the old key was deleted, or with no rotation.
+The workflow never deletes a reactivated key.`,
+
+  sandbox: `${examples(
+    'rekey sandbox --seed demo',
+    'rekey sandbox --port 0 --clock manual --output json',
+  )}
+
+The account lives in memory until Ctrl-C. Advance a manual clock with
+  curl -X POST http://127.0.0.1:4599/_sandbox/clock -d '{"advanceSeconds": 3600}'`,
+} as const;

@@ -1,0 +1,212 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { rollbackCommand } from './commands/rollback';
+import { reportCommand, type ReportFlags } from './commands/report';
+import { rotateCommand, type RotateFlags } from './commands/rotate';
+import { sandboxCommand, type SandboxFlags } from './commands/sandbox';
+import { statusCommand } from './commands/status';
+import { createContext, type Context, type GlobalOptions } from './context';
+import { CliError, EXIT, explain } from './errors';
+import { HELP } from './help';
+import { createOutput, type Output } from './output';
+import { checkUserName } from './users';
+
+function integer(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+function userArgument(value: string): string {
+  try {
+    return checkUserName(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? '0.0.0';
+}
+
+type Action = (ctx: Context, out: Output) => Promise<number>;
+
+/** Runs one command with clients from the global options; every failure becomes an exit code. */
+async function run(command: Command, action: Action): Promise<number> {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const out = createOutput(options.output === 'json');
+  const ctx = createContext(options);
+  try {
+    return await action(ctx, out);
+  } catch (error) {
+    const failure = explain(error, { region: options.region, endpoint: ctx.endpoint });
+    out.data({
+      error: { code: failure.code, message: failure.message, exitCode: failure.exitCode },
+    });
+    out.error(failure.message);
+    if (process.env.REKEY_DEBUG && failure.cause) console.error(failure.cause);
+    return failure.exitCode;
+  } finally {
+    ctx.destroy();
+  }
+}
+
+export function buildProgram(done: (code: number) => void): Command {
+  const program = new Command('rekey');
+  // Before the subcommands are added: they copy these settings.
+  program
+    .exitOverride()
+    .showHelpAfterError('(rekey --help for usage)')
+    .configureHelp({ showGlobalOptions: true });
+  /** Commander calls actions with (...arguments, options, command). */
+  const act =
+    (action: (...args: unknown[]) => Action) =>
+    async (...args: unknown[]): Promise<void> => {
+      const cmd = args[args.length - 1] as Command;
+      done(await run(cmd, action(...args.slice(0, -1))));
+    };
+  program
+    .description(
+      "Rotate IAM users' access keys safely with the rekey Step Functions workflow, on AWS or in `rekey sandbox`.",
+    )
+    .version(version(), '-V, --version')
+    .option('--region <region>', "AWS region (default: AWS_REGION or the profile's region)")
+    .option('--profile <name>', 'named profile from your AWS config (default: AWS_PROFILE)')
+    .option(
+      '--endpoint-url <url>',
+      'send every AWS call to this URL, e.g. a `rekey sandbox` (or AWS_ENDPOINT_URL)',
+    )
+    .addOption(
+      new Option('--output <format>', 'text for people, json for machines (on stdout)')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option(
+      '--stack <name>',
+      'the rekey CloudFormation stack whose outputs name the state machines',
+      'Rekey',
+    )
+    .addHelpText('after', HELP.program);
+
+  program
+    .command('rotate')
+    .description(
+      "start a rotation of one user's access key (create, verify, promote, cut over, deactivate, delete)",
+    )
+    .argument('<user>', 'IAM user name', userArgument)
+    .option('--wait', 'follow the rotation live until it ends; exit 0 only if it succeeded')
+    .option('--dry-run', 'let the workflow decide and explain, changing nothing')
+    .addHelpText('after', HELP.rotate)
+    .action(
+      act(
+        (user, flags) => (ctx, out) =>
+          rotateCommand(ctx, out, user as string, flags as RotateFlags),
+      ),
+    );
+
+  program
+    .command('status')
+    .description(
+      "running rotations (phase, waiting since, both keys' last use, deadline) and recent ones",
+    )
+    .argument('[user]', 'only this IAM user', userArgument)
+    .option('--limit <n>', 'how many finished rotations to show', integer('--limit', 0, 1000), 10)
+    .addHelpText('after', HELP.status)
+    .action(
+      act(
+        (user, flags) => (ctx, out) =>
+          statusCommand(ctx, out, user as string | undefined, flags as { limit: number }),
+      ),
+    );
+
+  program
+    .command('report')
+    .description(
+      "every user's keys from the IAM credential report: age, status, last use, exemption, due date, decision",
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output format (default: table, or json with --output json)',
+      ).choices(['table', 'json', 'csv']),
+    )
+    .option(
+      '--max-age <days>',
+      'compliance threshold in days (default: 90)',
+      integer('--max-age', 1, 3650),
+    )
+    .option(
+      '--fail-on-noncompliant',
+      'exit 1 if a managed user has an active key older than --max-age and no exemption',
+    )
+    .addHelpText('after', HELP.report)
+    .action(act((flags) => (ctx, out) => reportCommand(ctx, out, flags as ReportFlags)));
+
+  program
+    .command('rollback')
+    .description(
+      'during the recovery window: reactivate the old key, make it current again, stop the rotation',
+    )
+    .argument('<user>', 'IAM user name', userArgument)
+    .option('--reason <text>', "why, recorded in the stopped execution's cause")
+    .addHelpText('after', HELP.rollback)
+    .action(
+      act(
+        (user, flags) => (ctx, out) =>
+          rollbackCommand(ctx, out, user as string, flags as { reason?: string }),
+      ),
+    );
+
+  program
+    .command('sandbox')
+    .description(
+      'run an emulated AWS account with the rekey stack deployed, for the AWS CLI, SDKs and rekey',
+    )
+    .option(
+      '--port <n>',
+      'port on 127.0.0.1 (0 picks a free one)',
+      integer('--port', 0, 65535),
+      4599,
+    )
+    .addOption(
+      new Option(
+        '--clock <mode>',
+        'auto: waits pass instantly; manual: time moves only when you advance it',
+      )
+        .choices(['auto', 'manual'])
+        .default('auto'),
+    )
+    .addOption(new Option('--seed <account>', 'seed users and keys').choices(['demo']))
+    .option('--verbose', 'print what the Lambdas log')
+    .addHelpText('after', HELP.sandbox)
+    .action(act((flags) => (_ctx, out) => sandboxCommand(out, flags as SandboxFlags)));
+  return program;
+}
+
+/** Parses argv and runs the command; resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  // The SDK warns on every run that its 2027 releases will need Node 22; rekey pins its SDK
+  // versions and supports Node 20, so the warning would only clutter stderr.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const failure = error instanceof CliError ? error : explain(error, {});
+    process.stderr.write(`rekey: ${failure.message}\n`);
+    return failure.exitCode;
+  }
+  return code;
+}

@@ -1,0 +1,181 @@
+import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { listKeys, shortKey } from '../lambdas/shared/keys';
+import { AWSCURRENT, describeStages, keyIdOfVersion } from '../lambdas/shared/secret';
+import type { Clients } from './context';
+import { CliError, EXIT } from './errors';
+import { findRunningRotation, latestFinishedRotation, type Rotation } from './find-rotation';
+import { field, latestState, readHistory, stepsOf, text, type Step } from './history';
+import type { StackInfo } from './stack';
+import { callerArn, requireUser } from './users';
+
+export interface RollbackResult {
+  readonly userName: string;
+  readonly executionArn: string;
+  readonly secretId: string;
+  /** The old key: active again and AWSCURRENT. */
+  readonly restoredKeyId: string;
+  /** The rotation's new key: still active, now AWSPREVIOUS. */
+  readonly newKeyId: string;
+  readonly stoppedAt: string;
+  readonly cause: string;
+}
+
+/** Too close to the window's end, the workflow's DeleteOldKey may already be running. */
+const MARGIN_MS = 2 * 60_000;
+
+const refuse = (message: string): CliError => new CliError(message, EXIT.failed, 'RollbackRefused');
+
+function noRotation(userName: string, last: Rotation | undefined): CliError {
+  if (!last) return refuse(`${userName} has no running rotation: there is nothing to roll back.`);
+  const ended = `${last.name} ended ${last.status} at ${last.stopDate?.toISOString() ?? '?'}`;
+  if (last.status === 'SUCCEEDED') {
+    return refuse(
+      `${userName} has no running rotation: the last one (${ended}) is complete and its old key was ` +
+        'deleted after the recovery window. Rollback is no longer possible; if an application still ' +
+        'needs a key, give it the current one from the secret.',
+    );
+  }
+  if (last.error === 'RolledBack') {
+    return refuse(
+      `${userName} has no running rotation: the last one (${ended}) was already rolled back, so its ` +
+        'old key is active and current. Nothing to roll back.',
+    );
+  }
+  return refuse(
+    `${userName} has no running rotation: the last one (${ended}${last.error ? `, ${last.error}` : ''}) ` +
+      'is over and left the user with a working current key. Nothing to roll back.',
+  );
+}
+
+/** Why a running rotation outside its recovery window cannot be rolled back. */
+function notInWindow(userName: string, rotation: Rotation, step: Step | undefined): CliError {
+  const phase = step?.name ?? 'starting';
+  const stop = `aws stepfunctions stop-execution --execution-arn ${rotation.executionArn}`;
+  switch (phase) {
+    case 'DeactivateOldKey':
+      return refuse(
+        `${userName}'s rotation is deactivating the old key right now: run rollback again in a moment.`,
+      );
+    case 'DeleteOldKey':
+    case 'Report':
+    case 'Rotated':
+      return refuse(
+        `${userName}'s recovery window has ended and the old key is already deleted (phase ${phase}): ` +
+          'rollback is no longer possible.',
+      );
+    default:
+      return refuse(
+        `${userName}'s rotation is still in cutover (phase ${phase}): the old key is still active, so ` +
+          'there is nothing to roll back yet. Applications that read the secret already have the new key; ' +
+          `to abandon the rotation instead, stop it (${stop}): both keys stay active.`,
+      );
+  }
+}
+
+/**
+ * `rekey rollback`: during the recovery window (the rotation waits in RecoveryWindow, the old
+ * key inactive, the new key AWSCURRENT), reactivates the old key, makes it AWSCURRENT again and
+ * stops the rotation, so the workflow never deletes it. Idempotent; refuses outside the window.
+ */
+export async function rollback(
+  clients: Clients,
+  stack: StackInfo,
+  request: { userName: string; reason?: string; now: Date },
+): Promise<RollbackResult> {
+  const { userName } = request;
+  await requireUser(clients, userName);
+  const rotation = await findRunningRotation(clients, stack, userName);
+  if (!rotation) throw noRotation(userName, await latestFinishedRotation(clients, stack, userName));
+  const events = await readHistory(clients.sfn, rotation.executionArn);
+  const step = stepsOf(events).at(-1);
+  if (step?.name !== 'RecoveryWindow' || step.status !== 'running') {
+    throw notInWindow(userName, rotation, step);
+  }
+  if (step.waitUntil && step.waitUntil.getTime() - request.now.getTime() < MARGIN_MS) {
+    throw refuse(
+      `${userName}'s recovery window ends at ${step.waitUntil.toISOString()}, too soon to roll back ` +
+        'safely: the workflow may be deleting the old key. Check with `rekey status` in a few minutes.',
+    );
+  }
+  const state = latestState(events);
+  const oldKeyId = text(field(state, 'oldKey', 'accessKeyId'));
+  const newKeyId = text(field(state, 'newKey', 'accessKeyId'));
+  const newVersion = text(field(state, 'newKey', 'versionId'));
+  const secretId = text(field(state, 'secretId'));
+  if (!oldKeyId || !newKeyId || !newVersion || !secretId) {
+    throw refuse(
+      `the state of ${rotation.name} does not name both keys and the secret: roll back by hand.`,
+    );
+  }
+  const oldKey = (await listKeys(clients.iam, userName)).find((k) => k.accessKeyId === oldKeyId);
+  if (!oldKey) {
+    throw refuse(
+      `${userName}'s old key ${shortKey(oldKeyId)} no longer exists: it cannot be restored.`,
+    );
+  }
+  const versions = await secretVersions(clients, secretId, oldKeyId, newVersion);
+  if (oldKey.status !== 'Active') {
+    await clients.iam.send(
+      new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: oldKeyId, Status: 'Active' }),
+    );
+  }
+  if (versions.move) {
+    await clients.secrets.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: AWSCURRENT,
+        MoveToVersionId: versions.move.to,
+        RemoveFromVersionId: versions.move.from,
+      }),
+    );
+  }
+  const cause =
+    `Rolled back by ${await callerArn(clients)} with rekey rollback: ` +
+    `${request.reason ?? 'no reason given'}. The old key ${oldKeyId} is active and AWSCURRENT again; ` +
+    `the new key ${newKeyId} stays active (AWSPREVIOUS). rekey deletes neither.`;
+  const stopped = await clients.sfn.send(
+    new StopExecutionCommand({ executionArn: rotation.executionArn, error: 'RolledBack', cause }),
+  );
+  return {
+    userName,
+    executionArn: rotation.executionArn,
+    secretId,
+    restoredKeyId: oldKeyId,
+    newKeyId,
+    stoppedAt: (stopped.stopDate ?? request.now).toISOString(),
+    cause,
+  };
+}
+
+/**
+ * Which version must become AWSCURRENT: the one holding the old key (AWSPREVIOUS after the
+ * promotion). Reads each version's value only for its AccessKeyId. Nothing to move when the
+ * old key is already current (a repeated rollback).
+ */
+async function secretVersions(
+  clients: Clients,
+  secretId: string,
+  oldKeyId: string,
+  newVersion: string,
+): Promise<{ move?: { to: string; from: string } }> {
+  const stages = await describeStages(clients.secrets, secretId);
+  const holds = async (versionId: string | undefined): Promise<boolean> =>
+    versionId !== undefined &&
+    (await keyIdOfVersion(clients.secrets, secretId, versionId)).accessKeyId === oldKeyId;
+  if (
+    stages?.current !== undefined &&
+    stages.current !== newVersion &&
+    (await holds(stages.current))
+  ) {
+    return {};
+  }
+  if (stages?.current !== newVersion || !(await holds(stages.previous)) || !stages.previous) {
+    throw refuse(
+      `the secret ${secretId} is not as the rotation left it (AWSCURRENT should be the new key and ` +
+        `AWSPREVIOUS the old key ${shortKey(oldKeyId)}): restore it by hand.`,
+    );
+  }
+  return { move: { to: stages.previous, from: newVersion } };
+}

@@ -1,0 +1,148 @@
+import { GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import pLimit from 'p-limit';
+import { awsErrorCode } from '../lambdas/shared/errors';
+import { lastUsed, listKeys, type AccessKey } from '../lambdas/shared/keys';
+import type { Clients } from './context';
+import { listRotations, type Rotation } from './find-rotation';
+import { causeMessage, field, latestState, readHistory, stepsOf, text } from './history';
+import type { StackInfo } from './stack';
+
+export interface KeyState {
+  readonly accessKeyId: string;
+  readonly status: 'Active' | 'Inactive' | 'Deleted';
+  readonly lastUsed?: string;
+  readonly lastUsedService?: string;
+  readonly lastUsedRegion?: string;
+}
+
+export interface RotationStatus {
+  readonly userName?: string;
+  readonly executionArn: string;
+  readonly name: string;
+  readonly status: string;
+  readonly startDate: string;
+  readonly stopDate?: string;
+  readonly requestedBy?: string;
+  readonly dryRun?: boolean;
+  /** The state the execution is in (running) or ended in. */
+  readonly phase?: string;
+  /** When it entered that state. */
+  readonly phaseSince?: string;
+  /** A Wait state's end: the next cutover check, or the end of the recovery window. */
+  readonly waitingUntil?: string;
+  readonly deadlineAt?: string;
+  readonly cutover?: {
+    readonly verdict?: string;
+    readonly reason?: string;
+    readonly polls?: number;
+  };
+  readonly oldKey?: KeyState;
+  readonly newKey?: KeyState;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+export interface StatusReport {
+  readonly running: readonly RotationStatus[];
+  readonly recent: readonly RotationStatus[];
+}
+
+async function keyState(clients: Clients, keys: AccessKey[], id: string): Promise<KeyState> {
+  const key = keys.find((k) => k.accessKeyId === id);
+  if (!key) return { accessKeyId: id, status: 'Deleted' };
+  try {
+    const used = await lastUsed(clients.iam, id);
+    return {
+      accessKeyId: id,
+      status: key.status,
+      lastUsed: used.date,
+      ...(used.date && { lastUsedService: used.serviceName, lastUsedRegion: used.region }),
+    };
+  } catch (error) {
+    if (awsErrorCode(error) === 'NoSuchEntity') return { accessKeyId: id, status: 'Deleted' };
+    throw error;
+  }
+}
+
+const base = (r: Rotation): RotationStatus => ({
+  userName: r.userName,
+  executionArn: r.executionArn,
+  name: r.name,
+  status: r.status,
+  startDate: r.startDate.toISOString(),
+  stopDate: r.stopDate?.toISOString(),
+  requestedBy: r.requestedBy,
+  dryRun: r.dryRun,
+  error: r.error,
+  cause: causeMessage(r.cause),
+});
+
+/** A running rotation: its phase from the history, its deadline, and both keys' last use. */
+async function runningStatus(clients: Clients, r: Rotation): Promise<RotationStatus> {
+  const events = await readHistory(clients.sfn, r.executionArn);
+  const current = stepsOf(events).at(-1);
+  const state = latestState(events);
+  const oldId = text(field(state, 'oldKey', 'accessKeyId'));
+  const newId = text(field(state, 'newKey', 'accessKeyId'));
+  const keys = r.userName && (oldId || newId) ? await listKeys(clients.iam, r.userName) : [];
+  const polls = field(state, 'cutover', 'polls');
+  return {
+    ...base(r),
+    phase: current?.name,
+    phaseSince: current?.enteredAt.toISOString(),
+    waitingUntil: current?.status === 'running' ? current.waitUntil?.toISOString() : undefined,
+    deadlineAt: text(field(state, 'cutover', 'deadlineAt')),
+    cutover: field(state, 'cutover')
+      ? {
+          verdict: text(field(state, 'cutover', 'verdict')),
+          reason: text(field(state, 'cutover', 'reason')),
+          polls: typeof polls === 'number' ? polls : undefined,
+        }
+      : undefined,
+    oldKey: oldId ? await keyState(clients, keys, oldId) : undefined,
+    newKey: newId ? await keyState(clients, keys, newId) : undefined,
+  };
+}
+
+/** The state a finished execution ended in: the newest StateEntered event. */
+async function finalPhase(sfn: SFNClient, executionArn: string): Promise<string | undefined> {
+  const out = await sfn.send(
+    new GetExecutionHistoryCommand({
+      executionArn,
+      reverseOrder: true,
+      maxResults: 10,
+      includeExecutionData: false,
+    }),
+  );
+  return out.events?.find((e) => e.type?.endsWith('StateEntered'))?.stateEnteredEventDetails?.name;
+}
+
+/** Running rotations (all of them) and the `limit` most recent finished ones, of one user or all. */
+export async function rotationStatus(
+  clients: Clients,
+  stack: StackInfo,
+  options: { userName?: string; limit: number },
+): Promise<StatusReport> {
+  const mine = (r: Rotation): boolean =>
+    options.userName === undefined || r.userName === options.userName;
+  const limit = pLimit(4);
+  const running = await listRotations(clients.sfn, stack.rotationStateMachineArn, {
+    statusFilter: 'RUNNING',
+    keep: mine,
+  });
+  const finished = (
+    await listRotations(clients.sfn, stack.rotationStateMachineArn, {
+      keep: (r) => mine(r) && r.status !== 'RUNNING',
+      enough: (kept) => kept.length >= options.limit,
+      pages: 5,
+    })
+  ).slice(0, options.limit);
+  return {
+    running: await Promise.all(running.map((r) => limit(() => runningStatus(clients, r)))),
+    recent: await Promise.all(
+      finished.map((r) =>
+        limit(async () => ({ ...base(r), phase: await finalPhase(clients.sfn, r.executionArn) })),
+      ),
+    ),
+  };
+}
