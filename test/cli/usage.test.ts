@@ -1,0 +1,90 @@
+import { bareEnv, json, rekey, Transcript } from './helpers';
+
+/** What the CLI says before it talks to AWS at all: help, usage errors, missing credentials. */
+describe('rekey CLI usage', () => {
+  const transcript = new Transcript();
+  const run = (args: string[], env = bareEnv()) => rekey(args, { env, transcript });
+
+  afterAll(() => console.log(transcript.timings()));
+
+  it('prints the commands, global options and exit codes with --help, and exits 0', async () => {
+    const help = await run(['--help']);
+
+    expect(help.code).toBe(0);
+    for (const text of [
+      'rotate',
+      'status',
+      'report',
+      'rollback',
+      'sandbox',
+      '--region',
+      '--profile',
+      '--endpoint-url',
+      '--output',
+      '--stack',
+      'Exit codes',
+    ]) {
+      expect(help.stdout).toContain(text);
+    }
+  });
+
+  it('shows usage and examples for every command', async () => {
+    const commands = ['rotate', 'status', 'report', 'rollback', 'sandbox'];
+
+    const runs = await Promise.all(commands.map((command) => run([command, '--help'])));
+
+    runs.forEach((help, i) => {
+      const command = commands[i] ?? '';
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: rekey ${command}`);
+      expect(help.stdout).toMatch(new RegExp(`Examples:\\n\\s+\\$ rekey ${command}`));
+    });
+  });
+
+  it('rejects bad flags and arguments with exit code 2 and says why', async () => {
+    const cases: [string[], RegExp][] = [
+      [['rotate'], /missing required argument 'user'/],
+      [['rotate', 'not a user!'], /"not a user!" is not an IAM user name/],
+      [['report', '--max-age', 'ninety'], /--max-age must be a whole number from 1 to 3650/],
+      [['report', '--format', 'xml'], /Allowed choices are table, json, csv/],
+      [['--output', 'yaml', 'status'], /Allowed choices are text, json/],
+      [['rotate', 'alice', '--force'], /unknown option '--force'/],
+      [['sandbox', '--clock', 'fast'], /Allowed choices are auto, manual/],
+      [['frobnicate'], /unknown command 'frobnicate'/],
+    ];
+
+    const runs = await Promise.all(cases.map(([args]) => run(args)));
+
+    runs.forEach((result, i) => {
+      expect({ args: result.args, code: result.code }).toEqual({ args: cases[i]?.[0], code: 2 });
+      expect(result.stderr).toMatch(cases[i]?.[1] ?? /never/);
+    });
+  });
+
+  it('says how to get credentials when there are none (exit 3), in text and JSON', async () => {
+    const args = ['--endpoint-url', 'http://127.0.0.1:9', '--region', 'us-east-1', 'status'];
+
+    const [text, machine] = await Promise.all([run(args), run(['--output', 'json', ...args])]);
+
+    expect(text.code).toBe(3);
+    expect(text.stderr).toContain(
+      'no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or use `rekey sandbox`',
+    );
+    expect(json(machine)).toMatchObject({ error: { code: 'NoCredentials', exitCode: 3 } });
+  });
+
+  it('says when there is no region, or the endpoint cannot be reached (exit 3)', async () => {
+    const credentials = { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'not-a-secret' };
+    const env = { ...bareEnv(), ...credentials };
+
+    const [noRegion, unreachable] = await Promise.all([
+      run(['status'], env),
+      run(['--endpoint-url', 'http://127.0.0.1:9', '--region', 'us-east-1', 'status'], env),
+    ]);
+
+    expect(noRegion.code).toBe(3);
+    expect(noRegion.stderr).toContain('no AWS region: pass --region, set AWS_REGION');
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain('cannot reach http://127.0.0.1:9');
+  });
+});
