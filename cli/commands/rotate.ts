@@ -39,19 +39,21 @@ export async function rotateCommand(
     if (!ctx.endpoint) out.line(`  console:    ${consoleLink(stack.region, started.executionArn)}`);
     return EXIT.ok;
   }
-  out.line(`${what} of ${p.bold(userName)}: ${started.name}`);
-  return followRotation(ctx, out, started);
+  return followRotation(ctx, out, started, `${what} of ${p.bold(userName)}: ${started.name}`);
 }
 
 async function followRotation(
   ctx: Context,
   out: Output,
   started: StartedRotation,
+  heading: string,
 ): Promise<number> {
   const printer = new StepPrinter(out);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
+  // Ctrl-C stops following, not the rotation: handled from before the first line is printed.
   process.once('SIGINT', onSignal);
+  out.line(heading);
   let followed;
   try {
     followed = await follow(ctx.clients.sfn, started.executionArn, {

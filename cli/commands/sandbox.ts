@@ -39,6 +39,9 @@ function untilStopped(): Promise<string> {
  * other clients (the AWS CLI, the SDKs, `rekey --endpoint-url`) until Ctrl-C.
  */
 export async function sandboxCommand(out: Output, flags: SandboxFlags): Promise<number> {
+  // Listening from the start: Ctrl-C while the stack is being synthesized still stops cleanly.
+  let early: string | undefined;
+  const stopped = untilStopped().then((signal) => (early ??= signal));
   await teachImportTypeScript();
   // Loaded here, synchronously (tsx hooks require, not import()): the sandbox brings the CDK
   // app, which every other command would pay for at start-up.
@@ -79,9 +82,11 @@ export async function sandboxCommand(out: Output, flags: SandboxFlags): Promise<
       clock: { mode: flags.clock, now: sb.clock.now().toISOString() },
       seeded,
     };
-    out.data(info);
-    printInfo(out, info);
-    const signal = await untilStopped();
+    if (early === undefined) {
+      out.data(info);
+      printInfo(out, info);
+    }
+    const signal = await stopped;
     out.line();
     out.line(`${signal}: stopping the sandbox (its account lived in memory and is gone).`);
   } finally {

@@ -62,7 +62,13 @@ export class Transcript {
 /** Spawns `node bin/rekey.js ...args`; never spawnSync, or the in-test sandbox could not answer. */
 export function rekey(
   args: readonly string[],
-  options: { env: Record<string, string>; transcript?: Transcript; timeoutMs?: number },
+  options: {
+    env: Record<string, string>;
+    transcript?: Transcript;
+    timeoutMs?: number;
+    /** Sends SIGINT (Ctrl-C) once stdout matches. */
+    interruptWhen?: RegExp;
+  },
 ): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -72,7 +78,10 @@ export function rekey(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      if (options.interruptWhen?.test(stdout)) child.kill('SIGINT');
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);

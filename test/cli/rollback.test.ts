@@ -107,6 +107,21 @@ describe('rekey rollback during the recovery window', () => {
     expect(sb.execution(executionArn).status).toBe('RUNNING');
   });
 
+  it('stops following on Ctrl-C (exit 130) and leaves the rotation running', async () => {
+    const run = await rekey(['--endpoint-url', sb.endpoint, 'rotate', 'erin', '--wait'], {
+      env,
+      transcript,
+      interruptWhen: /Rotation of erin: rekey-erin-\d+\n/,
+    });
+
+    expect(run.code).toBe(130);
+    expect(run.stderr).toContain(
+      'stopped following; the rotation goes on. See it with `rekey status erin`',
+    );
+    const erin = sb.emulator.state.executions.find((e) => e.name.startsWith('rekey-erin-'));
+    expect(erin?.status).toBe('RUNNING');
+  });
+
   it('refuses a second rotation of a user already being rotated', async () => {
     const run = await cli('rotate', 'dave');
 
