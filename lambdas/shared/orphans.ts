@@ -1,7 +1,7 @@
 import type { Deps } from './deps';
 import { discardKey, lastUsed, listKeys } from './keys';
 import { logger } from './logger';
-import { creatingMarker, keyIdOfVersion, type SecretStages } from './secret';
+import { creatingMarker, foreignCreator, keyIdOfVersion, type SecretStages } from './secret';
 import type { RotationState } from './types';
 
 /** The access key ids the secret's AWSCURRENT and AWSPENDING versions hold. */
@@ -27,6 +27,8 @@ export async function discardOrphans(
   stages: SecretStages | undefined,
 ): Promise<string[]> {
   if (!stages?.tags[creatingMarker(state.executionArn)]) return [];
+  // Another rotation of this user is creating a key right now: an unknown key may be its own.
+  if (foreignCreator(stages.tags, state.executionArn, deps.clock.now())) return [];
   const staged = await stagedKeyIds(deps, state.secretId, stages);
   const discarded: string[] = [];
   for (const key of await listKeys(deps.iam, state.userName)) {

@@ -165,13 +165,37 @@ export async function setMarker(
   sm: SecretsManagerClient,
   secretId: string,
   executionArn: string,
+  now: Date,
 ): Promise<void> {
   await sm.send(
     new TagResourceCommand({
       SecretId: secretId,
-      Tags: [{ Key: creatingMarker(executionArn), Value: executionArn }],
+      Tags: [{ Key: creatingMarker(executionArn), Value: `${executionArn}@${now.toISOString()}` }],
     }),
   );
+}
+
+/** A marker younger than this belongs to a stage attempt that may still be running. */
+export const MARKER_FRESH_MS = 15 * 60_000;
+
+/**
+ * Another execution's creating-marker set less than 15 minutes ago: that execution may be
+ * creating a key right now, so an unknown key on the user may be its key, not an orphan.
+ * Older markers are left by executions that were stopped or crashed mid-step.
+ */
+export function foreignCreator(
+  tags: Readonly<Record<string, string>>,
+  executionArn: string,
+  now: Date,
+): string | undefined {
+  for (const [key, value] of Object.entries(tags)) {
+    if (!key.startsWith('rekey:creating:') || key === creatingMarker(executionArn)) continue;
+    const at = Date.parse(value.slice(value.lastIndexOf('@') + 1));
+    if (Number.isNaN(at) || now.getTime() - at < MARKER_FRESH_MS) {
+      return value.slice(0, value.lastIndexOf('@') > 0 ? value.lastIndexOf('@') : undefined);
+    }
+  }
+  return undefined;
 }
 
 export async function clearMarker(

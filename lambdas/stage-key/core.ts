@@ -23,6 +23,7 @@ import {
   claimSecret,
   clearMarker,
   creatingMarker,
+  foreignCreator,
   describeStages,
   ensureSecret,
   SECRET_TAGS,
@@ -61,9 +62,12 @@ async function deleteInactiveKey(
 async function alreadyStaged(deps: StageDeps, state: RotationState): Promise<NewKey | undefined> {
   const stages = await describeStages(deps.secrets, state.secretId);
   if (!stages?.pending) return undefined;
+  // Ours when we claimed it, or when nobody has and our creating-marker is still there; a key
+  // another execution claimed is never adopted, even if our own marker lingers.
+  const claim = stages.tags[SECRET_TAGS.execution];
   const ours =
-    stages.tags[creatingMarker(state.executionArn)] !== undefined ||
-    stages.tags[SECRET_TAGS.execution] === state.executionArn;
+    claim === state.executionArn ||
+    (claim === undefined && stages.tags[creatingMarker(state.executionArn)] !== undefined);
   if (!ours) return undefined;
   const { pending } = await stagedKeyIds(deps, state.secretId, stages);
   const key = (await listKeys(deps.iam, state.userName)).find((k) => k.accessKeyId === pending);
@@ -104,11 +108,26 @@ async function createKey(
         `${state.userName} already holds two access keys: another rotation or person created one since this rotation started.`,
       );
     }
-    // The outcome is unknown: a key may exist whose secret we never saw. Remove it, then retry.
-    await discardOrphans(deps, state, await describeStages(deps.secrets, state.secretId));
+    // Throttling is refused before IAM acts; any other failure leaves the outcome unknown: a key
+    // may exist whose secret we never saw. Remove it, then retry.
+    if (!THROTTLED.has(awsErrorCode(error) ?? '')) {
+      await discardOrphans(deps, state, await describeStages(deps.secrets, state.secretId));
+    }
+    if (
+      !isTransient(error) &&
+      awsErrorCode(error) !== undefined &&
+      !THROTTLED.has(awsErrorCode(error) ?? '')
+    ) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+        ?.httpStatusCode;
+      // A 4xx other than throttling (AccessDenied, ...) was refused: retrying cannot help.
+      if (status !== undefined && status < 500) throw error;
+    }
     throw new AwsTransientError(`CreateAccessKey failed: ${awsErrorCode(error) ?? 'error'}`, error);
   }
 }
+
+const THROTTLED = new Set(['Throttling', 'ThrottlingException']);
 
 /** Step 2: create the new key and publish it straight into the secret as AWSPENDING. */
 export async function stageKey(state: RotationState, deps: StageDeps): Promise<RotationState> {
@@ -129,10 +148,17 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
       kmsKeyArn: deps.config.kmsKeyArn,
     });
     if (state.inactiveKeyToDelete) await deleteInactiveKey(deps, state, state.inactiveKeyToDelete);
+    const before = await describeStages(deps.secrets, secretId);
+    const other = before && foreignCreator(before.tags, executionArn, deps.clock.now());
+    if (other) {
+      throw new RotationInProgressError(
+        `${userName} is being rotated by execution ${other}, which is creating its new key right now.`,
+      );
+    }
     const adopted = await alreadyStaged(deps, state);
     if (adopted) return await finish(deps, state, adopted, 'adopted');
-    await discardOrphans(deps, state, await describeStages(deps.secrets, secretId));
-    await setMarker(deps.secrets, secretId, executionArn);
+    await discardOrphans(deps, state, before);
+    await setMarker(deps.secrets, secretId, executionArn, deps.clock.now());
     const { key, secret } = await createKey(deps, state);
     const versionId = randomUUID();
     try {

@@ -128,8 +128,7 @@ it('rotates different users at the same time independently', async () => {
   expect(monitor.violations).toEqual([]);
 });
 
-// KNOWN BUG: a second rotation whose CreateAccessKey is throttled discards the first one's new key (lambdas/shared/orphans.ts).
-it.failing(
+it(
   'leaves the first rotation its new key when the second one, started at once, has its CreateAccessKey throttled',
   async () => {
     const user = seedUser(sb, 'twice-throttled');

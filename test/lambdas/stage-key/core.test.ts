@@ -401,6 +401,56 @@ describe('stage-key: retries and resume (I5)', () => {
     expect(keys.deletedWhileActive).toEqual([]);
   });
 
+  it("refuses, changing no key, while another execution's fresh creating-marker is on the secret", async () => {
+    const other = 'arn:aws:states:us-east-1:123456789012:execution:rotation:other';
+    keys.add(ORPHAN_KEY_ID, 'Active', '2026-03-01T12:00:01Z');
+    secret = FakeSecret.withBaseline()
+      .tag(
+        creatingMarker(other),
+        `${other}@${new Date(Date.parse(STAGED_AT) - 60_000).toISOString()}`,
+      )
+      .install(sm);
+
+    await expect(stageKey(inspectedState(), deps())).rejects.toMatchObject({
+      name: 'RotationInProgressError',
+      message: expect.stringContaining(other),
+    });
+    expect(iamOnce).not.toHaveReceivedCommand(CreateAccessKeyCommand);
+    expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+    expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
+  });
+
+  it("ignores another execution's creating-marker older than 15 minutes (a stopped execution left it)", async () => {
+    const other = 'arn:aws:states:us-east-1:123456789012:execution:rotation:stopped';
+    secret = FakeSecret.withBaseline()
+      .tag(
+        creatingMarker(other),
+        `${other}@${new Date(Date.parse(STAGED_AT) - 16 * 60_000).toISOString()}`,
+      )
+      .install(sm);
+
+    const state = await stageKey(inspectedState(), deps());
+
+    expect(state.newKey?.accessKeyId).toBe(NEW_KEY_ID);
+  });
+
+  it('never adopts a staged key another execution claimed, even with its own marker lingering', async () => {
+    const other = 'arn:aws:states:us-east-1:123456789012:execution:rotation:winner';
+    keys.add(ORPHAN_KEY_ID, 'Active', '2026-03-01T12:00:01Z');
+    secret = FakeSecret.withBaseline()
+      .version('winner-version', { AccessKeyId: ORPHAN_KEY_ID, SecretAccessKey: 'x' }, [
+        'AWSPENDING',
+      ])
+      .tag(MARKER, EXECUTION_ARN)
+      .tag('rekey:execution', other)
+      .install(sm);
+
+    await expect(stageKey(inspectedState(), deps())).rejects.toMatchObject({
+      name: 'RotationInProgressError',
+    });
+    expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
+  });
+
   it('finishes discarding an orphan an earlier attempt deactivated but could not delete (I3)', async () => {
     keys.add(ORPHAN_KEY_ID, 'Inactive', '2026-03-01T12:00:01Z');
     secret = FakeSecret.withBaseline().tag(MARKER, EXECUTION_ARN).install(sm);
