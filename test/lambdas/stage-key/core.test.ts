@@ -411,10 +411,9 @@ describe('stage-key: retries and resume (I5)', () => {
       )
       .install(sm);
 
-    await expect(stageKey(inspectedState(), deps())).rejects.toMatchObject({
-      name: 'RotationInProgressError',
-      message: expect.stringContaining(other),
-    });
+    const refusal = stageKey(inspectedState(), deps());
+    await expect(refusal).rejects.toThrow(other);
+    await expect(refusal).rejects.toMatchObject({ name: 'RotationInProgressError' });
     expect(iamOnce).not.toHaveReceivedCommand(CreateAccessKeyCommand);
     expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
     expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
