@@ -1,9 +1,14 @@
 import { cutoverVerdict, describe, nextWaitSeconds } from '../shared/cutover';
 import type { Deps } from '../shared/deps';
-import { asRetryable, CutoverDeadlineError, RotationStateError } from '../shared/errors';
+import {
+  asRetryable,
+  awsErrorCode,
+  CutoverDeadlineError,
+  RotationStateError,
+} from '../shared/errors';
 import { lastUsed } from '../shared/keys';
 import { logger } from '../shared/logger';
-import type { CutoverState, RotationState } from '../shared/types';
+import type { CutoverState, LastUsed, RotationState } from '../shared/types';
 
 /** Step 5, once per poll: has every application moved to the new key? No sleeping here. */
 export async function checkCutover(state: RotationState, deps: Deps): Promise<RotationState> {
@@ -15,9 +20,13 @@ export async function checkCutover(state: RotationState, deps: Deps): Promise<Ro
   try {
     const now = deps.clock.now();
     const [oldUse, newUse] = await Promise.all([
-      lastUsed(deps.iam, oldKey.accessKeyId),
+      lastUsed(deps.iam, oldKey.accessKeyId).catch((error: unknown) => {
+        if (awsErrorCode(error) === 'NoSuchEntity') return undefined;
+        throw error;
+      }),
       lastUsed(deps.iam, newKey.accessKeyId),
     ]);
+    if (!oldUse) return await oldKeyGone(state, deps, now, newUse);
     const deadlineAt = new Date(cutover.deadlineAt);
     const { verdict, reason } = cutoverVerdict({
       now,
@@ -58,7 +67,13 @@ export async function checkCutover(state: RotationState, deps: Deps): Promise<Ro
       }
     }
     const final = verdict === 'switched' || verdict === 'idle' || verdict === 'deadline';
-    if (final) await deps.telemetry.emit('Cutover Complete', { ...detail, verdict, reason });
+    if (final) {
+      await deps.telemetry.emit('Cutover Complete', {
+        ...detail,
+        verdict: verdict === 'deadline' ? 'deadline-enforced' : verdict,
+        reason,
+      });
+    }
     const next: CutoverState = {
       polls: cutover.polls + 1,
       verdict: verdict === 'deadline' ? 'deadline-enforced' : verdict,
@@ -73,4 +88,38 @@ export async function checkCutover(state: RotationState, deps: Deps): Promise<Ro
   } catch (error) {
     throw asRetryable(error, 'Checking the cutover');
   }
+}
+
+/** Someone deleted the old key during the cutover (e.g. it leaked): nothing is left to wait for. */
+async function oldKeyGone(
+  state: RotationState,
+  deps: Deps,
+  now: Date,
+  newUse: LastUsed,
+): Promise<RotationState> {
+  const { oldKey, newKey, cutover } = state;
+  const reason = `the old key ${oldKey?.accessKeyId ?? ''} no longer exists (deleted outside rekey)`;
+  logger.warn('old key deleted during the cutover', { reason });
+  await deps.telemetry.emit('Cutover Complete', {
+    userName: state.userName,
+    executionArn: state.executionArn,
+    oldKeyId: oldKey?.accessKeyId,
+    newKeyId: newKey?.accessKeyId,
+    newKeyLastUsed: newUse,
+    verdict: 'idle',
+    reason,
+    at: now.toISOString(),
+  });
+  return {
+    ...state,
+    cutover: {
+      polls: (cutover?.polls ?? 0) + 1,
+      verdict: 'idle',
+      waitSeconds: 0,
+      deadlineAt: cutover?.deadlineAt ?? now.toISOString(),
+      checkedAt: now.toISOString(),
+      newKeyLastUsed: newUse,
+      reason,
+    },
+  };
 }

@@ -409,7 +409,10 @@ export class FakeKeys {
       return {};
     });
     iam.on(GetAccessKeyLastUsedCommand).callsFake((input: GetAccessKeyLastUsedCommandInput) => {
-      const used = this.find(input.AccessKeyId ?? '')?.lastUsed;
+      // IAM answers NoSuchEntity for a key that does not exist (or no longer does).
+      const key = this.find(input.AccessKeyId ?? '');
+      if (!key) throw awsErrors.noSuchKey(input.AccessKeyId ?? '');
+      const used = key.lastUsed;
       return {
         UserName: this.userName,
         AccessKeyLastUsed: used

@@ -216,8 +216,24 @@ describe('check-cutover', () => {
         },
       ]);
       expect(telemetry.detailTypes()).toEqual(['Cutover Deadline Passed', 'Cutover Complete']);
+      expect(telemetry.events[1]?.detail).toMatchObject({ verdict: 'deadline-enforced' });
       expect(mutations(iam, sm)).toEqual([]);
     });
+  });
+
+  it('ends the cutover as idle when the old key was deleted outside rekey (e.g. it leaked)', async () => {
+    keys.add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const result = await checkCutover(promotedState(), deps(FIRST_CHECK));
+
+    expect(result.cutover).toMatchObject({
+      polls: 1,
+      verdict: 'idle',
+      waitSeconds: 0,
+      reason: `the old key ${OLD_KEY_ID} no longer exists (deleted outside rekey)`,
+    });
+    expect(telemetry.detailTypes()).toEqual(['Cutover Complete']);
+    expect(mutations(iam, sm)).toEqual([]);
   });
 
   it('wraps a throttled read as AwsTransientError', async () => {
