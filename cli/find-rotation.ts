@@ -44,6 +44,18 @@ function rotationOf(out: DescribeExecutionCommandOutput): Rotation {
   };
 }
 
+/**
+ * Whether an execution's name may belong to the user. Rotations started by the CLI and the
+ * fleet scan are named `rekey-<user>-<stamp>` / `scan-<user>[-hash]-<stamp>` (the user name
+ * made safe); those of other users need not be described. Any other name (the console's UUIDs)
+ * might be anyone's.
+ */
+export function mightBeFor(executionName: string, userName: string): boolean {
+  const middle = /^(?:rekey|scan)-(.+)-\d{14}$/.exec(executionName)?.[1];
+  const safe = userName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 48);
+  return middle === undefined || middle.startsWith(safe);
+}
+
 export async function describeRotation(sfn: SFNClient, executionArn: string): Promise<Rotation> {
   return rotationOf(await sfn.send(new DescribeExecutionCommand({ executionArn })));
 }
@@ -57,6 +69,8 @@ export async function listRotations(
   stateMachineArn: string,
   options: {
     statusFilter?: ExecutionStatus;
+    /** Only this user's executions are wanted: others are skipped by name where possible. */
+    userName?: string;
     keep?: (r: Rotation) => boolean;
     enough?: (kept: readonly Rotation[]) => boolean;
     pages?: number;
@@ -75,8 +89,11 @@ export async function listRotations(
         nextToken,
       }),
     );
+    const candidates = (out.executions ?? []).filter(
+      (e) => options.userName === undefined || mightBeFor(e.name ?? '', options.userName),
+    );
     const described = await Promise.all(
-      (out.executions ?? []).map((e) => limit(() => describeRotation(sfn, e.executionArn ?? ''))),
+      candidates.map((e) => limit(() => describeRotation(sfn, e.executionArn ?? ''))),
     );
     kept.push(...described.filter((r) => options.keep?.(r) ?? true));
     nextToken = out.nextToken;
@@ -94,8 +111,7 @@ export async function findRunningRotation(
   stack: StackInfo,
   userName: string,
 ): Promise<Rotation | undefined> {
-  const stages = await describeStages(clients.secrets, secretName(stack.secretPrefix, userName));
-  const owner = stages?.tags[SECRET_TAGS.execution];
+  const owner = await owningExecution(clients, secretName(stack.secretPrefix, userName));
   if (owner) {
     try {
       const rotation = await describeRotation(clients.sfn, owner);
@@ -106,6 +122,7 @@ export async function findRunningRotation(
   }
   const running = await listRotations(clients.sfn, stack.rotationStateMachineArn, {
     statusFilter: 'RUNNING',
+    userName,
     keep: (r) => r.userName === userName,
   });
   return running[0];
@@ -118,9 +135,20 @@ export async function latestFinishedRotation(
   userName: string,
 ): Promise<Rotation | undefined> {
   const found = await listRotations(clients.sfn, stack.rotationStateMachineArn, {
+    userName,
     keep: (r) => r.userName === userName && r.status !== 'RUNNING',
     enough: (kept) => kept.length > 0,
     pages: 3,
   });
   return found[0];
+}
+
+/** The secret's `rekey:execution` tag; a caller who may not describe secrets falls back to listing. */
+async function owningExecution(clients: Clients, secretId: string): Promise<string | undefined> {
+  try {
+    return (await describeStages(clients.secrets, secretId))?.tags[SECRET_TAGS.execution];
+  } catch (error) {
+    if (/AccessDenied/.test(awsErrorCode(error) ?? '')) return undefined;
+    throw error;
+  }
 }

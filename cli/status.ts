@@ -128,10 +128,12 @@ export async function rotationStatus(
   const limit = pLimit(4);
   const running = await listRotations(clients.sfn, stack.rotationStateMachineArn, {
     statusFilter: 'RUNNING',
+    userName: options.userName,
     keep: mine,
   });
   const finished = (
     await listRotations(clients.sfn, stack.rotationStateMachineArn, {
+      userName: options.userName,
       keep: (r) => mine(r) && r.status !== 'RUNNING',
       enough: (kept) => kept.length >= options.limit,
       pages: 5,
