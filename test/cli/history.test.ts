@@ -1,0 +1,90 @@
+import type { HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
+import { endOf, latestState, stepsOf } from '../../cli/history';
+
+let id = 0;
+const at = (s: number): Date => new Date(Date.UTC(2026, 10, 28, 0, 0, s));
+const entered = (type: string, name: string, s: number, input: unknown = {}): HistoryEvent => ({
+  id: ++id,
+  type: `${type}StateEntered` as HistoryEventType,
+  timestamp: at(s),
+  stateEnteredEventDetails: { name, input: JSON.stringify(input) },
+});
+const exited = (type: string, name: string, s: number, output: unknown = {}): HistoryEvent => ({
+  id: ++id,
+  type: `${type}StateExited` as HistoryEventType,
+  timestamp: at(s),
+  stateExitedEventDetails: { name, output: JSON.stringify(output) },
+});
+const event = (type: string, s: number, extra: Partial<HistoryEvent> = {}): HistoryEvent => ({
+  id: ++id,
+  type: type as HistoryEventType,
+  timestamp: at(s),
+  ...extra,
+});
+const failed = (s: number, error: string): HistoryEvent =>
+  event('LambdaFunctionFailed', s, { lambdaFunctionFailedEventDetails: { error } });
+
+describe('stepsOf', () => {
+  it('counts retried attempts and reports what a step did from named state fields', () => {
+    const newKey = { accessKeyId: 'AKIAABCDEFGHIJKLWXYZ' };
+    const events = [
+      event('ExecutionStarted', 0),
+      entered('Task', 'VerifyKey', 0),
+      failed(0, 'KeyNotYetValidError'),
+      failed(2, 'KeyNotYetValidError'),
+      event('LambdaFunctionSucceeded', 6),
+      exited('Task', 'VerifyKey', 6, { newKey }),
+      entered('Wait', 'WaitForCutover', 6, { cutover: { waitSeconds: 900 } }),
+    ];
+
+    const [verify, wait] = stepsOf(events);
+
+    expect(verify).toMatchObject({
+      name: 'VerifyKey',
+      status: 'succeeded',
+      attemptsFailed: 2,
+      lastError: 'KeyNotYetValidError',
+      detail: 'new key AKIA…WXYZ answers as the user',
+    });
+    expect(verify?.exitedAt).toEqual(at(6));
+    expect(wait).toMatchObject({ name: 'WaitForCutover', type: 'Wait', status: 'running' });
+    expect(wait?.waitUntil).toEqual(at(906));
+  });
+
+  it('marks a step whose failure a Catch handled as failed, and a Fail state as failed', () => {
+    const events = [
+      entered('Task', 'Inspect', 0),
+      failed(0, 'TwoActiveKeysError'),
+      exited('Task', 'Inspect', 0),
+      entered('Fail', 'Refused', 0),
+      event('ExecutionFailed', 0, {
+        executionFailedEventDetails: {
+          error: 'TwoActiveKeysError',
+          cause: JSON.stringify({ errorMessage: 'carol has two active access keys' }),
+        },
+      }),
+    ];
+
+    expect(stepsOf(events).map((s) => [s.name, s.status, s.lastError])).toEqual([
+      ['Inspect', 'failed', 'TwoActiveKeysError'],
+      ['Refused', 'failed', undefined],
+    ]);
+    expect(endOf(events)).toEqual({
+      status: 'FAILED',
+      at: at(0),
+      error: 'TwoActiveKeysError',
+      cause: 'carol has two active access keys',
+    });
+  });
+
+  it('marks the running step aborted when the execution is stopped', () => {
+    const events = [
+      entered('Wait', 'RecoveryWindow', 0, { policy: { recoveryWindowSeconds: 60 } }),
+      event('ExecutionAborted', 5, { executionAbortedEventDetails: { error: 'RolledBack' } }),
+    ];
+
+    expect(stepsOf(events)[0]).toMatchObject({ status: 'aborted', exitedAt: at(5) });
+    expect(endOf(events)).toMatchObject({ status: 'ABORTED', error: 'RolledBack' });
+    expect(latestState(events)).toEqual({ policy: { recoveryWindowSeconds: 60 } });
+  });
+});
