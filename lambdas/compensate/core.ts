@@ -4,14 +4,27 @@ import { asRetryable } from '../shared/errors';
 import { discardKey, listKeys } from '../shared/keys';
 import { logger } from '../shared/logger';
 import { discardOrphans } from '../shared/orphans';
-import { AWSPENDING, clearMarker, describeStages } from '../shared/secret';
-import type { CaughtError, RotationState } from '../shared/types';
+import {
+  AWSCURRENT,
+  AWSPENDING,
+  clearMarker,
+  describeStages,
+  keyIdOfVersion,
+  type SecretStages,
+} from '../shared/secret';
+import type { CaughtError, NewKey, RotationState } from '../shared/types';
 
 export type CompensateEvent = RotationState & { readonly error: CaughtError };
 
 /** Where a failed rotation leaves the user (I6). */
 export type Outcome =
-  'restored' | 'published' | 'old-key-deactivated' | 'rolled-back' | 'unchanged';
+  | 'restored'
+  | 'published'
+  | 'old-key-deactivated'
+  | 'rolled-back'
+  | 'new-key-lost'
+  | 'no-active-key'
+  | 'unchanged';
 
 export interface Compensation {
   readonly outcome: Outcome;
@@ -25,8 +38,42 @@ const OUTCOME_TEXT: Record<Outcome, string> = {
   published: 'Both keys are active and the new key is current in the secret.',
   'old-key-deactivated': 'The new key is current; the old key is inactive and was not deleted.',
   'rolled-back': 'The old key is current again (rolled back); both keys are kept.',
+  'new-key-lost':
+    'The new key is no longer active (removed outside rekey); AWSCURRENT is back on the old key, which is active.',
+  'no-active-key':
+    'Neither key is active any more (changed outside rekey): reactivate one and make it AWSCURRENT by hand.',
   unchanged: 'Nothing was changed.',
 };
+
+/**
+ * After promotion the new key is never removed. If someone outside rekey removed or deactivated
+ * it, AWSCURRENT names a key that cannot work: move it back to the old key if that one is active.
+ */
+async function afterPromotion(
+  deps: Deps,
+  event: CompensateEvent,
+  newKey: NewKey,
+  stages: SecretStages,
+): Promise<Outcome> {
+  const keys = await listKeys(deps.iam, event.userName);
+  const old = keys.find((k) => k.accessKeyId === event.oldKey?.accessKeyId);
+  const fresh = keys.find((k) => k.accessKeyId === newKey.accessKeyId);
+  if (stages.current !== newKey.versionId) return 'rolled-back';
+  if (fresh?.status === 'Active')
+    return old?.status === 'Active' ? 'published' : 'old-key-deactivated';
+  if (old?.status !== 'Active' || !stages.previous) return 'no-active-key';
+  const previous = await keyIdOfVersion(deps.secrets, event.secretId, stages.previous);
+  if (previous.accessKeyId !== old.accessKeyId) return 'no-active-key';
+  await deps.secrets.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: event.secretId,
+      VersionStage: AWSCURRENT,
+      MoveToVersionId: stages.previous,
+      RemoveFromVersionId: stages.current,
+    }),
+  );
+  return 'new-key-lost';
+}
 
 /** The message of a Lambda error's Cause (`{"errorType","errorMessage",...}`), or the Cause itself. */
 export function causeMessage(cause: string | undefined): string {
@@ -70,16 +117,8 @@ export async function compensate(
         );
       }
       outcome = 'restored';
-    } else if (newKey) {
-      const old = (await listKeys(deps.iam, userName)).find(
-        (k) => k.accessKeyId === event.oldKey?.accessKeyId,
-      );
-      outcome =
-        stages?.current !== newKey.versionId
-          ? 'rolled-back'
-          : old?.status === 'Active'
-            ? 'published'
-            : 'old-key-deactivated';
+    } else if (newKey && stages) {
+      outcome = await afterPromotion(deps, event, newKey, stages);
     }
     discarded.push(...(await discardOrphans(deps, event, stages)));
     if (stages) await clearMarker(deps.secrets, secretId, executionArn);

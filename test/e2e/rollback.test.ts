@@ -147,38 +147,32 @@ it('keeps both keys when the operator also moved AWSCURRENT back to the old key 
   expect(monitor?.violations).toEqual([]);
 });
 
-// KNOWN BUG: Compensate reports "Both keys are active" and leaves AWSCURRENT on a new key an operator deleted (lambdas/compensate/core.ts).
-it.failing(
-  'tells the truth and leaves a working AWSCURRENT when an operator deleted the new key during the cutover',
-  async () => {
-    const user = seedUser(sb, 'operator-deletes-new-key');
-    const arn = await sb.startRotation({ userName: user.userName });
-    await advanceUntil(sb, () => currentState(sb.execution(arn)) === 'WaitForCutover');
-    const newKeyId = liveKeys(sb, user.userName)[1]?.accessKeyId ?? '';
+it('tells the truth and leaves a working AWSCURRENT when an operator deleted the new key during the cutover', async () => {
+  const user = seedUser(sb, 'operator-deletes-new-key');
+  const arn = await sb.startRotation({ userName: user.userName });
+  await advanceUntil(sb, () => currentState(sb.execution(arn)) === 'WaitForCutover');
+  const newKeyId = liveKeys(sb, user.userName)[1]?.accessKeyId ?? '';
 
-    // The operator mistakes the new key for a stray one and removes it (deactivate, delete).
-    await setKeyStatus(sb, user.userName, newKeyId, 'Inactive');
-    const iam = new IAMClient(sb.clientConfig());
-    try {
-      await iam.send(
-        new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: newKeyId }),
-      );
-    } finally {
-      iam.destroy();
-    }
-    // Watch from here: what the operator broke is not rekey's doing; what rekey leaves is.
-    const afterOperator = watch(sb, [user.userName]);
-    monitor = afterOperator;
-    await advanceUntil(sb, () => sb.execution(arn).status !== 'RUNNING', { stepMs: HOUR });
+  // The operator mistakes the new key for a stray one and removes it (deactivate, delete).
+  await setKeyStatus(sb, user.userName, newKeyId, 'Inactive');
+  const iam = new IAMClient(sb.clientConfig());
+  try {
+    await iam.send(new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: newKeyId }));
+  } finally {
+    iam.destroy();
+  }
+  // Watch from here: what the operator broke is not rekey's doing; what rekey leaves is.
+  const afterOperator = watch(sb, [user.userName]);
+  monitor = afterOperator;
+  await advanceUntil(sb, () => sb.execution(arn).status !== 'RUNNING', { stepMs: HOUR });
 
-    const execution = sb.execution(arn);
-    expect(execution.status).toBe('FAILED');
-    expect(execution.cause).toContain(newKeyId);
-    expect(execution.cause).not.toMatch(/Both keys are active/);
-    afterOperator.checkSafeFailure(user.userName, user.oldKey.accessKeyId);
-    expect(afterOperator.violations).toEqual([]);
-  },
-);
+  const execution = sb.execution(arn);
+  expect(execution.status).toBe('FAILED');
+  expect(execution.cause).toContain(newKeyId);
+  expect(execution.cause).not.toMatch(/Both keys are active/);
+  afterOperator.checkSafeFailure(user.userName, user.oldKey.accessKeyId);
+  expect(afterOperator.violations).toEqual([]);
+});
 
 it('completes the rotation when an operator deleted the old key early (e.g. it leaked) during the cutover', async () => {
   const user = seedUser(sb, 'operator-deletes-old-key');

@@ -210,6 +210,36 @@ describe('compensate: after promotion the new key is never removed', () => {
     expect(keys.status(OLD_KEY_ID)).toBe('Inactive');
   });
 
+  it('moves AWSCURRENT back to the active old key when the new key was removed outside rekey: new-key-lost', async () => {
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+
+    const result = await compensate(
+      event(
+        promotedState(),
+        caught('AwsTransientError', 'The Access Key with id x cannot be found.'),
+      ),
+      deps(),
+    );
+
+    expect(result.compensation.outcome).toBe('new-key-lost');
+    expect(result.compensation.cause).toContain('AWSCURRENT is back on the old key');
+    expect(secret.holder('AWSCURRENT')).toBe(BASELINE_VERSION);
+    expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+    expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+  });
+
+  it('says so, changing nothing, when neither key is active any more: no-active-key', async () => {
+    keys.add(OLD_KEY_ID, 'Inactive', OLD_CREATED).add(NEW_KEY_ID, 'Inactive', NEW_CREATED);
+
+    const result = await compensate(
+      event(promotedState(), caught('RotationStateError', 'gone')),
+      deps(),
+    );
+
+    expect(result.compensation.outcome).toBe('no-active-key');
+    expect(mutations(iam, sm)).toEqual([`UntagResource ${MARKER}`]);
+  });
+
   it('keeps both keys when an operator rolled AWSCURRENT back: rolled-back', async () => {
     secret = FakeSecret.promoted()
       .version(ROLLBACK_VERSION, { AccessKeyId: OLD_KEY_ID }, [])
