@@ -28,6 +28,8 @@ export interface LambdaResult {
   /** Milliseconds to require() the bundle, as deployed (NODE_OPTIONS=--enable-source-maps). */
   readonly initMs: readonly number[];
   readonly initMedianMs: number;
+  /** CPU milliseconds (user + system) the same loads took: what other work on the machine inflates least. */
+  readonly initCpuMs: readonly number[];
   /** The same without --enable-source-maps. */
   readonly initMsWithoutSourceMaps: readonly number[];
   /** Milliseconds to require() only the external @aws-sdk packages it uses. */
@@ -78,21 +80,26 @@ async function bundle(
   return { file, parts, sdkModules };
 }
 
-/** How long require() of `modules` takes in a fresh Node process. */
-function timeRequire(modules: readonly string[], env: Record<string, string>): number {
+/** Wall and CPU milliseconds that require() of `modules` takes in a fresh Node process. */
+function timeRequire(
+  modules: readonly string[],
+  env: Record<string, string>,
+): { wallMs: number; cpuMs: number } {
   const script =
-    'const m=JSON.parse(process.env.BENCH_MODULES);const t=process.hrtime.bigint();' +
+    'const m=JSON.parse(process.env.BENCH_MODULES);' +
+    'const c=process.cpuUsage();const t=process.hrtime.bigint();' +
     'for(const x of m)require(x);' +
-    'process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
+    'const w=Number(process.hrtime.bigint()-t)/1e6;const u=process.cpuUsage(c);' +
+    'process.stdout.write(JSON.stringify([w,(u.user+u.system)/1e3]))';
   const child = spawnSync(process.execPath, ['-e', script], {
     env: { ...env, BENCH_MODULES: JSON.stringify(modules) },
     encoding: 'utf8',
   });
-  const ms = Number(child.stdout);
-  if (child.status !== 0 || child.stdout === '' || !Number.isFinite(ms)) {
+  const [wallMs, cpuMs] = (child.status === 0 ? JSON.parse(child.stdout || '[]') : []) as number[];
+  if (wallMs === undefined || cpuMs === undefined) {
     throw new Error(`Loading ${modules.join(', ')} failed (exit ${child.status}): ${child.stderr}`);
   }
-  return ms;
+  return { wallMs, cpuMs };
 }
 
 export async function runLambdas(
@@ -121,13 +128,16 @@ export async function runLambdas(
         Object.entries(env).filter(([name]) => name !== 'NODE_OPTIONS'),
       );
       const initMs: number[] = [];
+      const initCpuMs: number[] = [];
       const initMsWithoutSourceMaps: number[] = [];
       const sdkOnlyMs: number[] = [];
       // Interleaved, so that a busy moment on the machine affects all three alike.
       for (let i = 0; i < COLD_STARTS; i++) {
-        initMs.push(timeRequire([file], env));
-        initMsWithoutSourceMaps.push(timeRequire([file], withoutMaps));
-        sdkOnlyMs.push(timeRequire(sdkModules, env));
+        const deployed = timeRequire([file], env);
+        initMs.push(deployed.wallMs);
+        initCpuMs.push(deployed.cpuMs);
+        initMsWithoutSourceMaps.push(timeRequire([file], withoutMaps).wallMs);
+        sdkOnlyMs.push(timeRequire(sdkModules, env).wallMs);
       }
       results.push({
         step,
@@ -139,6 +149,7 @@ export async function runLambdas(
         sdkModules,
         initMs,
         initMedianMs: median(initMs),
+        initCpuMs,
         initMsWithoutSourceMaps,
         sdkOnlyMs,
       });

@@ -147,6 +147,7 @@ export function lambdaReport(results: readonly LambdaResult[]): string {
       'bundle',
       'source map',
       'cold init median (min-max)',
+      'CPU time',
       'no source maps',
       '@aws-sdk alone',
       'largest parts of the bundle',
@@ -160,6 +161,7 @@ export function lambdaReport(results: readonly LambdaResult[]): string {
       kb(r.bundleBytes),
       kb(r.sourceMapBytes),
       `${ms(r.initMedianMs)} (${Math.round(sorted[0] ?? NaN)}-${Math.round(sorted[sorted.length - 1] ?? NaN)})`,
+      ms(median(r.initCpuMs)),
       ms(median(r.initMsWithoutSourceMaps)),
       ms(median(r.sdkOnlyMs)),
       r.parts
@@ -170,12 +172,14 @@ export function lambdaReport(results: readonly LambdaResult[]): string {
   }
   return [
     heading('3. Every Lambda: bundle size and cold initialisation'),
-    table(rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l']),
+    table(rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']),
     '',
     'Bundled as NodejsFunction does (esbuild: bundle, minify, CJS, platform node, target node22,',
     '@aws-sdk/* external, source map on); bundle = index.js, the map is deployed next to it.',
     'Cold init: time to require() the bundle in each of 10 fresh Node processes with the',
-    "function's environment (NODE_OPTIONS=--enable-source-maps as deployed; also without it).",
+    "function's environment (NODE_OPTIONS=--enable-source-maps as deployed; also without it);",
+    'CPU time is the median CPU (user + system) those loads used, which other work on the machine',
+    'inflates least.',
     "@aws-sdk/* is external (the runtime provides it) and resolves from the repository's",
     "node_modules; '@aws-sdk alone' is the time to require() just the SDK packages the function",
     `uses. Node ${process.version} here; the functions run nodejs22.x on arm64.`,
