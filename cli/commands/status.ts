@@ -1,7 +1,7 @@
 import { shortKey } from '../../lambdas/shared/keys';
 import type { Context } from '../context';
 import { EXIT } from '../errors';
-import { relative, table, when, type Paint } from '../format';
+import { relative, shortenKeys, table, when, type Paint } from '../format';
 import type { Output } from '../output';
 import { findStack } from '../stack';
 import { rotationStatus, type KeyState, type RotationStatus } from '../status';
@@ -50,7 +50,7 @@ function recentRow(r: RotationStatus, p: Paint): string[] {
       : r.status === 'ABORTED'
         ? p.yellow(r.status)
         : p.red(r.status);
-  const why = r.error ? `${r.error}${r.cause ? `: ${r.cause}` : ''}` : '';
+  const why = shortenKeys(r.error ? `${r.error}${r.cause ? `: ${r.cause}` : ''}` : '');
   return [
     r.userName ?? '?',
     status,
