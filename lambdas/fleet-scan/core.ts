@@ -21,6 +21,7 @@ import { logger } from '../shared/logger';
 import type { Telemetry } from '../shared/telemetry';
 import { parseScanInput } from '../fleet-report/core';
 import {
+  deferRotation,
   executionArnOf,
   runningRotations,
   scheduledName,
@@ -127,7 +128,7 @@ async function startDue(
           return;
         }
         if (reserved >= room) {
-          outcomes.set(v.userName, { status: 'deferred' });
+          outcomes.set(v.userName, await deferRotation(deps.sfn, arn, v));
           return;
         }
         reserved += 1;
@@ -221,7 +222,9 @@ function noticeLines(s: ScanSummary): string[] {
       `Rotations that failed and need an operator (${s.counts.failed}): ${names('failed')}`,
     );
   if (s.counts.refused)
-    lines.push(`Refused, two active keys (${s.counts.refused}): ${names('refused')}`);
+    lines.push(
+      `Refused: two active keys, or a name a secret cannot hold (${s.counts.refused}): ${names('refused')}`,
+    );
   if (s.counts.exemptionsExpired)
     lines.push(
       `Expired exemptions, no longer honoured (${s.counts.exemptionsExpired}): ${names('exemptionsExpired')}`,

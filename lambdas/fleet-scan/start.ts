@@ -72,14 +72,35 @@ export async function startRotation(
     return { status: isNew ? 'started' : 'in-progress', executionArn };
   } catch (error) {
     if (awsErrorCode(error) !== 'ExecutionAlreadyExists') throw error;
-    const executionArn = executionArnOf(stateMachineArn, name);
-    // The rotation state machine's data is encrypted with the customer managed key: without
-    // METADATA_ONLY, DescribeExecution needs kms:Decrypt, which this role does not have.
-    const previous = await sfn.send(
-      new DescribeExecutionCommand({ executionArn, includedData: 'METADATA_ONLY' }),
-    );
-    if (previous.status === 'RUNNING') return { status: 'in-progress', executionArn };
-    if (previous.status === 'SUCCEEDED') return { status: 'rotated', executionArn };
-    return { status: 'failed', executionArn, error: previous.error ?? previous.status ?? 'FAILED' };
+    return describeEarlier(sfn, executionArnOf(stateMachineArn, name));
+  }
+}
+
+async function describeEarlier(sfn: SFNClient, executionArn: string): Promise<StartOutcome> {
+  // The rotation state machine's data is encrypted with the customer managed key: without
+  // METADATA_ONLY, DescribeExecution needs kms:Decrypt, which this role does not have.
+  const previous = await sfn.send(
+    new DescribeExecutionCommand({ executionArn, includedData: 'METADATA_ONLY' }),
+  );
+  if (previous.status === 'RUNNING') return { status: 'in-progress', executionArn };
+  if (previous.status === 'SUCCEEDED') return { status: 'rotated', executionArn };
+  return { status: 'failed', executionArn, error: previous.error ?? previous.status ?? 'FAILED' };
+}
+
+/**
+ * A due user the cap leaves no room for: deferred, unless a scheduled rotation of this key
+ * already ended. A failed one is reported as failed, so it still reaches operators while the
+ * cap stays full.
+ */
+export async function deferRotation(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  verdict: UserVerdict,
+): Promise<StartOutcome> {
+  try {
+    return await describeEarlier(sfn, executionArnOf(stateMachineArn, scheduledName(verdict)));
+  } catch (error) {
+    if (awsErrorCode(error) === 'ExecutionDoesNotExist') return { status: 'deferred' };
+    throw error;
   }
 }
