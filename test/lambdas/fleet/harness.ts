@@ -9,8 +9,10 @@ import {
   type ListUserTagsCommandInput,
 } from '@aws-sdk/client-iam';
 import {
+  DescribeExecutionCommand,
   ListExecutionsCommand,
   SFNClient,
+  type DescribeExecutionCommandInput,
   StartExecutionCommand,
   type StartExecutionCommandInput,
 } from '@aws-sdk/client-sfn';
@@ -54,7 +56,10 @@ export interface Harness {
   output: ReturnType<typeof captureOutput>;
 }
 
-/** Resets the mocks; by default no one has tags, nothing runs, and every start is new. */
+/**
+ * Resets the mocks; by default no one has tags, nothing runs, no execution ran before, and every
+ * start is new.
+ */
 export function resetHarness(): Harness {
   iam.reset();
   sfn.reset();
@@ -65,6 +70,12 @@ export function resetHarness(): Harness {
     executionArn: rotationArn(input.name ?? ''),
     startDate: NOW,
   }));
+  // No earlier execution under any name, as Step Functions answers for a name never used.
+  sfn
+    .on(DescribeExecutionCommand)
+    .callsFake((input: DescribeExecutionCommandInput) =>
+      Promise.reject(awsErrors.executionDoesNotExist(input.executionArn ?? '')),
+    );
   return harness;
 }
 

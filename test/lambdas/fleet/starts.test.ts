@@ -219,6 +219,41 @@ describe('scan: the concurrency cap', () => {
     expect(summary.counts).toMatchObject({ deferred: 1, started: 0 });
   });
 
+  it('reports a due user deferred after learning no rotation of its key ran before', async () => {
+    givenReport([{ name: 'd85', keys: [{ age: 85 }] }]);
+    givenRunning(['r1']);
+
+    const summary = await runScan(h, { dryRun: false }, fleet(1));
+
+    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, {
+      executionArn: rotationArn(expectedName('d85', 85)),
+      includedData: 'METADATA_ONLY',
+    });
+    expect(summary.users.deferred).toEqual(['d85']);
+  });
+
+  it.each<[ExecutionStatus, string]>([
+    ['FAILED', 'failed'],
+    ['TIMED_OUT', 'failed'],
+    ['SUCCEEDED', 'recentlyRotated'],
+  ])(
+    'still reports an earlier %s rotation of the key as %s, not deferred, while the cap is full',
+    async (status, category) => {
+      const name = expectedName('d85', 85);
+      givenReport([{ name: 'd85', keys: [{ age: 85 }] }]);
+      givenRunning(['r1']);
+      sfn
+        .on(DescribeExecutionCommand, { executionArn: rotationArn(name) })
+        .resolves({ executionArn: rotationArn(name), status, startDate: YESTERDAY });
+
+      const summary = await runScan(h, { dryRun: false }, fleet(1));
+
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(summary.users).toMatchObject({ [category]: ['d85'] });
+      expect(summary.counts.deferred).toBe(0);
+    },
+  );
+
   it('reports its own running rotations as in progress, not deferred, while the cap is full', async () => {
     givenReport([
       { name: 'd85', keys: [{ age: 85 }] },
