@@ -65,6 +65,7 @@ export function categoriesOf(
     'opted-out': 'optedOut',
     'no-active-key': 'noActiveKey',
     'two-active-keys': 'refused',
+    'unsupported-name': 'refused',
   };
   // Mid-cutover, the scan's own rotation of this key holds both keys active: due and in
   // progress, not a refusal an operator must act on.

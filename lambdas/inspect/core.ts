@@ -12,7 +12,13 @@ import {
 import { listKeys } from '../shared/keys';
 import { logger } from '../shared/logger';
 import { resolvePolicy } from '../shared/policy';
-import { describeStages, SECRET_TAGS, secretName, type SecretStages } from '../shared/secret';
+import {
+  describeStages,
+  SECRET_TAGS,
+  secretName,
+  secretNameProblem,
+  type SecretStages,
+} from '../shared/secret';
 import type { RotationState } from '../shared/types';
 import { parseRotationInput } from './input';
 import { planRotation, SCHEDULED_REQUESTER } from './plan';
@@ -99,6 +105,8 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     );
     const keys = await listKeys(deps.iam, userName);
     const secretId = secretName(config.secretPrefix, userName);
+    const unnamable = secretNameProblem(config.secretPrefix, userName);
+    if (unnamable) throw new UserNotManagedError(unnamable);
     const stages = await describeStages(deps.secrets, secretId);
     await refuseIfOwned(deps.sfn, stages, userName, event.executionArn);
     const plan = await planRotation({

@@ -1,10 +1,17 @@
 import type { ReportKey, ReportUser } from './credential-report';
 import { ageInDays, resolvePolicy, type Exemption, type Selection } from './policy';
+import { secretNameProblem } from './secret';
 import type { RotationPolicy } from './types';
 
 /** What the fleet scan decides for a user, and what `rekey report` shows. */
 export type FleetDecision =
-  'compliant' | 'due' | 'exempt' | 'opted-out' | 'no-active-key' | 'two-active-keys';
+  | 'compliant'
+  | 'due'
+  | 'exempt'
+  | 'opted-out'
+  | 'no-active-key'
+  | 'two-active-keys'
+  | 'unsupported-name';
 
 export interface FleetKey {
   readonly slot: 1 | 2;
@@ -135,6 +142,8 @@ export function classifyUser(
       reason: `key is ${age} days old, due after ${policy.rotateAfterDays}${expired}`,
     };
   }
+  const unnamable = secretNameProblem('', user.userName);
+  if (unnamable) return { ...base, decision: 'unsupported-name', reason: unnamable };
   if (activeCount > 1) {
     return {
       ...base,

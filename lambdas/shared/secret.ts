@@ -37,6 +37,20 @@ export function secretName(prefix: string, userName: string): string {
   return `${prefix}${userName}`;
 }
 
+/** Characters a Secrets Manager secret name may hold (IAM user names may also hold commas). */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+/** Why `<prefix><userName>` cannot name a secret, or undefined when it can. */
+export function secretNameProblem(prefix: string, userName: string): string | undefined {
+  const name = secretName(prefix, userName);
+  if (SECRET_NAME.test(name)) return undefined;
+  return (
+    `${userName}'s secret would be named "${name}", which Secrets Manager does not allow ` +
+    `(only letters, digits and /_+=.@-; IAM user names may also hold commas). rekey cannot publish ` +
+    `a key for this user: rename the user, or opt it out with the tag rekey:rotate=false.`
+  );
+}
+
 export function secretValue(value: SecretValue): string {
   return JSON.stringify(value);
 }

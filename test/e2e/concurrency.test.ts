@@ -128,49 +128,46 @@ it('rotates different users at the same time independently', async () => {
   expect(monitor.violations).toEqual([]);
 });
 
-it(
-  'leaves the first rotation its new key when the second one, started at once, has its CreateAccessKey throttled',
-  async () => {
-    const user = seedUser(sb, 'twice-throttled');
-    monitor = watch(sb, [user.userName]);
-    const created: string[] = [];
-    const deleted: string[] = [];
-    const unsubscribe = sb.emulator.onMutation((m) => {
-      if (m.userName !== user.userName || !m.accessKeyId) return;
-      if (m.operation === 'CreateAccessKey') created.push(m.accessKeyId);
-      if (m.operation === 'DeleteAccessKey') deleted.push(m.accessKeyId);
-    });
-    // The second CreateAccessKey is throttled (its outcome unknown to the caller), and the first
-    // rotation's PutSecretValue is slow, as Secrets Manager can be: the first key is not staged yet.
-    sb.emulator.faults.add({
-      service: 'iam',
-      operation: 'CreateAccessKey',
-      kind: 'throttle',
-      after: 1,
-      times: 1,
-    });
-    sb.emulator.faults.add({
-      service: 'secretsmanager',
-      operation: 'PutSecretValue',
-      kind: 'latency',
-      latencyMs: 1000,
-      times: 1,
-    });
-    try {
-      const arns = await startTogether([{ userName: user.userName }, { userName: user.userName }]);
+it('leaves the first rotation its new key when the second one, started at once, has its CreateAccessKey throttled', async () => {
+  const user = seedUser(sb, 'twice-throttled');
+  monitor = watch(sb, [user.userName]);
+  const created: string[] = [];
+  const deleted: string[] = [];
+  const unsubscribe = sb.emulator.onMutation((m) => {
+    if (m.userName !== user.userName || !m.accessKeyId) return;
+    if (m.operation === 'CreateAccessKey') created.push(m.accessKeyId);
+    if (m.operation === 'DeleteAccessKey') deleted.push(m.accessKeyId);
+  });
+  // The second CreateAccessKey is throttled (its outcome unknown to the caller), and the first
+  // rotation's PutSecretValue is slow, as Secrets Manager can be: the first key is not staged yet.
+  sb.emulator.faults.add({
+    service: 'iam',
+    operation: 'CreateAccessKey',
+    kind: 'throttle',
+    after: 1,
+    times: 1,
+  });
+  sb.emulator.faults.add({
+    service: 'secretsmanager',
+    operation: 'PutSecretValue',
+    kind: 'latency',
+    latencyMs: 1000,
+    times: 1,
+  });
+  try {
+    const arns = await startTogether([{ userName: user.userName }, { userName: user.userName }]);
 
-      const executions = arns.map((arn) => sb.execution(arn));
-      const [firstKey] = created;
-      expect(deleted.filter((id) => id !== user.oldKey.accessKeyId)).toEqual([]);
-      expect(staged(sb, user.userName, 'AWSCURRENT')?.value.AccessKeyId).toBe(firstKey);
-      expect(executions.map((e) => e.error ?? e.status).sort()).toEqual([
-        'RotationInProgressError',
-        'SUCCEEDED',
-      ]);
-      expect(monitor.violations).toEqual([]);
-    } finally {
-      unsubscribe();
-      sb.emulator.faults.clear();
-    }
-  },
-);
+    const executions = arns.map((arn) => sb.execution(arn));
+    const [firstKey] = created;
+    expect(deleted.filter((id) => id !== user.oldKey.accessKeyId)).toEqual([]);
+    expect(staged(sb, user.userName, 'AWSCURRENT')?.value.AccessKeyId).toBe(firstKey);
+    expect(executions.map((e) => e.error ?? e.status).sort()).toEqual([
+      'RotationInProgressError',
+      'SUCCEEDED',
+    ]);
+    expect(monitor.violations).toEqual([]);
+  } finally {
+    unsubscribe();
+    sb.emulator.faults.clear();
+  }
+});

@@ -200,6 +200,13 @@ describe('classifyUser', () => {
       });
     });
 
+    it('refuses a due user whose name a secret cannot hold (a comma), saying why', () => {
+      const verdict = classifyUser(user([{ age: 85 }], 'svc,ops'), fleetPolicy(), {});
+
+      expect(verdict.decision).toBe('unsupported-name');
+      expect(verdict.reason).toContain('"svc,ops", which Secrets Manager does not allow');
+    });
+
     it('finds two young active keys compliant', () => {
       expect(classifyUser(user([{ age: 20 }, { age: 3 }]), fleetPolicy()).decision).toBe(
         'compliant',

@@ -181,7 +181,7 @@ describe('scan: publishing the summary', () => {
         message: [
           'Keys past the maximum age (2): overdue, exempt',
           'Rotations that failed and need an operator (1): failed',
-          'Refused, two active keys (1): two-keys',
+          'Refused: two active keys, or a name a secret cannot hold (1): two-keys',
           'Expired exemptions, no longer honoured (1): expired',
           'Exemptions about to expire (1): expiring',
         ].join('\n'),
