@@ -129,40 +129,33 @@ it('reports its rotations in their cutover as in progress, not refused, while th
   );
 });
 
-// KNOWN BUG: startDue (lambdas/fleet-scan/core.ts) defers every due user that is not in the
-// RUNNING list once the cap is full, without learning that its scheduled rotation already ended
-// FAILED, so the scan reports "Due but deferred by the concurrency cap (1): failed-before"
-// (counts: deferred 1, failed 0) and the failure no longer reaches operators for as long as the
-// cap stays full; with room, the same scan reports it failed (repeated-scans.test.ts).
-it.failing(
-  'still reports a failed rotation as failed, not deferred, while the cap is full',
-  async () => {
-    const key = seedOne(sb, { userName: 'failed-before' });
-    for (const userName of ['on-demand-1', 'on-demand-2']) {
-      seedOne(sb, { userName, keys: [{ ageDays: 20 }] });
-    }
-    const faultId = sb.emulator.faults.add({
-      service: 'iam',
-      operation: 'CreateAccessKey',
-      kind: 'server-error',
-    });
-    await scanAndSettle(sb);
-    sb.emulator.faults.remove(faultId);
-    sb.scheduler.setMode('manual');
-    await sb.startRotation({ userName: 'on-demand-1' });
-    await sb.startRotation({ userName: 'on-demand-2' });
-    await sb.scheduler.advance(MINUTE);
+// Fixed in 215fa66: a failed rotation is reported as failed even while the cap is full.
+it('still reports a failed rotation as failed, not deferred, while the cap is full', async () => {
+  const key = seedOne(sb, { userName: 'failed-before' });
+  for (const userName of ['on-demand-1', 'on-demand-2']) {
+    seedOne(sb, { userName, keys: [{ ageDays: 20 }] });
+  }
+  const faultId = sb.emulator.faults.add({
+    service: 'iam',
+    operation: 'CreateAccessKey',
+    kind: 'server-error',
+  });
+  await scanAndSettle(sb);
+  sb.emulator.faults.remove(faultId);
+  sb.scheduler.setMode('manual');
+  await sb.startRotation({ userName: 'on-demand-1' });
+  await sb.startRotation({ userName: 'on-demand-2' });
+  await sb.scheduler.advance(MINUTE);
 
-    const { summary } = await scanOnly(sb);
+  const { summary } = await scanOnly(sb);
 
-    expect(rotations(sb).map((e) => `${e.name}: ${e.status}`)).toContain(
-      `${rotationName('failed-before', key)}: FAILED`,
-    );
-    expect(rotations(sb).filter((e) => e.status === 'RUNNING')).toHaveLength(2);
-    expect(summary.users.failed).toEqual(['failed-before']);
-    expect(summary.counts).toMatchObject({ failed: 1, deferred: 0 });
-    expect(scanNotifications(sb).at(-1)?.Message).toBe(
-      'Rotations that failed and need an operator (1): failed-before',
-    );
-  },
-);
+  expect(rotations(sb).map((e) => `${e.name}: ${e.status}`)).toContain(
+    `${rotationName('failed-before', key)}: FAILED`,
+  );
+  expect(rotations(sb).filter((e) => e.status === 'RUNNING')).toHaveLength(2);
+  expect(summary.users.failed).toEqual(['failed-before']);
+  expect(summary.counts).toMatchObject({ failed: 1, deferred: 0 });
+  expect(scanNotifications(sb).at(-1)?.Message).toBe(
+    'Rotations that failed and need an operator (1): failed-before',
+  );
+});
