@@ -1,5 +1,5 @@
 import './polyfills';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { createRekeyApp } from '../lib/app';
@@ -68,7 +68,10 @@ export class Sandbox {
       repoRoot: REPO_ROOT,
       verbose: options.verbose,
     });
-    const deployed = await runner.deployTemplate(synthTemplate(app, stack.stackName), {
+    const template = synthTemplate(app, stack.stackName);
+    // The cloud assembly is only a means to the template: do not leave it in the temp directory.
+    rmSync(app.outdir, { recursive: true, force: true });
+    const deployed = await runner.deployTemplate(template, {
       stackName: stack.stackName,
     });
     emulator.registerStack({ stackName: deployed.stackName, outputs: deployed.outputs });
