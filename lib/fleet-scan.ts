@@ -11,6 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeStateMachineRole } from './nag';
+import { grantStartEncrypted } from './permissions';
 import type { RekeyFunction } from './rekey-function';
 
 export interface FleetScanProps {
@@ -156,6 +157,7 @@ export class FleetScan extends Construct {
       target: new targets.StepFunctionsStartExecution(this.stateMachine, {
         input: scheduler.ScheduleTargetInput.fromObject({ dryRun: props.auditOnly ?? false }),
         retryAttempts: 3,
+        role: this.scheduleRole(props),
       }),
     });
 
@@ -180,6 +182,18 @@ export class FleetScan extends Construct {
     if (props.topic) this.failureAlarm.addAlarmAction(new actions.SnsAction(props.topic));
   }
 
+  /** The schedule's role: start this state machine, and only that (confused-deputy guarded). */
+  private scheduleRole(props: FleetScanProps): iam.Role {
+    const role = new iam.Role(this, 'ScheduleRole', {
+      description: 'rekey: EventBridge Scheduler starts the fleet scan',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    });
+    grantStartEncrypted(role, this.stateMachine.stateMachineArn, props.encryptionKey);
+    return role;
+  }
+
   private grantScan(props: FleetScanProps): void {
     const report = props.reportFunction.role;
     const scan = props.scanFunction.role;
@@ -193,6 +207,7 @@ export class FleetScan extends Construct {
     credentialReport(report, 'GenerateCredentialReport');
     credentialReport(scan, 'GetCredentialReport');
     const rotationArn = props.rotation.stateMachineArn;
+    grantStartEncrypted(scan, rotationArn, props.encryptionKey);
     scan.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['states:StartExecution', 'states:ListExecutions'],

@@ -61,7 +61,7 @@ export interface KeyRotationProps {
   readonly pollInterval?: Duration;
   /**
    * Longest interval between cutover checks.
-   * @default Duration.hours(12)
+   * @default Duration.hours(18)
    */
   readonly maxPollInterval?: Duration;
   /**
@@ -222,7 +222,7 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
   const pollMax = seconds(
     'maxPollInterval',
     props.maxPollInterval,
-    Duration.hours(12),
+    Duration.hours(18),
     [60, 7 * DAY],
     'hours',
   );

@@ -64,3 +64,20 @@ export class RekeyScope {
     );
   }
 }
+
+/**
+ * Starting an execution of a state machine encrypted with a customer managed key has Step
+ * Functions encrypt the input with it on the caller's behalf: the caller needs GenerateDataKey,
+ * bounded by the encryption context to that one state machine.
+ */
+export function grantStartEncrypted(role: iam.IRole, stateMachineArn: string, key: IKey): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:GenerateDataKey'],
+      resources: [key.keyArn],
+      conditions: {
+        StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': stateMachineArn },
+      },
+    }),
+  );
+}

@@ -10,7 +10,7 @@ export const DEFAULT_POLICY: RotationPolicy = {
   cutoverDeadlineSeconds: 7 * DAY,
   deadlineAction: 'fail',
   pollInitialSeconds: 15 * 60,
-  pollMaxSeconds: 12 * HOUR,
+  pollMaxSeconds: 18 * HOUR,
   recoveryWindowSeconds: 7 * DAY,
   lastUsedLagSeconds: 4 * HOUR,
   inactiveKeyAction: 'delete',

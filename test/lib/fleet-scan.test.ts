@@ -76,6 +76,8 @@ describe('the fleet scan schedule of the deployable stack', () => {
     const statements = statementsOfRoleId(template, roleId);
 
     expect(statements.map((s) => [s.Effect, actionsOf(s), resourcesOf(s)])).toEqual([
+      // Step Functions encrypts the input with the state machine's key as the caller starts it.
+      ['Allow', ['kms:GenerateDataKey'], [{ 'Fn::GetAtt': [expect.any(String), 'Arn'] }]],
       [
         'Allow',
         ['states:StartExecution'],

@@ -91,7 +91,7 @@ describe('the rotation Lambdas of the deployable stack', () => {
         cutoverDeadlineSeconds: 7 * 86_400,
         deadlineAction: 'fail',
         pollInitialSeconds: 15 * 60,
-        pollMaxSeconds: 12 * 3600,
+        pollMaxSeconds: 18 * 3600,
         recoveryWindowSeconds: 7 * 86_400,
         lastUsedLagSeconds: 4 * 3600,
         inactiveKeyAction: 'delete',

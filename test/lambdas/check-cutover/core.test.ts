@@ -145,7 +145,7 @@ describe('check-cutover', () => {
       cutover: {
         ...initialCutover(DEFAULT_POLICY, new Date(PROMOTED_AT)),
         polls: 3,
-        waitSeconds: 43_200,
+        waitSeconds: 64_800,
       },
     });
 
@@ -154,7 +154,7 @@ describe('check-cutover', () => {
     expect(result.cutover).toMatchObject({
       polls: 4,
       verdict: 'in-use',
-      waitSeconds: 43_200,
+      waitSeconds: 64_800,
       reason:
         'the old key is still in use (last used 2026-03-02T09:00:00.000Z by ec2 in eu-central-1)',
     });

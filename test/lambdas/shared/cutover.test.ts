@@ -175,10 +175,10 @@ describe('nextWaitSeconds', () => {
   it.each([
     [900, 1800],
     [16_200, 32_400],
-    [32_400, 43_200],
-    [43_200, 43_200],
+    [32_400, 64_800],
+    [64_800, 64_800],
     [0, 900],
-  ])('after a wait of %i s waits %i s (doubling up to the 12 h cap)', (previous, next) => {
+  ])('after a wait of %i s waits %i s (doubling up to the 18 h cap)', (previous, next) => {
     expect(nextWaitSeconds(DEFAULT_POLICY, previous, early, deadline)).toBe(next);
   });
 

@@ -21,7 +21,7 @@ describe('DEFAULT_POLICY', () => {
       cutoverDeadlineSeconds: 7 * 86_400,
       deadlineAction: 'fail',
       pollInitialSeconds: 15 * 60,
-      pollMaxSeconds: 12 * 3600,
+      pollMaxSeconds: 18 * 3600,
       recoveryWindowSeconds: 7 * 86_400,
       lastUsedLagSeconds: 4 * 3600,
       inactiveKeyAction: 'delete',
