@@ -1,4 +1,5 @@
 /** Plain-text tables and number formats for the benchmark report (no colours: it is pasted). */
+import { span as spanMs } from '../sandbox/demo/format';
 
 export type Align = 'l' | 'r';
 
@@ -38,15 +39,9 @@ export function usd(n: number): string {
   return `$${n.toFixed(Math.min(digits, 10))}`;
 }
 
-/** Sandbox durations as `7d 14h`, `4h 45m`. */
+/** Sandbox durations given in seconds, as `7d 14h`, `4h 45m` (the demo's format). */
 export function span(secondsTotal: number): string {
-  const minutes = Math.round(secondsTotal / 60);
-  const d = Math.floor(minutes / 1440);
-  const h = Math.floor((minutes % 1440) / 60);
-  const m = minutes % 60;
-  if (d > 0) return `${d}d ${h}h`;
-  if (h > 0) return `${h}h ${m}m`;
-  return `${m}m`;
+  return spanMs(secondsTotal * 1000);
 }
 
 export function minutesSeconds(milliseconds: number): string {

@@ -1,12 +1,12 @@
 import {
   GenerateCredentialReportCommand,
   GetCredentialReportCommand,
-  ListUserTagsCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import pLimit from 'p-limit';
 import { parseCredentialReport, type ReportUser } from '../lambdas/shared/credential-report';
 import { awsErrorCode } from '../lambdas/shared/errors';
+import { userTags } from '../lambdas/shared/keys';
 import {
   classifyUser,
   isManaged,
@@ -88,17 +88,6 @@ export async function fetchCredentialReport(
   }
 }
 
-async function tagsOf(iam: IAMClient, userName: string): Promise<Record<string, string>> {
-  const tags: Record<string, string> = {};
-  let marker: string | undefined;
-  do {
-    const out = await iam.send(new ListUserTagsCommand({ UserName: userName, Marker: marker }));
-    for (const t of out.Tags ?? []) tags[t.Key ?? ''] = t.Value ?? '';
-    marker = out.IsTruncated ? out.Marker : undefined;
-  } while (marker);
-  return tags;
-}
-
 const overdue = (user: ReportUser, p: FleetPolicy): boolean =>
   user.keys.some(
     (k) => k.active && k.lastRotated && ageInDays(k.lastRotated, p.now) > p.policy.maxKeyAgeDays,
@@ -130,7 +119,7 @@ export async function buildReport(
         let tags: Record<string, string> | undefined;
         if (managed && (needsTags(user, p) || overdue(user, p))) {
           try {
-            tags = await tagsOf(iam, user.userName);
+            tags = await userTags(iam, user.userName);
           } catch (error) {
             if (awsErrorCode(error) === 'NoSuchEntity') return undefined; // deleted since the report
             throw error;

@@ -1,8 +1,4 @@
-import {
-  GetCredentialReportCommand,
-  ListUserTagsCommand,
-  type IAMClient,
-} from '@aws-sdk/client-iam';
+import { GetCredentialReportCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import pLimit from 'p-limit';
@@ -17,6 +13,7 @@ import {
   type FleetPolicy,
   type UserVerdict,
 } from '../shared/fleet';
+import { userTags } from '../shared/keys';
 import { logger } from '../shared/logger';
 import type { Telemetry } from '../shared/telemetry';
 import { parseScanInput } from '../fleet-report/core';
@@ -55,17 +52,6 @@ async function readReport(iam: IAMClient): Promise<{ csv: string; generatedAt?: 
   };
 }
 
-async function tagsOf(iam: IAMClient, userName: string): Promise<Record<string, string>> {
-  const tags: Record<string, string> = {};
-  let marker: string | undefined;
-  do {
-    const out = await iam.send(new ListUserTagsCommand({ UserName: userName, Marker: marker }));
-    for (const t of out.Tags ?? []) tags[t.Key ?? ''] = t.Value ?? '';
-    marker = out.IsTruncated ? out.Marker : undefined;
-  } while (marker);
-  return tags;
-}
-
 /** Decides every managed user: the report for all, tags only for users old enough to be due. */
 async function decide(
   deps: ScanDeps,
@@ -80,7 +66,7 @@ async function decide(
       needsTags(user, p)
         ? limit(async () => {
             try {
-              return classifyUser(user, p, await tagsOf(deps.iam, user.userName));
+              return classifyUser(user, p, await userTags(deps.iam, user.userName));
             } catch (error) {
               // Deleted since the report was generated: nothing to rotate.
               if (awsErrorCode(error) === 'NoSuchEntity') return undefined;

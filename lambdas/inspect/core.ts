@@ -1,4 +1,4 @@
-import { GetUserCommand, ListUserTagsCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { GetUserCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { Deps } from '../shared/deps';
 import {
@@ -9,7 +9,7 @@ import {
   UserNotFoundError,
   UserNotManagedError,
 } from '../shared/errors';
-import { listKeys } from '../shared/keys';
+import { listKeys, userTags } from '../shared/keys';
 import { logger } from '../shared/logger';
 import { resolvePolicy } from '../shared/policy';
 import {
@@ -43,17 +43,6 @@ async function loadUser(iam: IAMClient, userName: string): Promise<{ arn: string
     if (awsErrorCode(error) === 'NoSuchEntity') throw new UserNotFoundError(userName, error);
     throw error;
   }
-}
-
-async function loadTags(iam: IAMClient, userName: string): Promise<Record<string, string>> {
-  const tags: Record<string, string> = {};
-  let marker: string | undefined;
-  do {
-    const out = await iam.send(new ListUserTagsCommand({ UserName: userName, Marker: marker }));
-    for (const t of out.Tags ?? []) tags[t.Key ?? ''] = t.Value ?? '';
-    marker = out.IsTruncated ? out.Marker : undefined;
-  } while (marker);
-  return tags;
 }
 
 /** A rotation already owned by a running execution is refused: one rotation per user (I5). */
@@ -100,7 +89,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     const resolved = resolvePolicy(
       config.policy,
       config.selection,
-      await loadTags(deps.iam, userName),
+      await userTags(deps.iam, userName),
       now,
     );
     const keys = await listKeys(deps.iam, userName);

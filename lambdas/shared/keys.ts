@@ -2,6 +2,7 @@ import {
   DeleteAccessKeyCommand,
   GetAccessKeyLastUsedCommand,
   ListAccessKeysCommand,
+  ListUserTagsCommand,
   UpdateAccessKeyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
@@ -72,4 +73,16 @@ export function shortKey(accessKeyId: string): string {
   return accessKeyId.length > 8
     ? `${accessKeyId.slice(0, 4)}…${accessKeyId.slice(-4)}`
     : accessKeyId;
+}
+
+/** Every tag of a user (IAM pages them), as a map. */
+export async function userTags(iam: IAMClient, userName: string): Promise<Record<string, string>> {
+  const tags: Record<string, string> = {};
+  let marker: string | undefined;
+  do {
+    const out = await iam.send(new ListUserTagsCommand({ UserName: userName, Marker: marker }));
+    for (const t of out.Tags ?? []) tags[t.Key ?? ''] = t.Value ?? '';
+    marker = out.IsTruncated ? out.Marker : undefined;
+  } while (marker);
+  return tags;
 }
