@@ -135,6 +135,9 @@ const THROTTLING = new Set([
   'TooManyRequestsException',
   'RequestLimitExceeded',
   'RequestThrottled',
+  // IAM's 409 for a concurrent change to the same entity: AWS asks callers to retry it.
+  'ConcurrentModification',
+  'ConcurrentModificationException',
 ]);
 
 /** True for throttling, 5xx and network errors: the kind a later attempt may get past. */

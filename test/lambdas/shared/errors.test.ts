@@ -55,6 +55,15 @@ describe('isTransient', () => {
     ['a 503 without a modelled code', jsonError('ServiceUnavailable', 503, 'Unavailable')],
     ['a socket timeout', networkError('ECONNRESET', 'TimeoutError')],
     ['a refused connection', networkError('ECONNREFUSED')],
+    [
+      'IAM ConcurrentModification (409), which AWS asks callers to retry',
+      queryError(
+        'ConcurrentModification',
+        409,
+        'Modified concurrently',
+        'ConcurrentModificationException',
+      ),
+    ],
   ])('is true for %s', (_, error) => {
     expect(isTransient(error)).toBe(true);
   });
