@@ -203,13 +203,38 @@ export function foreignCreator(
   now: Date,
 ): string | undefined {
   for (const [key, value] of Object.entries(tags)) {
-    if (!key.startsWith('rekey:creating:') || key === creatingMarker(executionArn)) continue;
-    const at = Date.parse(value.slice(value.lastIndexOf('@') + 1));
-    if (Number.isNaN(at) || now.getTime() - at < MARKER_FRESH_MS) {
-      return value.slice(0, value.lastIndexOf('@') > 0 ? value.lastIndexOf('@') : undefined);
-    }
+    if (!key.startsWith(MARKER_PREFIX) || key === creatingMarker(executionArn)) continue;
+    const at = markerTime(value);
+    if (at !== undefined && now.getTime() - at < MARKER_FRESH_MS)
+      return value.slice(0, value.lastIndexOf('@'));
   }
   return undefined;
+}
+
+/**
+ * Markers of other executions that are no longer fresh (stopped or crashed mid-step, or
+ * unreadable): removed when this execution sets its own, so they never pile up towards the
+ * 50 tags a secret may hold.
+ */
+export function staleMarkers(
+  tags: Readonly<Record<string, string>>,
+  executionArn: string,
+  now: Date,
+): string[] {
+  return Object.entries(tags)
+    .filter(([key]) => key.startsWith(MARKER_PREFIX) && key !== creatingMarker(executionArn))
+    .filter(([, value]) => {
+      const at = markerTime(value);
+      return at === undefined || now.getTime() - at >= MARKER_FRESH_MS;
+    })
+    .map(([key]) => key);
+}
+
+const MARKER_PREFIX = 'rekey:creating:';
+
+function markerTime(value: string): number | undefined {
+  const at = Date.parse(value.slice(value.lastIndexOf('@') + 1));
+  return value.includes('@') && !Number.isNaN(at) ? at : undefined;
 }
 
 export async function clearMarker(

@@ -3,7 +3,7 @@ import {
   DeleteAccessKeyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, UntagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../shared/deps';
 import {
@@ -24,6 +24,7 @@ import {
   clearMarker,
   creatingMarker,
   foreignCreator,
+  staleMarkers,
   describeStages,
   ensureSecret,
   SECRET_TAGS,
@@ -158,6 +159,10 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
     const adopted = await alreadyStaged(deps, state);
     if (adopted) return await finish(deps, state, adopted, 'adopted');
     await discardOrphans(deps, state, before);
+    const stale = before ? staleMarkers(before.tags, executionArn, deps.clock.now()) : [];
+    if (stale.length > 0) {
+      await deps.secrets.send(new UntagResourceCommand({ SecretId: secretId, TagKeys: stale }));
+    }
     await setMarker(deps.secrets, secretId, executionArn, deps.clock.now());
     const { key, secret } = await createKey(deps, state);
     const versionId = randomUUID();

@@ -431,6 +431,8 @@ describe('stage-key: retries and resume (I5)', () => {
     const state = await stageKey(inspectedState(), deps());
 
     expect(state.newKey?.accessKeyId).toBe(NEW_KEY_ID);
+    // Removed, so stale markers never pile up towards the 50 tags a secret may hold.
+    expect(secret.tags.has(creatingMarker(other))).toBe(false);
   });
 
   it('never adopts a staged key another execution claimed, even with its own marker lingering', async () => {
