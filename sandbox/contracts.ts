@@ -75,7 +75,7 @@ export interface FaultRule {
   readonly after?: number;
   /** For `latency`: milliseconds of real time added before answering. */
   readonly latencyMs?: number;
-  /** Only requests signed with this access key id. Default: any caller. */
+  /** Only requests signed with this access key id. Default: every caller. */
   readonly accessKeyId?: string;
 }
 

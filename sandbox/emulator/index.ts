@@ -4,7 +4,7 @@
  * so the real SDK v3 clients and the AWS CLI work against it through an endpoint URL.
  *
  * It authenticates every request (SigV4, with the key's status and propagation) and records
- * key use like IAM does, but it does not evaluate IAM policies: any authenticated principal
+ * key use like IAM does, but it does not evaluate IAM policies — every authenticated principal
  * may call any operation. rekey's least-privilege policies are checked by the CDK tests and
  * cdk-nag, not here.
  */

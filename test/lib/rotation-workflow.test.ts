@@ -29,7 +29,7 @@ const STATES = [
   'Refused',
 ];
 
-/** The tasks that act on or depend on the new key: any failure there must be compensated. */
+/** The tasks that act on or depend on the new key — every failure there must be compensated. */
 const COMPENSATED = [
   'StageKey',
   'VerifyKey',

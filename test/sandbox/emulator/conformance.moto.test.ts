@@ -68,7 +68,7 @@ maybe('conformance with moto', () => {
     moto = spawn(motoPath ?? 'moto_server', ['-p', String(port)], { stdio: 'ignore' });
     await waitUntilAnswering(endpoint, moto);
     ({ emulator } = await startEmulator({}, new TestClock(new Date())));
-    // moto does not verify signatures by default: any well-formed key works.
+    // moto does not verify signatures by default, so every well-formed key works.
     const motoCredentials = {
       accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
       secretAccessKey: 'x'.repeat(40),

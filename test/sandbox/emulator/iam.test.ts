@@ -295,7 +295,7 @@ describe('last used', () => {
     });
   });
 
-  it('does not count requests signed by system credentials as any key use', async () => {
+  it('does not count requests signed by system credentials as a use of an IAM key', async () => {
     emulator.seed.user({ userName: 'ned' });
     const key = emulator.seed.accessKey({ userName: 'ned' });
     await iam.send(new ListAccessKeysCommand({ UserName: 'ned' }));
