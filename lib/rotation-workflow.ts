@@ -40,6 +40,18 @@ const TRANSIENT = [
   'States.Timeout',
 ];
 
+/** Backoff with full jitter for TRANSIENT failures: every step is idempotent, so retrying is safe. */
+function transientRetry(maxAttempts: number): sfn.RetryProps {
+  return {
+    errors: TRANSIENT,
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts,
+    maxDelay: Duration.minutes(5),
+    jitterStrategy: sfn.JitterType.FULL,
+  };
+}
+
 /**
  * The per-user rotation (DESIGN.md steps 1-9) as a JSONPath state machine. Each task takes the
  * whole rotation state and returns it with its fields added. Waiting is done by Wait states
@@ -59,14 +71,7 @@ export class RotationWorkflow extends Construct {
         retryOnServiceExceptions: false,
         taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
       });
-      task.addRetry({
-        errors: TRANSIENT,
-        interval: Duration.seconds(5),
-        backoffRate: 2,
-        maxAttempts: 6,
-        maxDelay: Duration.minutes(5),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
+      task.addRetry(transientRetry(6));
       return task;
     };
 
@@ -82,14 +87,7 @@ export class RotationWorkflow extends Construct {
       }),
       taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
     });
-    inspect.addRetry({
-      errors: TRANSIENT,
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxAttempts: 6,
-      maxDelay: Duration.minutes(5),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    inspect.addRetry(transientRetry(6));
 
     const refused = new sfn.Pass(this, 'ExplainRefusal', {
       stateName: 'ExplainRefusal',
@@ -126,14 +124,7 @@ export class RotationWorkflow extends Construct {
       retryOnServiceExceptions: false,
       taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
     });
-    compensate.addRetry({
-      errors: TRANSIENT,
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxAttempts: 8,
-      maxDelay: Duration.minutes(5),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    compensate.addRetry(transientRetry(8));
     compensate.addCatch(
       new sfn.Fail(this, 'CompensationFailed', {
         stateName: 'CompensationFailed',
