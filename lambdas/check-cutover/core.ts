@@ -7,6 +7,7 @@ import {
   RotationStateError,
 } from '../shared/errors';
 import { lastUsed } from '../shared/keys';
+import { describeStages, requireLiveSecret } from '../shared/secret';
 import { logger } from '../shared/logger';
 import type { CutoverState, LastUsed, RotationState } from '../shared/types';
 
@@ -19,6 +20,8 @@ export async function checkCutover(state: RotationState, deps: Deps): Promise<Ro
   logger.appendKeys({ userName, oldKeyId: oldKey.accessKeyId, newKeyId: newKey.accessKeyId });
   try {
     const now = deps.clock.now();
+    // The secret holds the only copy of the new key's secret: stop waiting once it is going away.
+    requireLiveSecret(await describeStages(deps.secrets, state.secretId), state.secretId);
     const [oldUse, newUse] = await Promise.all([
       lastUsed(deps.iam, oldKey.accessKeyId).catch((error: unknown) => {
         if (awsErrorCode(error) === 'NoSuchEntity') return undefined;

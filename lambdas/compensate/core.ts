@@ -1,30 +1,27 @@
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import type { Deps } from '../shared/deps';
-import { asRetryable } from '../shared/errors';
+import { asRetryable, awsErrorCode } from '../shared/errors';
 import { discardKey, listKeys } from '../shared/keys';
 import { logger } from '../shared/logger';
-import { discardOrphans } from '../shared/orphans';
+import { clearMarker } from '../shared/markers';
+import { assumeRunning, auditKeys, discardOrphans } from '../shared/orphans';
 import {
   AWSCURRENT,
   AWSPENDING,
-  clearMarker,
   describeStages,
   keyIdOfVersion,
   type SecretStages,
 } from '../shared/secret';
 import type { CaughtError, NewKey, RotationState } from '../shared/types';
+import { describeOutcome, readFinalState, type Outcome } from './outcome';
 
-export type CompensateEvent = RotationState & { readonly error: CaughtError };
+export type { Outcome } from './outcome';
 
-/** Where a failed rotation leaves the user (I6). */
-export type Outcome =
-  | 'restored'
-  | 'published'
-  | 'old-key-deactivated'
-  | 'rolled-back'
-  | 'new-key-lost'
-  | 'no-active-key'
-  | 'unchanged';
+export type CompensateEvent = RotationState & {
+  readonly error: CaughtError;
+  /** Set when compensation itself failed: this invocation only reports. */
+  readonly compensationError?: CaughtError;
+};
 
 export interface Compensation {
   readonly outcome: Outcome;
@@ -33,17 +30,7 @@ export interface Compensation {
   readonly discardedKeyIds: readonly string[];
 }
 
-const OUTCOME_TEXT: Record<Outcome, string> = {
-  restored: 'The user is as it was: the old key is active and current; the new key was deleted.',
-  published: 'Both keys are active and the new key is current in the secret.',
-  'old-key-deactivated': 'The new key is current; the old key is inactive and was not deleted.',
-  'rolled-back': 'The old key is current again (rolled back); both keys are kept.',
-  'new-key-lost':
-    'The new key is no longer active (removed outside rekey); AWSCURRENT is back on the old key, which is active.',
-  'no-active-key':
-    'Neither key is active any more (changed outside rekey): reactivate one and make it AWSCURRENT by hand.',
-  unchanged: 'Nothing was changed.',
-};
+type Result = RotationState & { compensation: Compensation };
 
 /**
  * After promotion the new key is never removed. If someone outside rekey removed or deactivated
@@ -54,16 +41,14 @@ async function afterPromotion(
   event: CompensateEvent,
   newKey: NewKey,
   stages: SecretStages,
-): Promise<Outcome> {
+): Promise<void> {
+  if (stages.current !== newKey.versionId || !stages.previous) return;
   const keys = await listKeys(deps.iam, event.userName);
-  const old = keys.find((k) => k.accessKeyId === event.oldKey?.accessKeyId);
-  const fresh = keys.find((k) => k.accessKeyId === newKey.accessKeyId);
-  if (stages.current !== newKey.versionId) return 'rolled-back';
-  if (fresh?.status === 'Active')
-    return old?.status === 'Active' ? 'published' : 'old-key-deactivated';
-  if (old?.status !== 'Active' || !stages.previous) return 'no-active-key';
+  const status = (id?: string) => keys.find((k) => k.accessKeyId === id)?.status;
+  if (status(newKey.accessKeyId) === 'Active' || status(event.oldKey?.accessKeyId) !== 'Active')
+    return;
   const previous = await keyIdOfVersion(deps.secrets, event.secretId, stages.previous);
-  if (previous.accessKeyId !== old.accessKeyId) return 'no-active-key';
+  if (previous.accessKeyId !== event.oldKey?.accessKeyId) return;
   await deps.secrets.send(
     new UpdateSecretVersionStageCommand({
       SecretId: event.secretId,
@@ -72,7 +57,6 @@ async function afterPromotion(
       RemoveFromVersionId: stages.current,
     }),
   );
-  return 'new-key-lost';
 }
 
 /** The message of a Lambda error's Cause (`{"errorType","errorMessage",...}`), or the Cause itself. */
@@ -87,27 +71,56 @@ export function causeMessage(cause: string | undefined): string {
   return cause;
 }
 
+async function report(
+  deps: Deps,
+  event: CompensateEvent,
+  compensation: Compensation,
+  reason: string,
+): Promise<Result> {
+  logger.error('Rotation Failed', {
+    error: compensation.error,
+    outcome: compensation.outcome,
+    discarded: compensation.discardedKeyIds,
+  });
+  await deps.telemetry.emit('Rotation Failed', {
+    userName: event.userName,
+    executionArn: event.executionArn,
+    oldKeyId: event.oldKey?.accessKeyId,
+    newKeyId: event.newKey?.accessKeyId,
+    error: compensation.error,
+    reason,
+    outcome: compensation.outcome,
+    state: compensation.cause,
+    at: deps.clock.now().toISOString(),
+  });
+  await deps.telemetry.notify(
+    `rekey: rotation of ${event.userName} failed`,
+    `${compensation.error}: ${compensation.cause}`,
+  );
+  return { ...event, compensation };
+}
+
 /**
  * On any failure after Inspect: restore a safe state and report. A new key that never became
  * current is removed (deactivated, then deleted); once promoted, it is never removed, because
- * applications may already hold it. Keys this execution lost track of are discarded (I3).
+ * applications may already hold it. Keys this execution provably created and lost are discarded
+ * (I3); any other key is left alone. A secret that is going away is not touched. The outcome is
+ * read from IAM and the secret afterwards, not inferred from what was attempted.
  */
-export async function compensate(
-  event: CompensateEvent,
-  deps: Deps,
-): Promise<RotationState & { compensation: Compensation }> {
+export async function compensate(event: CompensateEvent, deps: Deps): Promise<Result> {
+  if (event.compensationError) return reportUnrecovered(event, deps);
   const { newKey, userName, secretId, executionArn } = event;
   logger.appendKeys({ userName });
   try {
     const stages = await describeStages(deps.secrets, secretId);
+    const live = stages !== undefined && stages.deletedDate === undefined ? stages : undefined;
     const discarded: string[] = [];
-    let outcome: Outcome = 'unchanged';
     const everPromoted =
       event.promotedAt !== undefined || (newKey && stages?.current === newKey.versionId);
     if (newKey && !everPromoted) {
       await discardKey(deps.iam, userName, newKey.accessKeyId);
       discarded.push(newKey.accessKeyId);
-      if (stages?.pending === newKey.versionId) {
+      if (live?.pending === newKey.versionId) {
         await deps.secrets.send(
           new UpdateSecretVersionStageCommand({
             SecretId: secretId,
@@ -116,37 +129,74 @@ export async function compensate(
           }),
         );
       }
-      outcome = 'restored';
-    } else if (newKey && stages) {
-      outcome = await afterPromotion(deps, event, newKey, stages);
+    } else if (newKey && live) {
+      await afterPromotion(deps, event, newKey, live);
     }
-    discarded.push(...(await discardOrphans(deps, event, stages)));
-    if (stages) await clearMarker(deps.secrets, secretId, executionArn);
-    if (outcome === 'unchanged' && discarded.length > 0) outcome = 'restored';
-    const message = causeMessage(event.error.Cause) || event.error.Error;
-    const compensation: Compensation = {
-      outcome,
-      error: event.error.Error,
-      cause: `${message} ${OUTCOME_TEXT[outcome]}`,
-      discardedKeyIds: discarded,
-    };
-    logger.error('Rotation Failed', { error: event.error.Error, outcome, discarded });
-    await deps.telemetry.emit('Rotation Failed', {
-      userName,
+    const keys = await listKeys(deps.iam, userName);
+    const audit = await auditKeys({
+      ...deps,
+      secretId,
+      stages: live,
+      keys,
+      known: [...event.knownKeyIds, ...(newKey ? [newKey.accessKeyId] : [])],
       executionArn,
-      oldKeyId: event.oldKey?.accessKeyId,
-      newKeyId: newKey?.accessKeyId,
-      error: event.error.Error,
-      reason: message,
-      outcome,
-      at: deps.clock.now().toISOString(),
+      now: deps.clock.now(),
+      isRunning: assumeRunning,
     });
-    await deps.telemetry.notify(
-      `rekey: rotation of ${userName} failed`,
-      `${event.error.Error}: ${compensation.cause}`,
+    discarded.push(...(await discardOrphans(deps.iam, userName, keys, audit.orphans)));
+    if (live) await clearMarker(deps.secrets, secretId, executionArn);
+    const { outcome, text } = describeOutcome({
+      state: event,
+      final: await readFinalState(deps, event),
+      discarded,
+      unknown: audit.unknown.map((k) => k.accessKeyId),
+      secretGone: event.error.Error === 'SecretDeletedError',
+    });
+    const message = causeMessage(event.error.Cause) || event.error.Error;
+    return await report(
+      deps,
+      event,
+      {
+        outcome,
+        error: event.error.Error,
+        cause: `${message} ${text}`,
+        discardedKeyIds: discarded,
+      },
+      message,
     );
-    return { ...event, compensation };
   } catch (error) {
     throw asRetryable(error, 'Compensating the failed rotation');
   }
+}
+
+/**
+ * Compensation failed after its retries: report the failure anyway (event and notification),
+ * saying what a final read shows, or that rekey could not read it. Never throws for a read.
+ */
+export async function reportUnrecovered(event: CompensateEvent, deps: Deps): Promise<Result> {
+  const failure = event.compensationError ?? { Error: 'Unknown' };
+  let text: string;
+  try {
+    text = describeOutcome({
+      state: event,
+      final: await readFinalState(deps, event),
+      discarded: [],
+      unknown: [],
+      secretGone: event.error.Error === 'SecretDeletedError',
+    }).text;
+  } catch (error) {
+    text =
+      `rekey could not read the state it left (${awsErrorCode(error) ?? 'error'}): check the keys ` +
+      `of ${event.userName} and the secret ${event.secretId} by hand.`;
+  }
+  const message = causeMessage(event.error.Cause) || event.error.Error;
+  const cause =
+    `${message} Restoring a safe state failed too (${failure.Error}: ` +
+    `${causeMessage(failure.Cause) || 'no cause given'}). ${text}`;
+  return report(
+    deps,
+    event,
+    { outcome: 'compensation-failed', error: event.error.Error, cause, discardedKeyIds: [] },
+    message,
+  );
 }

@@ -1,27 +1,24 @@
 import { GetUserCommand, type IAMClient } from '@aws-sdk/client-iam';
-import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Deps } from '../shared/deps';
 import {
   asRetryable,
   awsErrorCode,
   RekeyError,
   RotationInProgressError,
+  SecretDeletedError,
   UserNotFoundError,
   UserNotManagedError,
 } from '../shared/errors';
+import { executionRunning, refuseIfClaimed } from '../shared/executions';
 import { listKeys, userTags } from '../shared/keys';
 import { logger } from '../shared/logger';
+import { auditKeys } from '../shared/orphans';
 import { resolvePolicy } from '../shared/policy';
-import {
-  describeStages,
-  SECRET_TAGS,
-  secretName,
-  secretNameProblem,
-  type SecretStages,
-} from '../shared/secret';
+import { describeStages, secretName, secretNameProblem, type SecretStages } from '../shared/secret';
 import type { RotationState } from '../shared/types';
 import { parseRotationInput } from './input';
-import { planRotation, SCHEDULED_REQUESTER } from './plan';
+import { planRotation, type Plan } from './plan';
 
 export interface InspectEvent {
   readonly input: unknown;
@@ -33,59 +30,67 @@ export interface InspectDeps extends Deps {
 }
 
 /** Refusals an operator must act on go to the SNS topic too. */
-const NOTIFY = new Set(['TwoActiveKeysError', 'InactiveKeyPresentError']);
+const NOTIFY = new Set(['TwoActiveKeysError', 'InactiveKeyPresentError', 'SecretDeletedError']);
 
-async function loadUser(iam: IAMClient, userName: string): Promise<{ arn: string; path: string }> {
+interface User {
+  /** The name as IAM spells it: user names ignore case, secret and execution names do not. */
+  readonly userName: string;
+  readonly arn: string;
+  readonly path: string;
+}
+
+async function loadUser(iam: IAMClient, userName: string): Promise<User> {
   try {
     const { User } = await iam.send(new GetUserCommand({ UserName: userName }));
-    return { arn: User?.Arn ?? '', path: User?.Path ?? '/' };
+    return { userName: User?.UserName ?? userName, arn: User?.Arn ?? '', path: User?.Path ?? '/' };
   } catch (error) {
     if (awsErrorCode(error) === 'NoSuchEntity') throw new UserNotFoundError(userName, error);
     throw error;
   }
 }
 
-/** A rotation already owned by a running execution is refused: one rotation per user (I5). */
-async function refuseIfOwned(
-  sfn: SFNClient,
-  stages: SecretStages | undefined,
-  userName: string,
-  executionArn: string,
-): Promise<void> {
-  const owner = stages?.tags[SECRET_TAGS.execution];
-  if (!owner || owner === executionArn) return;
-  try {
-    // Execution data is encrypted with the customer managed key: METADATA_ONLY needs no kms:Decrypt.
-    const { status } = await sfn.send(
-      new DescribeExecutionCommand({ executionArn: owner, includedData: 'METADATA_ONLY' }),
-    );
-    if (status === 'RUNNING') {
-      throw new RotationInProgressError(
-        `${userName} is already being rotated by execution ${owner}. ` +
-          `Wait for it to finish (or stop it), then start again.`,
-      );
-    }
-  } catch (error) {
-    if (awsErrorCode(error) === 'ExecutionDoesNotExist') return;
-    throw error;
-  }
+/** A secret scheduled for deletion holds the only copy of its key's secret: change nothing. */
+function refuseIfDeleting(stages: SecretStages | undefined, secretId: string): void {
+  if (stages?.deletedDate === undefined) return;
+  throw new SecretDeletedError(
+    `The secret ${secretId} is scheduled for deletion (requested ${stages.deletedDate}), so rekey ` +
+      `changes nothing. Restore it (aws secretsmanager restore-secret --secret-id ${secretId}) to ` +
+      'rotate with it, or delete it for good (aws secretsmanager delete-secret --secret-id ' +
+      `${secretId} --force-delete-without-recovery) to let rekey create a new one; then start again.`,
+  );
+}
+
+function explain(plan: Plan, requested: string, userName: string, orphans: string[]): string {
+  const parts = [
+    requested !== userName ? `"${requested}" is IAM user ${userName}: ` : '',
+    plan.reason,
+    plan.decision === 'rotate' && orphans.length > 0
+      ? `; ${orphans.join(', ')}, created by an ended rotation and never published, is discarded first`
+      : '',
+  ];
+  return parts.join('');
 }
 
 /** Step 1: load the user, its tags, keys and secret; decide rotate, skip or refuse. Changes nothing. */
 export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<RotationState> {
-  const input = parseRotationInput(event.input);
   const { config, telemetry } = deps;
   const now = deps.clock.now();
   const at = now.toISOString();
-  const { userName } = input;
-  logger.appendKeys({ userName });
+  let userName: string | undefined;
   try {
-    const user = await loadUser(deps.iam, userName);
+    const input = parseRotationInput(event.input);
+    userName = input.userName;
+    logger.appendKeys({ userName });
+    const user = await loadUser(deps.iam, input.userName);
+    userName = user.userName;
+    logger.appendKeys({ userName });
     if (!user.path.startsWith(config.managedPath)) {
       throw new UserNotManagedError(
         `${userName} has the IAM path ${user.path}; this rekey deployment manages users under ${config.managedPath} only.`,
       );
     }
+    const unnamable = secretNameProblem(config.secretPrefix, userName);
+    if (unnamable) throw new UserNotManagedError(unnamable);
     const resolved = resolvePolicy(
       config.policy,
       config.selection,
@@ -94,23 +99,42 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     );
     const keys = await listKeys(deps.iam, userName);
     const secretId = secretName(config.secretPrefix, userName);
-    const unnamable = secretNameProblem(config.secretPrefix, userName);
-    if (unnamable) throw new UserNotManagedError(unnamable);
     const stages = await describeStages(deps.secrets, secretId);
-    await refuseIfOwned(deps.sfn, stages, userName, event.executionArn);
+    refuseIfDeleting(stages, secretId);
+    const isRunning = executionRunning(deps.sfn);
+    await refuseIfClaimed(isRunning, stages, userName, event.executionArn);
+    const audit = await auditKeys({
+      ...deps,
+      secretId,
+      stages,
+      keys,
+      known: [],
+      executionArn: event.executionArn,
+      now,
+      isRunning,
+    });
+    if (audit.liveCreator) {
+      throw new RotationInProgressError(
+        `${userName} is being rotated by execution ${audit.liveCreator}, which is creating its new key right now.`,
+      );
+    }
+    const orphans = audit.orphans.map((k) => k.accessKeyId);
     const plan = await planRotation({
       userName,
-      keys,
+      keys: keys.filter((k) => !orphans.includes(k.accessKeyId)),
       resolved,
-      scheduled: input.requestedBy === SCHEDULED_REQUESTER,
+      scheduled: input.mode === 'scheduled',
       now,
       secrets: deps.secrets,
       secretId,
       stages,
     });
     for (const warning of resolved.warnings) logger.warn('policy tag ignored', { warning });
+    const reason = explain(plan, input.userName, userName, orphans);
     const state: RotationState = {
       ...input,
+      userName,
+      ...(input.userName !== userName && { requestedUserName: input.userName }),
       executionArn: event.executionArn,
       userArn: user.arn,
       secretId,
@@ -118,6 +142,8 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
       policy: resolved.policy,
       knownKeyIds: keys.map((k) => k.accessKeyId),
       ...plan,
+      ...(plan.decision === 'rotate' && orphans.length > 0 && { orphanKeyIds: orphans }),
+      reason,
     };
     const detailType =
       plan.decision === 'skip'
@@ -125,15 +151,17 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
         : input.dryRun
           ? 'Rotation Planned'
           : 'Rotation Started';
-    logger.info(detailType, { decision: plan.decision, reason: plan.reason });
+    logger.info(detailType, { decision: plan.decision, reason });
     await telemetry.emit(detailType, {
       userName,
       executionArn: event.executionArn,
       oldKeyId: plan.oldKey?.accessKeyId,
       decision: plan.decision,
-      reason: plan.reason,
+      reason,
       dryRun: input.dryRun,
+      mode: input.mode,
       requestedBy: input.requestedBy,
+      ...(state.requestedUserName && { requestedUserName: state.requestedUserName }),
       warnings: resolved.warnings,
       at,
     });
@@ -149,7 +177,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
         at,
       });
       if (NOTIFY.has(error.name)) {
-        await telemetry.notify(`rekey refused to rotate ${userName}`, error.message);
+        await telemetry.notify(`rekey refused to rotate ${userName ?? 'a user'}`, error.message);
       }
     }
     throw asRetryable(error, 'Inspecting the user');

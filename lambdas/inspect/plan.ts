@@ -5,9 +5,6 @@ import { ageInDays, type ResolvedPolicy } from '../shared/policy';
 import { keyIdOfVersion, type SecretStages } from '../shared/secret';
 import type { KeyRef, NewKey } from '../shared/types';
 
-/** Executions started by the fleet scan say so; only they skip keys that are not due yet. */
-export const SCHEDULED_REQUESTER = 'rekey-scan';
-
 export type Plan =
   | { readonly decision: 'skip'; readonly reason: string; readonly oldKey?: KeyRef }
   | {
@@ -132,9 +129,14 @@ async function resumeOrRefuse(p: PlanInput, older: AccessKey, newer: AccessKey):
     const plan = resume('staged', p.stages?.pending);
     if (plan) return plan;
   }
+  const noSecret = p.stages
+    ? ''
+    : ` The secret ${p.secretId} does not exist (if it was deleted during a rotation, the newer key's ` +
+      'secret access key went with it).';
   throw new TwoActiveKeysError(
     `${p.userName} has two active access keys (${older.accessKeyId}, ${newer.accessKeyId}) that are not ` +
-      `an interrupted rekey rotation. rekey never deletes an active key to make room: deactivate the ` +
-      `key no longer in use (or delete it), then start the rotation again.`,
+      `an interrupted rekey rotation.${noSecret} rekey never deletes an active key to make room: ` +
+      `deactivate the key no longer in use (\`rekey report\` shows each key's last use), then start ` +
+      'the rotation again.',
   );
 }

@@ -3,14 +3,17 @@ import { initialCutover } from '../shared/cutover';
 import type { Deps } from '../shared/deps';
 import { asRetryable, RotationStateError } from '../shared/errors';
 import { logger } from '../shared/logger';
-import { AWSCURRENT, AWSPENDING, describeStages, type SecretStages } from '../shared/secret';
+import {
+  AWSCURRENT,
+  AWSPENDING,
+  describeStages,
+  requireLiveSecret,
+  type SecretStages,
+} from '../shared/secret';
 import type { RotationState } from '../shared/types';
 
 async function stages(deps: Deps, secretId: string): Promise<SecretStages> {
-  const found = await describeStages(deps.secrets, secretId);
-  if (!found)
-    throw new RotationStateError(`The secret ${secretId} disappeared during the rotation.`);
-  return found;
+  return requireLiveSecret(await describeStages(deps.secrets, secretId), secretId);
 }
 
 /**

@@ -102,6 +102,26 @@ export class RotationStateError extends RekeyError {
 }
 
 /**
+ * The user's secret is deleted or scheduled for deletion. It is the only copy of the new key's
+ * secret access key, so rekey stops before its next change and says what it leaves.
+ */
+export class SecretDeletedError extends RekeyError {
+  constructor(message: string) {
+    super('SecretDeletedError', message);
+  }
+}
+
+/**
+ * The user holds a key that rekey cannot prove it created (made by hand or by another tool while
+ * the rotation ran). rekey leaves it alone and stops: it never destroys what it cannot prove it owns.
+ */
+export class UnknownKeyError extends RekeyError {
+  constructor(message: string) {
+    super('UnknownKeyError', message);
+  }
+}
+
+/**
  * An AWS call failed for a reason worth retrying (throttling, a 5xx, a network error, or an
  * outcome we could not confirm) after the SDK's own retries. The state machine retries the step.
  */

@@ -71,6 +71,13 @@ function intTag(
   return value;
 }
 
+/** A YYYY-MM-DD that names a day of the calendar: 2026-02-30 does not (Date.parse rolls it over). */
+export function realDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const parsed = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === text;
+}
+
 /** Parses `rekey:exempt-until` (YYYY-MM-DD, exempt through the end of that UTC day). */
 function exemption(
   tags: Map<string, string>,
@@ -80,7 +87,7 @@ function exemption(
   const until = tags.get(TAGS.exemptUntil);
   if (until === undefined) return undefined;
   const reason = tags.get(TAGS.exemptReason) ?? '';
-  const end = /^\d{4}-\d{2}-\d{2}$/.test(until) ? Date.parse(`${until}T23:59:59.999Z`) : NaN;
+  const end = realDate(until) ? Date.parse(`${until}T23:59:59.999Z`) : NaN;
   if (Number.isNaN(end)) {
     // A human meant to exempt this user: honour it rather than rotate on a typo, and say so.
     warnings.push(

@@ -3,11 +3,9 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   TagResourceCommand,
-  UntagResourceCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { createHash } from 'node:crypto';
-import { awsErrorCode } from './errors';
+import { awsErrorCode, SecretDeletedError } from './errors';
 import type { KeyRef } from './types';
 
 export const AWSCURRENT = 'AWSCURRENT';
@@ -55,17 +53,25 @@ export function secretValue(value: SecretValue): string {
   return JSON.stringify(value);
 }
 
+/** A version's value is not what rekey writes (not JSON, or no AccessKeyId). */
+export class UnreadableSecretError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreadableSecretError';
+  }
+}
+
 /** Parses a version's value; throws without echoing the value (it holds a secret). */
 export function parseSecretValue(text: string | undefined, where: string): SecretValue {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text ?? '');
   } catch {
-    throw new Error(`${where} is not JSON`);
+    throw new UnreadableSecretError(`${where} is not JSON`);
   }
   const v = parsed as Partial<Record<keyof SecretValue, unknown>>;
   if (typeof v !== 'object' || v === null || typeof v.AccessKeyId !== 'string') {
-    throw new Error(`${where} has no AccessKeyId`);
+    throw new UnreadableSecretError(`${where} has no AccessKeyId`);
   }
   return {
     UserName: typeof v.UserName === 'string' ? v.UserName : '',
@@ -82,6 +88,8 @@ export interface SecretStages {
   readonly current?: string;
   readonly pending?: string;
   readonly previous?: string;
+  /** Set while the secret is scheduled for deletion (ISO date of the deletion request). */
+  readonly deletedDate?: string;
 }
 
 /** DescribeSecret, reduced to the labels and tags; undefined when the secret does not exist. */
@@ -101,6 +109,7 @@ export async function describeStages(
       current: holder(AWSCURRENT),
       pending: holder(AWSPENDING),
       previous: holder(AWSPREVIOUS),
+      deletedDate: out.DeletedDate?.toISOString(),
     };
   } catch (error) {
     if (awsErrorCode(error) === 'ResourceNotFoundException') return undefined;
@@ -167,82 +176,26 @@ export async function claimSecret(
 }
 
 /**
- * A per-execution marker set just before CreateAccessKey and cleared once the key is staged.
- * If it is still there on a retry or in compensation, this execution's CreateAccessKey may
- * have created a key whose answer was lost: such a key is this rotation's orphan (I3).
+ * The secret is the only copy of the new key's secret access key: a rotation whose secret is gone
+ * or scheduled for deletion stops before its next change (SecretDeletedError). DescribeSecret
+ * still shows the labels of a secret pending deletion, so the labels alone do not prove it healthy.
  */
-export function creatingMarker(executionArn: string): string {
-  return `rekey:creating:${createHash('sha256').update(executionArn).digest('hex').slice(0, 12)}`;
-}
-
-export async function setMarker(
-  sm: SecretsManagerClient,
+export function requireLiveSecret(
+  stages: SecretStages | undefined,
   secretId: string,
-  executionArn: string,
-  now: Date,
-): Promise<void> {
-  await sm.send(
-    new TagResourceCommand({
-      SecretId: secretId,
-      Tags: [{ Key: creatingMarker(executionArn), Value: `${executionArn}@${now.toISOString()}` }],
-    }),
-  );
-}
-
-/** A marker younger than this belongs to a stage attempt that may still be running. */
-export const MARKER_FRESH_MS = 15 * 60_000;
-
-/**
- * Another execution's creating-marker set less than 15 minutes ago: that execution may be
- * creating a key right now, so an unknown key on the user may be its key, not an orphan.
- * Older markers are left by executions that were stopped or crashed mid-step.
- */
-export function foreignCreator(
-  tags: Readonly<Record<string, string>>,
-  executionArn: string,
-  now: Date,
-): string | undefined {
-  for (const [key, value] of Object.entries(tags)) {
-    if (!key.startsWith(MARKER_PREFIX) || key === creatingMarker(executionArn)) continue;
-    const at = markerTime(value);
-    if (at !== undefined && now.getTime() - at < MARKER_FRESH_MS)
-      return value.slice(0, value.lastIndexOf('@'));
+): SecretStages {
+  if (!stages) {
+    throw new SecretDeletedError(
+      `The secret ${secretId} no longer exists (deleted without a recovery window): rekey stopped ` +
+        'before its next change.',
+    );
   }
-  return undefined;
-}
-
-/**
- * Markers of other executions that are no longer fresh (stopped or crashed mid-step, or
- * unreadable): removed when this execution sets its own, so they never pile up towards the
- * 50 tags a secret may hold.
- */
-export function staleMarkers(
-  tags: Readonly<Record<string, string>>,
-  executionArn: string,
-  now: Date,
-): string[] {
-  return Object.entries(tags)
-    .filter(([key]) => key.startsWith(MARKER_PREFIX) && key !== creatingMarker(executionArn))
-    .filter(([, value]) => {
-      const at = markerTime(value);
-      return at === undefined || now.getTime() - at >= MARKER_FRESH_MS;
-    })
-    .map(([key]) => key);
-}
-
-const MARKER_PREFIX = 'rekey:creating:';
-
-function markerTime(value: string): number | undefined {
-  const at = Date.parse(value.slice(value.lastIndexOf('@') + 1));
-  return value.includes('@') && !Number.isNaN(at) ? at : undefined;
-}
-
-export async function clearMarker(
-  sm: SecretsManagerClient,
-  secretId: string,
-  executionArn: string,
-): Promise<void> {
-  await sm.send(
-    new UntagResourceCommand({ SecretId: secretId, TagKeys: [creatingMarker(executionArn)] }),
-  );
+  if (stages.deletedDate !== undefined) {
+    throw new SecretDeletedError(
+      `The secret ${secretId} is scheduled for deletion (requested ${stages.deletedDate}): rekey ` +
+        `stopped before its next change. Restore it (aws secretsmanager restore-secret --secret-id ` +
+        `${secretId}) and start the rotation again.`,
+    );
+  }
+  return stages;
 }

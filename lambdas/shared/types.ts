@@ -27,9 +27,20 @@ export interface RotationPolicy {
   readonly inactiveKeyAction: InactiveKeyAction;
 }
 
+/**
+ * `scheduled` rotations (started by the fleet scan) skip a key that is not due; `on-demand` ones
+ * rotate whatever its age.
+ */
+export type RotationMode = 'on-demand' | 'scheduled';
+
 export interface RotationInput {
   readonly userName: string;
   readonly dryRun: boolean;
+  readonly mode: RotationMode;
+  /**
+   * Who the caller says asked for the rotation: recorded as a claim. Step Functions does not tell
+   * an execution who started it; CloudTrail's StartExecution event records the principal.
+   */
   readonly requestedBy: string;
 }
 
@@ -69,6 +80,8 @@ export interface CutoverState {
 export type Decision = 'rotate' | 'skip';
 
 export interface RotationState extends RotationInput {
+  /** The name as the input gave it, when it differs from IAM's (user names ignore case). */
+  readonly requestedUserName?: string;
   readonly executionArn: string;
   readonly userArn: string;
   readonly secretId: string;
@@ -80,6 +93,8 @@ export interface RotationState extends RotationInput {
   readonly oldKey?: KeyRef;
   /** Keys the user held when the rotation started; any other key was created by a rotation. */
   readonly knownKeyIds: readonly string[];
+  /** Keys an earlier, ended rotation provably created and never published: discarded first (I3). */
+  readonly orphanKeyIds?: readonly string[];
   /** An inactive key policy lets rekey delete to free the second slot. */
   readonly inactiveKeyToDelete?: string;
   /** Set when Inspect found an interrupted rotation of this same key. */

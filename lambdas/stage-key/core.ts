@@ -1,9 +1,6 @@
-import {
-  CreateAccessKeyCommand,
-  DeleteAccessKeyCommand,
-  type IAMClient,
-} from '@aws-sdk/client-iam';
-import { PutSecretValueCommand, UntagResourceCommand } from '@aws-sdk/client-secrets-manager';
+import { DeleteAccessKeyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../shared/deps';
 import {
@@ -13,29 +10,34 @@ import {
   isTransient,
   RotationInProgressError,
   RotationStateError,
+  SecretDeletedError,
   StagingFailedError,
+  UnknownKeyError,
 } from '../shared/errors';
+import { executionRunning, refuseIfClaimed } from '../shared/executions';
 import { discardKey, listKeys } from '../shared/keys';
+import { createKey } from './create';
 import { logger } from '../shared/logger';
-import { discardOrphans, stagedKeyIds } from '../shared/orphans';
+import { clearMarker, ownMarker, removeMarkers, setMarker } from '../shared/markers';
+import { auditKeys, describeUnknown, discardOrphans } from '../shared/orphans';
 import {
   AWSPENDING,
   claimSecret,
-  clearMarker,
-  creatingMarker,
-  foreignCreator,
-  staleMarkers,
   describeStages,
   ensureSecret,
+  keyIdOfVersion,
+  requireLiveSecret,
   SECRET_TAGS,
   secretValue,
-  setMarker,
+  type SecretStages,
 } from '../shared/secret';
-import type { KeyRef, NewKey, RotationState } from '../shared/types';
+import type { NewKey, RotationState } from '../shared/types';
 
 export interface StageDeps extends Deps {
   /** IAM client without SDK retries, for CreateAccessKey (see clients.ts). */
   readonly iamOnce: IAMClient;
+  /** Tells whether another rotation's creating-marker belongs to a running execution. */
+  readonly sfn: SFNClient;
 }
 
 /** Frees the second slot of an inactive key Inspect planned to delete, if it is still inactive. */
@@ -57,21 +59,21 @@ async function deleteInactiveKey(
 
 /**
  * A key this rotation staged on an earlier attempt whose answer was lost: adopt it (I5). Only
- * this execution's own: its creating-marker or its claim is on the secret. A key another
- * execution staged is not adopted; CreateAccessKey then finds the slots full and refuses.
+ * this execution's own: its claim, or (before any claim) its creating-marker, is on the secret.
  */
-async function alreadyStaged(deps: StageDeps, state: RotationState): Promise<NewKey | undefined> {
-  const stages = await describeStages(deps.secrets, state.secretId);
-  if (!stages?.pending) return undefined;
-  // Ours when we claimed it, or when nobody has and our creating-marker is still there; a key
-  // another execution claimed is never adopted, even if our own marker lingers.
+async function alreadyStaged(
+  deps: StageDeps,
+  state: RotationState,
+  stages: SecretStages,
+): Promise<NewKey | undefined> {
+  if (!stages.pending) return undefined;
   const claim = stages.tags[SECRET_TAGS.execution];
   const ours =
     claim === state.executionArn ||
-    (claim === undefined && stages.tags[creatingMarker(state.executionArn)] !== undefined);
+    (claim === undefined && ownMarker(stages.tags, state.executionArn) !== undefined);
   if (!ours) return undefined;
-  const { pending } = await stagedKeyIds(deps, state.secretId, stages);
-  const key = (await listKeys(deps.iam, state.userName)).find((k) => k.accessKeyId === pending);
+  const { accessKeyId } = await keyIdOfVersion(deps.secrets, state.secretId, stages.pending);
+  const key = (await listKeys(deps.iam, state.userName)).find((k) => k.accessKeyId === accessKeyId);
   if (!key || key.status !== 'Active' || state.knownKeyIds.includes(key.accessKeyId))
     return undefined;
   return {
@@ -82,53 +84,40 @@ async function alreadyStaged(deps: StageDeps, state: RotationState): Promise<New
   };
 }
 
-async function createKey(
+/**
+ * Before creating a key: discard the keys rekey provably created and never published (I3),
+ * refuse while another rotation is creating one, and stop at any key nobody can explain.
+ */
+async function clearTheWay(
   deps: StageDeps,
   state: RotationState,
-): Promise<{ key: KeyRef; secret: string }> {
-  try {
-    const { AccessKey } = await deps.iamOnce.send(
-      new CreateAccessKeyCommand({ UserName: state.userName }),
+  stages: SecretStages,
+): Promise<void> {
+  const isRunning = executionRunning(deps.sfn);
+  await refuseIfClaimed(isRunning, stages, state.userName, state.executionArn);
+  const keys = await listKeys(deps.iam, state.userName);
+  const orphansPlanned = state.orphanKeyIds ?? [];
+  const audit = await auditKeys({
+    ...deps,
+    secretId: state.secretId,
+    stages,
+    keys,
+    known: state.knownKeyIds.filter((id) => !orphansPlanned.includes(id)),
+    executionArn: state.executionArn,
+    now: deps.clock.now(),
+    isRunning,
+  });
+  if (audit.liveCreator) {
+    throw new RotationInProgressError(
+      `${state.userName} is being rotated by execution ${audit.liveCreator}, which is creating its new key right now.`,
     );
-    if (!AccessKey?.AccessKeyId || !AccessKey.SecretAccessKey) {
-      throw new AwsTransientError('CreateAccessKey answered without a key');
-    }
-    const createDate = (AccessKey.CreateDate ?? deps.clock.now()).toISOString();
-    return {
-      key: { accessKeyId: AccessKey.AccessKeyId, createDate },
-      secret: AccessKey.SecretAccessKey,
-    };
-  } catch (error) {
-    if (
-      awsErrorCode(error) === 'LimitExceeded' ||
-      awsErrorCode(error) === 'LimitExceededException'
-    ) {
-      // Refused: this call created nothing, so the key occupying the slot is not ours to discard.
-      await clearMarker(deps.secrets, state.secretId, state.executionArn);
-      throw new RotationInProgressError(
-        `${state.userName} already holds two access keys: another rotation or person created one since this rotation started.`,
-      );
-    }
-    // Throttling is refused before IAM acts; any other failure leaves the outcome unknown: a key
-    // may exist whose secret we never saw. Remove it, then retry.
-    if (!THROTTLED.has(awsErrorCode(error) ?? '')) {
-      await discardOrphans(deps, state, await describeStages(deps.secrets, state.secretId));
-    }
-    if (
-      !isTransient(error) &&
-      awsErrorCode(error) !== undefined &&
-      !THROTTLED.has(awsErrorCode(error) ?? '')
-    ) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
-        ?.httpStatusCode;
-      // A 4xx other than throttling (AccessDenied, ...) was refused: retrying cannot help.
-      if (status !== undefined && status < 500) throw error;
-    }
-    throw new AwsTransientError(`CreateAccessKey failed: ${awsErrorCode(error) ?? 'error'}`, error);
   }
+  await discardOrphans(deps.iam, state.userName, keys, audit.orphans);
+  if (audit.unknown.length > 0) {
+    throw new UnknownKeyError(describeUnknown(state.userName, audit.unknown));
+  }
+  await removeMarkers(deps.secrets, state.secretId, audit.spentMarkers);
 }
-
-const THROTTLED = new Set(['Throttling', 'ThrottlingException']);
 
 /** Step 2: create the new key and publish it straight into the secret as AWSPENDING. */
 export async function stageKey(state: RotationState, deps: StageDeps): Promise<RotationState> {
@@ -138,33 +127,28 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
   }
   logger.appendKeys({ userName, oldKeyId: oldKey.accessKeyId });
   try {
+    const existing = await describeStages(deps.secrets, secretId);
+    if (existing) requireLiveSecret(existing, secretId);
     if (state.newKey) {
       await claimSecret(deps.secrets, secretId, executionArn);
       return state;
     }
-    await ensureSecret(deps.secrets, {
-      secretId,
-      userName,
-      oldKey,
-      kmsKeyArn: deps.config.kmsKeyArn,
-    });
-    if (state.inactiveKeyToDelete) await deleteInactiveKey(deps, state, state.inactiveKeyToDelete);
-    const before = await describeStages(deps.secrets, secretId);
-    const other = before && foreignCreator(before.tags, executionArn, deps.clock.now());
-    if (other) {
-      throw new RotationInProgressError(
-        `${userName} is being rotated by execution ${other}, which is creating its new key right now.`,
-      );
+    if (!existing) {
+      await ensureSecret(deps.secrets, {
+        secretId,
+        userName,
+        oldKey,
+        kmsKeyArn: deps.config.kmsKeyArn,
+      });
     }
-    const adopted = await alreadyStaged(deps, state);
+    const stages = requireLiveSecret(await describeStages(deps.secrets, secretId), secretId);
+    const adopted = await alreadyStaged(deps, state, stages);
     if (adopted) return await finish(deps, state, adopted, 'adopted');
-    await discardOrphans(deps, state, before);
-    const stale = before ? staleMarkers(before.tags, executionArn, deps.clock.now()) : [];
-    if (stale.length > 0) {
-      await deps.secrets.send(new UntagResourceCommand({ SecretId: secretId, TagKeys: stale }));
-    }
-    await setMarker(deps.secrets, secretId, executionArn, deps.clock.now());
-    const { key, secret } = await createKey(deps, state);
+    await clearTheWay(deps, state, stages);
+    if (state.inactiveKeyToDelete) await deleteInactiveKey(deps, state, state.inactiveKeyToDelete);
+    const startedAt = deps.clock.now();
+    await setMarker(deps.secrets, secretId, executionArn, startedAt);
+    const { key, secret } = await createKey(deps, state, startedAt);
     const versionId = randomUUID();
     try {
       await deps.secrets.send(
@@ -183,16 +167,24 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
     } catch (error) {
       // The secret access key exists nowhere else: without the secret, the key must go (I3).
       await discardKey(deps.iam, userName, key.accessKeyId);
-      const message = `Publishing key ${key.accessKeyId} to ${secretId} failed (${awsErrorCode(error) ?? 'error'}); the key was deleted.`;
-      throw isTransient(error)
-        ? new AwsTransientError(message, error)
-        : new StagingFailedError(message, error);
+      throw stagingError(error, `Publishing key ${key.accessKeyId} to ${secretId}`);
     }
     const stagedAt = deps.clock.now().toISOString();
     return await finish(deps, state, { ...key, versionId, stagedAt }, 'created');
   } catch (error) {
     throw asRetryable(error, 'Staging the new key');
   }
+}
+
+function stagingError(error: unknown, what: string): Error {
+  const code = awsErrorCode(error) ?? 'error';
+  const message = `${what} failed (${code}); the key was deleted.`;
+  if (code === 'InvalidRequestException' && /deletion/i.test((error as Error).message)) {
+    return new SecretDeletedError(`${message} The secret is scheduled for deletion.`);
+  }
+  return isTransient(error)
+    ? new AwsTransientError(message, error)
+    : new StagingFailedError(message, error);
 }
 
 async function finish(

@@ -1,9 +1,13 @@
-import { iamClientWithoutRetries } from '../shared/clients';
+import { iamClientWithoutRetries, sfnClient } from '../shared/clients';
 import { handlerFor, rotationDeps } from '../shared/runtime';
 import type { RotationState } from '../shared/types';
 import { stageKey, type StageDeps } from './core';
 
-const deps: StageDeps = { ...rotationDeps(), iamOnce: iamClientWithoutRetries() };
+const deps: StageDeps = {
+  ...rotationDeps(),
+  iamOnce: iamClientWithoutRetries(),
+  sfn: sfnClient(),
+};
 
 /** Step 2 of the rotation: create the new key and stage it as AWSPENDING. */
 export const handler = handlerFor((state: RotationState) => stageKey(state, deps));

@@ -8,6 +8,7 @@ import {
   RotationStateError,
   VerificationFailedError,
 } from '../shared/errors';
+import { listKeys } from '../shared/keys';
 import { logger } from '../shared/logger';
 import { parseSecretValue } from '../shared/secret';
 import type { RotationState } from '../shared/types';
@@ -30,6 +31,26 @@ export const stsWithKey: StsFactory = (credentials) =>
   new STSClient({ credentials, maxAttempts: 1 });
 
 const NOT_YET_VALID = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'AuthFailure']);
+
+/**
+ * A refused new key is usually IAM's propagation delay (retried), unless the key is gone or
+ * inactive: then someone changed it outside rekey, and waiting cannot help.
+ */
+async function notYetValid(deps: VerifyDeps, state: RotationState, error: unknown): Promise<never> {
+  const newKeyId = state.newKey?.accessKeyId ?? '';
+  const key = (await listKeys(deps.iam, state.userName)).find((k) => k.accessKeyId === newKeyId);
+  if (!key) {
+    throw new RotationStateError(
+      `The new key ${newKeyId} was deleted outside rekey before it could be verified.`,
+    );
+  }
+  if (key.status !== 'Active') {
+    throw new RotationStateError(
+      `The new key ${newKeyId} was deactivated outside rekey before it could be verified.`,
+    );
+  }
+  throw new KeyNotYetValidError(newKeyId, error);
+}
 
 /** Step 3: sign sts:GetCallerIdentity with the new key; it must answer as the user. */
 export async function verifyKey(state: RotationState, deps: VerifyDeps): Promise<RotationState> {
@@ -57,9 +78,7 @@ export async function verifyKey(state: RotationState, deps: VerifyDeps): Promise
     try {
       arn = (await sts.send(new GetCallerIdentityCommand({}))).Arn;
     } catch (error) {
-      if (NOT_YET_VALID.has(awsErrorCode(error) ?? '')) {
-        throw new KeyNotYetValidError(newKey.accessKeyId, error);
-      }
+      if (NOT_YET_VALID.has(awsErrorCode(error) ?? '')) await notYetValid(deps, state, error);
       throw error;
     } finally {
       sts.destroy();

@@ -139,7 +139,8 @@ export function inspectedState(overrides: Partial<RotationState> = {}): Rotation
   return {
     userName: USER,
     dryRun: false,
-    requestedBy: 'on-demand',
+    mode: 'on-demand',
+    requestedBy: 'unspecified',
     executionArn: EXECUTION_ARN,
     userArn: USER_ARN,
     secretId: SECRET_ID,
@@ -257,6 +258,7 @@ export const awsErrors = {
       `Secrets Manager can't find the specified secret value for ${what}`,
     ),
   invalidParameter: (message: string) => jsonError('InvalidParameterException', 400, message),
+  invalidRequest: (message: string) => jsonError('InvalidRequestException', 400, message),
   encryptionFailure: () =>
     jsonError(
       'EncryptionFailure',
@@ -459,6 +461,8 @@ interface FakeVersion {
 export class FakeSecret {
   exists: boolean;
   kmsKeyId?: string;
+  /** Set while the secret is scheduled for deletion: DescribeSecret shows it, labels and all. */
+  deletedDate?: Date;
   readonly versions = new Map<string, FakeVersion>();
   readonly tags = new Map<string, string>();
 
@@ -566,6 +570,7 @@ export class FakeSecret {
       ARN: SECRET_ARN,
       Name: this.name,
       ...(this.kmsKeyId !== undefined && { KmsKeyId: this.kmsKeyId }),
+      ...(this.deletedDate !== undefined && { DeletedDate: this.deletedDate }),
       Tags: [...this.tags].map(([Key, Value]) => ({ Key, Value })),
       VersionIdsToStages: Object.fromEntries(
         [...this.versions]

@@ -7,7 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { causeMessage, compensate, type CompensateEvent } from '../../../lambdas/compensate/core';
 import type { Deps } from '../../../lambdas/shared/deps';
-import { creatingMarker } from '../../../lambdas/shared/secret';
+import { creatingMarker } from '../../../lambdas/shared/markers';
 import type { CaughtError, RotationState } from '../../../lambdas/shared/types';
 import {
   awsErrors,
@@ -114,7 +114,7 @@ describe('compensate: before promotion', () => {
     expect(result.compensation).toEqual({
       outcome: 'restored',
       error: 'VerificationFailedError',
-      cause: `${wrongUser} The user is as it was: the old key is active and current; the new key was deleted.`,
+      cause: `${wrongUser} The user is as it was: the old key ${OLD_KEY_ID} is active and current; the new key ${NEW_KEY_ID} was deleted.`,
       discardedKeyIds: [NEW_KEY_ID],
     });
   });
@@ -133,6 +133,7 @@ describe('compensate: before promotion', () => {
           error: 'VerificationFailedError',
           reason: wrongUser,
           outcome: 'restored',
+          state: `${wrongUser} The user is as it was: the old key ${OLD_KEY_ID} is active and current; the new key ${NEW_KEY_ID} was deleted.`,
           at: NOW,
         },
       },
@@ -140,7 +141,7 @@ describe('compensate: before promotion', () => {
     expect(telemetry.notifications).toEqual([
       {
         subject: 'rekey: rotation of alice failed',
-        message: `VerificationFailedError: ${wrongUser} The user is as it was: the old key is active and current; the new key was deleted.`,
+        message: `VerificationFailedError: ${wrongUser} The user is as it was: the old key ${OLD_KEY_ID} is active and current; the new key ${NEW_KEY_ID} was deleted.`,
       },
     ]);
   });
@@ -189,7 +190,7 @@ describe('compensate: after promotion the new key is never removed', () => {
     expect(result.compensation).toEqual({
       outcome: 'published',
       error: 'CutoverDeadlineError',
-      cause: `${deadline} Both keys are active and the new key is current in the secret.`,
+      cause: `${deadline} Both keys are active and the new key ${NEW_KEY_ID} is current in the secret.`,
       discardedKeyIds: [],
     });
   });
@@ -210,7 +211,7 @@ describe('compensate: after promotion the new key is never removed', () => {
     expect(keys.status(OLD_KEY_ID)).toBe('Inactive');
   });
 
-  it('moves AWSCURRENT back to the active old key when the new key was removed outside rekey: new-key-lost', async () => {
+  it('moves AWSCURRENT back to the active old key when the new key was removed outside rekey', async () => {
     keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
 
     const result = await compensate(
@@ -221,8 +222,10 @@ describe('compensate: after promotion the new key is never removed', () => {
       deps(),
     );
 
-    expect(result.compensation.outcome).toBe('new-key-lost');
-    expect(result.compensation.cause).toContain('AWSCURRENT is back on the old key');
+    expect(result.compensation.outcome).toBe('restored');
+    expect(result.compensation.cause).toContain(
+      `The old key ${OLD_KEY_ID} is active and current; the new key ${NEW_KEY_ID} no longer exists (removed outside rekey).`,
+    );
     expect(secret.holder('AWSCURRENT')).toBe(BASELINE_VERSION);
     expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
     expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
@@ -240,7 +243,7 @@ describe('compensate: after promotion the new key is never removed', () => {
     expect(mutations(iam, sm)).toEqual([`UntagResource ${MARKER}`]);
   });
 
-  it('keeps both keys when an operator rolled AWSCURRENT back: rolled-back', async () => {
+  it('keeps both keys when an operator rolled AWSCURRENT back, and says which is current', async () => {
     secret = FakeSecret.promoted()
       .version(ROLLBACK_VERSION, { AccessKeyId: OLD_KEY_ID }, [])
       .install(sm);
@@ -252,9 +255,9 @@ describe('compensate: after promotion the new key is never removed', () => {
       deps(),
     );
 
-    expect(result.compensation.outcome).toBe('rolled-back');
+    expect(result.compensation.outcome).toBe('old-key-current');
     expect(result.compensation.cause).toBe(
-      'rolled back The old key is current again (rolled back); both keys are kept.',
+      `rolled back The old key ${OLD_KEY_ID} is active and current; the new key ${NEW_KEY_ID} is active too, but not current.`,
     );
     expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
     expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
@@ -266,8 +269,10 @@ describe('compensate: keys whose creation answer was lost (I3)', () => {
     keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(ORPHAN_KEY_ID, 'Active', NEW_CREATED);
   });
 
-  it("discards them when this execution's creating-marker is on the secret", async () => {
-    secret = FakeSecret.withBaseline().tag(MARKER, EXECUTION_ARN).install(sm);
+  it("discards them when this execution's creating-marker proves it created them", async () => {
+    secret = FakeSecret.withBaseline()
+      .tag(MARKER, `${EXECUTION_ARN}@2026-03-01T12:00:03.000Z/2026-03-01T12:00:04.500Z`)
+      .install(sm);
 
     const result = await compensate(
       event(
@@ -309,6 +314,9 @@ describe('compensate: keys whose creation answer was lost (I3)', () => {
     expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
     expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
     expect(result.compensation).toMatchObject({ outcome: 'unchanged', discardedKeyIds: [] });
+    expect(result.compensation.cause).toContain(
+      `rekey left alone ${ORPHAN_KEY_ID}, which it did not create.`,
+    );
   });
 
   it('does not clear a marker on a secret that does not exist', async () => {
@@ -334,7 +342,7 @@ describe('compensate: the cause', () => {
     expect(result.compensation).toEqual({
       outcome: 'unchanged',
       error: 'States.Timeout',
-      cause: 'States.Timeout Nothing was changed.',
+      cause: `States.Timeout Nothing was changed: the old key ${OLD_KEY_ID} is active and current.`,
       discardedKeyIds: [],
     });
   });
@@ -367,5 +375,120 @@ describe('causeMessage', () => {
     ['no cause', undefined, ''],
   ])('reads %s', (_, cause, expected) => {
     expect(causeMessage(cause)).toBe(expected);
+  });
+});
+
+describe('compensate: the outcome is read from IAM and the secret, not from the path taken', () => {
+  it('says the secret is scheduled for deletion, touches neither key nor label, and names what holds the new key', async () => {
+    secret = FakeSecret.promoted().install(sm);
+    secret.deletedDate = new Date('2026-03-01T12:01:00Z');
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const result = await compensate(
+      event(promotedState(), caught('SecretDeletedError', 'The secret is scheduled for deletion.')),
+      deps(),
+    );
+
+    expect(mutations(iam, sm)).toEqual([]);
+    expect(result.compensation.outcome).toBe('secret-deleted');
+    expect(result.compensation.cause).toBe(
+      `The secret is scheduled for deletion. The secret ${SECRET_ID} is scheduled for deletion ` +
+        `(requested 2026-03-01T12:01:00.000Z); restore it to keep what it holds. The old key ` +
+        `${OLD_KEY_ID} is active. The new key ${NEW_KEY_ID} is active, and its secret access key ` +
+        'exists only in that secret.',
+    );
+  });
+
+  it('says the secret no longer exists when it was force-deleted, never "nothing was changed"', async () => {
+    secret = new FakeSecret(false).install(sm);
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const result = await compensate(
+      event(promotedState(), caught('SecretDeletedError', 'gone')),
+      deps(),
+    );
+
+    expect(result.compensation.outcome).toBe('secret-deleted');
+    expect(result.compensation.cause).toContain(`The secret ${SECRET_ID} no longer exists.`);
+    expect(result.compensation.cause).not.toContain('Nothing was changed');
+  });
+
+  it('names a current version that holds no key, and the active key to move it to', async () => {
+    secret = FakeSecret.promoted()
+      .version(ROLLBACK_VERSION, { AccessKeyId: 'not-a-key' }, [])
+      .install(sm);
+    secret.versions.set(ROLLBACK_VERSION, {
+      value: 'garbage, not JSON',
+      stages: new Set(),
+      created: new Date(NOW),
+    });
+    secret.move('AWSCURRENT', ROLLBACK_VERSION, NEW_VERSION);
+    keys.add(OLD_KEY_ID, 'Inactive', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const result = await compensate(
+      event(promotedState(), caught('OldKeyReactivatedError', 'moved')),
+      deps(),
+    );
+
+    expect(result.compensation.outcome).toBe('no-working-current');
+    expect(result.compensation.cause).toContain(
+      `AWSCURRENT of ${SECRET_ID} holds a value that names no key, which is not an active key of alice: move AWSCURRENT to the version holding the active key ${NEW_KEY_ID}.`,
+    );
+  });
+
+  it('says the old key is gone when a second rotation deleted it', async () => {
+    secret = FakeSecret.promoted().install(sm);
+    keys.add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const result = await compensate(
+      event(promotedState(), caught('AwsTransientError', 'x')),
+      deps(),
+    );
+
+    expect(result.compensation.outcome).toBe('old-key-deleted');
+    expect(result.compensation.cause).toContain(
+      `The new key ${NEW_KEY_ID} is active and current; the old key ${OLD_KEY_ID} no longer exists.`,
+    );
+  });
+});
+
+describe('compensate: when compensation itself failed', () => {
+  const failed = (state: RotationState): CompensateEvent => ({
+    ...event(state, caught('AwsTransientError', 'Deactivating the old key failed: ServiceFailure')),
+    compensationError: caught(
+      'AwsTransientError',
+      'Compensating the failed rotation failed: ServiceFailure',
+    ),
+  });
+
+  it('changes nothing, reports the failure as an event and a notification, and says what is left', async () => {
+    secret = FakeSecret.promoted().install(sm);
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const result = await compensate(failed(promotedState()), deps());
+
+    expect(mutations(iam, sm)).toEqual([]);
+    expect(result.compensation.outcome).toBe('compensation-failed');
+    expect(result.compensation.cause).toBe(
+      'Deactivating the old key failed: ServiceFailure Restoring a safe state failed too ' +
+        '(AwsTransientError: Compensating the failed rotation failed: ServiceFailure). Both keys ' +
+        `are active and the new key ${NEW_KEY_ID} is current in the secret.`,
+    );
+    expect(telemetry.detailTypes()).toEqual(['Rotation Failed']);
+    expect(telemetry.event('Rotation Failed')).toMatchObject({ outcome: 'compensation-failed' });
+    expect(telemetry.notifications).toHaveLength(1);
+  });
+
+  it('still reports when it cannot read what is left', async () => {
+    iam.reset();
+    iam.onAnyCommand().rejects(awsErrors.iamServiceFailure());
+
+    const result = await compensate(failed(promotedState()), deps());
+
+    expect(result.compensation.cause).toContain(
+      `rekey could not read the state it left (ServiceFailure): check the keys of alice and the secret ${SECRET_ID} by hand.`,
+    );
+    expect(telemetry.detailTypes()).toEqual(['Rotation Failed']);
+    expect(telemetry.notifications).toHaveLength(1);
   });
 });

@@ -4,6 +4,7 @@ import { DescribeExecutionCommand, SFNClient, type ExecutionStatus } from '@aws-
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Config } from '../../../lambdas/shared/config';
 import { inspect, type InspectDeps } from '../../../lambdas/inspect/core';
+import { creatingMarker } from '../../../lambdas/shared/markers';
 import { DEFAULT_POLICY } from '../../../lambdas/shared/policy';
 import type { RotationPolicy } from '../../../lambdas/shared/types';
 import {
@@ -24,6 +25,7 @@ import {
   OLD_CREATED,
   OLD_KEY,
   OLD_KEY_ID,
+  ORPHAN_KEY_ID,
   OTHER_EXECUTION_ARN,
   SECRET_ID,
   STAGED_AT,
@@ -100,37 +102,44 @@ const policyWith = (overrides: Partial<RotationPolicy>): RotationPolicy => ({
   ...overrides,
 });
 
+const FIELDS = 'the fields are userName, dryRun, mode and requestedBy.';
+const NOT_A_NAME =
+  '"userName" must be an IAM user name (1-128 characters: letters, digits and +=,.@_-); got';
+const REQUESTED_BY =
+  '"requestedBy" must be printable text of 1 to 256 characters (who asked, for the audit events); got';
+
 describe('inspect: input validation', () => {
   it.each([
-    ['a bare string', 'alice', `The input must be a JSON object. ${EXAMPLE}`],
-    ['null', null, `The input must be a JSON object. ${EXAMPLE}`],
-    ['an array', [{ userName: 'alice' }], `The input must be a JSON object. ${EXAMPLE}`],
+    ['a bare string', 'alice', `The input must be a JSON object; got "alice". ${EXAMPLE}`],
+    ['null', null, `The input must be a JSON object; got null. ${EXAMPLE}`],
+    [
+      'an array',
+      [{ userName: 'alice' }],
+      `The input must be a JSON object; got [{"userName":"alice"}]. ${EXAMPLE}`,
+    ],
     [
       'a misspelt field',
       { UserName: 'alice' },
-      `Unknown input field "UserName": the fields are userName, dryRun and requestedBy. ${EXAMPLE}`,
+      `Unknown input field "UserName": ${FIELDS} ${EXAMPLE}`,
     ],
     [
       'two unknown fields',
       { userName: 'alice', force: true, reason: 'x' },
-      `Unknown input fields "force", "reason": the fields are userName, dryRun and requestedBy. ${EXAMPLE}`,
+      `Unknown input fields "force", "reason": ${FIELDS} ${EXAMPLE}`,
     ],
     ['no userName', {}, `The input field "userName" is required. ${EXAMPLE}`],
     ['an empty userName', { userName: '' }, `The input field "userName" is required. ${EXAMPLE}`],
+    ['a userName with a space', { userName: 'alice smith' }, `${NOT_A_NAME} "alice smith".`],
+    ['a numeric userName', { userName: 42 }, `${NOT_A_NAME} 42.`],
     [
-      'a userName with a space',
-      { userName: 'alice smith' },
-      '"userName" must be an IAM user name (1-128 characters: letters, digits and +=,.@_-); got "alice smith".',
-    ],
-    [
-      'a numeric userName',
-      { userName: 42 },
-      '"userName" must be an IAM user name (1-128 characters: letters, digits and +=,.@_-); got 42.',
-    ],
-    [
-      'a userName of 129 characters',
+      'a userName of 129 characters, echoed only in part',
       { userName: 'a'.repeat(129) },
-      `"userName" must be an IAM user name (1-128 characters: letters, digits and +=,.@_-); got "${'a'.repeat(129)}".`,
+      `${NOT_A_NAME} "${'a'.repeat(79)}… (131 characters).`,
+    ],
+    [
+      'a userName of 200,000 characters, echoed only in part',
+      { userName: 'b'.repeat(200_000) },
+      `${NOT_A_NAME} "${'b'.repeat(79)}… (200002 characters).`,
     ],
     [
       'dryRun as a string',
@@ -138,14 +147,20 @@ describe('inspect: input validation', () => {
       '"dryRun" must be true or false (a JSON boolean, not a string); got "true".',
     ],
     [
-      'a numeric requestedBy',
-      { userName: 'alice', requestedBy: 7 },
-      '"requestedBy" must be a string of at most 256 characters.',
+      'an unknown mode',
+      { userName: 'alice', mode: 'rekey-scan' },
+      '"mode" must be "on-demand" (rotate whatever the key\'s age, the default) or "scheduled" (skip a key that is not due); got "rekey-scan".',
     ],
+    ['a numeric requestedBy', { userName: 'alice', requestedBy: 7 }, `${REQUESTED_BY} 7.`],
     [
       'a requestedBy of 257 characters',
       { userName: 'alice', requestedBy: 'x'.repeat(257) },
-      '"requestedBy" must be a string of at most 256 characters.',
+      `${REQUESTED_BY} "${'x'.repeat(79)}… (259 characters).`,
+    ],
+    [
+      'a requestedBy with control characters',
+      { userName: 'alice', requestedBy: 'ops\n[fake] approved' },
+      `${REQUESTED_BY} "ops\\n[fake] approved".`,
     ],
   ])(
     'rejects %s with InvalidInputError naming the field and the fix, reading nothing',
@@ -157,18 +172,35 @@ describe('inspect: input validation', () => {
       expect(iam).not.toHaveReceivedAnyCommand();
       expect(sm).not.toHaveReceivedAnyCommand();
       expect(sfn).not.toHaveReceivedAnyCommand();
-      expect(telemetry.events).toEqual([]);
+      expect(telemetry.detailTypes()).toEqual(['Rotation Refused']);
+      expect(telemetry.event('Rotation Refused')).toMatchObject({
+        error: 'InvalidInputError',
+        reason: message,
+      });
     },
   );
 
-  it('defaults dryRun to false and requestedBy to on-demand', async () => {
+  it('defaults dryRun to false, mode to on-demand and requestedBy to unspecified', async () => {
     givenUser();
     keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
 
     const state = await run({ userName: USER });
 
     expect(state.dryRun).toBe(false);
-    expect(state.requestedBy).toBe('on-demand');
+    expect(state.mode).toBe('on-demand');
+    expect(state.requestedBy).toBe('unspecified');
+  });
+
+  it('records requestedBy as given, and the mode, in the Rotation Started event', async () => {
+    givenUser();
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+
+    await run({ userName: USER, requestedBy: 'rekey-cli:arn:aws:iam::1:user/ops' });
+
+    expect(telemetry.event('Rotation Started')).toMatchObject({
+      mode: 'on-demand',
+      requestedBy: 'rekey-cli:arn:aws:iam::1:user/ops',
+    });
   });
 });
 
@@ -246,7 +278,8 @@ describe('inspect: the key-slot table', () => {
     expect(state).toEqual({
       userName: USER,
       dryRun: false,
-      requestedBy: 'on-demand',
+      mode: 'on-demand',
+      requestedBy: 'unspecified',
       executionArn: EXECUTION_ARN,
       userArn: USER_ARN,
       secretId: SECRET_ID,
@@ -269,7 +302,8 @@ describe('inspect: the key-slot table', () => {
           decision: 'rotate',
           reason: `key ${OLD_KEY_ID} is 90 days old`,
           dryRun: false,
-          requestedBy: 'on-demand',
+          mode: 'on-demand',
+          requestedBy: 'unspecified',
           warnings: [],
           at: NOW.toISOString(),
         },
@@ -379,7 +413,6 @@ describe('inspect: the key-slot table', () => {
 
   const ROLLBACK_VERSION = '0b5e1a2c-0000-4000-8000-0000000000bb';
   it.each<[string, () => FakeSecret]>([
-    ['there is no secret', () => new FakeSecret(false)],
     ['the secret names only the older key', () => FakeSecret.withBaseline()],
     [
       'AWSCURRENT holds the newer key but nothing holds the older one',
@@ -415,7 +448,7 @@ describe('inspect: the key-slot table', () => {
       const message =
         `alice has two active access keys (${OLD_KEY_ID}, ${NEW_KEY_ID}) that are not ` +
         `an interrupted rekey rotation. rekey never deletes an active key to make room: deactivate the ` +
-        `key no longer in use (or delete it), then start the rotation again.`;
+        "key no longer in use (`rekey report` shows each key's last use), then start the rotation again.";
 
       const error = await failure(run({ userName: USER }));
 
@@ -606,10 +639,10 @@ describe('inspect: scheduled and on-demand', () => {
 
   beforeEach(() => givenUser());
 
-  it('skips a key that is not due when the fleet scan asked', async () => {
+  it('skips a key that is not due in scheduled mode (the fleet scan)', async () => {
     keys.add(OLD_KEY_ID, 'Active', YOUNG);
 
-    const state = await run({ userName: USER, requestedBy: 'rekey-scan' });
+    const state = await run({ userName: USER, mode: 'scheduled' });
 
     expect(state.decision).toBe('skip');
     expect(state.reason).toBe(`not due: key ${OLD_KEY_ID} is 20 days old, rotation after 80`);
@@ -627,10 +660,19 @@ describe('inspect: scheduled and on-demand', () => {
     expect(state.requestedBy).toBe('ops@example.com');
   });
 
+  it('gives requestedBy no say in the mode: "rekey-scan" from any caller is only a claim', async () => {
+    keys.add(OLD_KEY_ID, 'Active', YOUNG);
+
+    const state = await run({ userName: USER, requestedBy: 'rekey-scan' });
+
+    expect(state.decision).toBe('rotate');
+    expect(state.mode).toBe('on-demand');
+  });
+
   it('rotates a scheduled key that is due', async () => {
     keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
 
-    const state = await run({ userName: USER, requestedBy: 'rekey-scan' });
+    const state = await run({ userName: USER, mode: 'scheduled' });
 
     expect(state.decision).toBe('rotate');
   });
@@ -704,5 +746,145 @@ describe('inspect: one rotation per user', () => {
 
     expect(state.decision).toBe('rotate');
     expect(sfn).not.toHaveReceivedCommand(DescribeExecutionCommand);
+  });
+});
+
+describe('inspect: canonical names', () => {
+  it('rotates the user IAM returns for a name in another case, keyed by the canonical name', async () => {
+    givenUser();
+    iam.on(GetUserCommand, { UserName: 'ALICE' }).resolves({
+      User: {
+        Path: '/',
+        UserName: USER,
+        UserId: USER_ID,
+        Arn: USER_ARN,
+        CreateDate: new Date('2024-01-02T03:04:05Z'),
+      },
+    });
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+
+    const state = await run({ userName: 'ALICE' });
+
+    expect(state).toMatchObject({
+      userName: USER,
+      requestedUserName: 'ALICE',
+      secretId: SECRET_ID,
+      decision: 'rotate',
+    });
+    expect(state.reason).toBe(`"ALICE" is IAM user alice: key ${OLD_KEY_ID} is 90 days old`);
+    expect(iam).toHaveReceivedCommandWith(ListUserTagsCommand, { UserName: USER });
+    expect(telemetry.event('Rotation Started')).toMatchObject({
+      userName: USER,
+      requestedUserName: 'ALICE',
+    });
+  });
+
+  it('keeps no requestedUserName when the input already spells the name as IAM does', async () => {
+    givenUser();
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+
+    const state = await run({ userName: USER });
+
+    expect(state.requestedUserName).toBeUndefined();
+  });
+});
+
+describe('inspect: the secret is the lifeline', () => {
+  beforeEach(() => {
+    givenUser();
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+  });
+
+  it('refuses, changing nothing, while the secret is scheduled for deletion, and notifies', async () => {
+    const pending = FakeSecret.withBaseline();
+    pending.deletedDate = new Date('2026-02-27T08:00:00Z');
+    givenSecret(pending);
+
+    const error = await failure(run({ userName: USER }));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(error.message).toBe(
+      `The secret ${SECRET_ID} is scheduled for deletion (requested 2026-02-27T08:00:00.000Z), so ` +
+        `rekey changes nothing. Restore it (aws secretsmanager restore-secret --secret-id ${SECRET_ID}) ` +
+        `to rotate with it, or delete it for good (aws secretsmanager delete-secret --secret-id ` +
+        `${SECRET_ID} --force-delete-without-recovery) to let rekey create a new one; then start again.`,
+    );
+    expect(mutations(iam, sm, sfn)).toEqual([]);
+    expect(telemetry.notifications).toEqual([
+      { subject: 'rekey refused to rotate alice', message: error.message },
+    ]);
+  });
+
+  it('refuses two active keys with no secret, saying the secret is missing', async () => {
+    keys.add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const error = await failure(run({ userName: USER }));
+
+    expect(error.name).toBe('TwoActiveKeysError');
+    expect(error.message).toContain(
+      `The secret ${SECRET_ID} does not exist (if it was deleted during a rotation, the newer key's secret access key went with it).`,
+    );
+    expect(mutations(iam, sm, sfn)).toEqual([]);
+  });
+});
+
+describe("inspect: an ended rotation's orphan (I3)", () => {
+  const ENDED = OTHER_EXECUTION_ARN;
+  /** The ended execution's CreateAccessKey call: the orphan was created inside it. */
+  const CALL_START = '2026-03-01T11:00:03.000Z';
+  const CALL_END = '2026-03-01T11:00:05.000Z';
+  const IN_WINDOW = '2026-03-01T11:00:04.000Z';
+  const markerOf = (arn: string, value: string) =>
+    FakeSecret.withBaseline().tag(creatingMarker(arn), value);
+
+  beforeEach(() => {
+    givenUser();
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: ENDED, status: 'FAILED' });
+  });
+
+  it('plans to discard a key its creating-marker proves it created, and rotates the old key', async () => {
+    keys.add(ORPHAN_KEY_ID, 'Active', IN_WINDOW);
+    givenSecret(markerOf(ENDED, `${ENDED}@${CALL_START}/${CALL_END}`));
+
+    const state = await run({ userName: USER });
+
+    expect(state).toMatchObject({
+      decision: 'rotate',
+      oldKey: OLD_KEY,
+      knownKeyIds: [OLD_KEY_ID, ORPHAN_KEY_ID],
+      orphanKeyIds: [ORPHAN_KEY_ID],
+    });
+    expect(state.reason).toBe(
+      `key ${OLD_KEY_ID} is 90 days old; ${ORPHAN_KEY_ID}, created by an ended rotation and never published, is discarded first`,
+    );
+    expect(mutations(iam, sm, sfn)).toEqual([]);
+  });
+
+  it.each([
+    ['created after the unanswered call ended (by hand)', '2026-03-01T11:00:40.000Z', undefined],
+    ['used since it was created', IN_WINDOW, '2026-03-01T11:30:00.000Z'],
+  ])('does not take a key %s for an orphan: two active keys, refused', async (_, created, used) => {
+    keys.add(ORPHAN_KEY_ID, 'Active', created);
+    if (used) keys.use(ORPHAN_KEY_ID, used);
+    givenSecret(markerOf(ENDED, `${ENDED}@${CALL_START}/${CALL_END}`));
+
+    const error = await failure(run({ userName: USER }));
+
+    expect(error.name).toBe('TwoActiveKeysError');
+    expect(mutations(iam, sm, sfn)).toEqual([]);
+  });
+
+  it('refuses while the execution behind a fresh marker is running: it may be creating its key', async () => {
+    keys.add(ORPHAN_KEY_ID, 'Active', '2026-03-01T11:59:58.000Z');
+    sfn.on(DescribeExecutionCommand).resolves({ executionArn: ENDED, status: 'RUNNING' });
+    givenSecret(markerOf(ENDED, `${ENDED}@2026-03-01T11:59:57.000Z`));
+
+    const error = await failure(run({ userName: USER }));
+
+    expect(error.name).toBe('RotationInProgressError');
+    expect(error.message).toBe(
+      `alice is being rotated by execution ${ENDED}, which is creating its new key right now.`,
+    );
   });
 });

@@ -115,21 +115,38 @@ describe('resolvePolicy: exemptions', () => {
     expect(resolved.warnings).toEqual(['tag rekey:exempt-until has no rekey:exempt-reason']);
   });
 
-  it.each(['31/12/2026', '2026-13-01', 'next year', '2026-1-5'])(
-    'treats the unreadable date %s as exempt, with a warning',
-    (until) => {
-      const resolved = resolve({ 'rekey:exempt-until': until });
+  it.each([
+    '31/12/2026',
+    '2026-13-01',
+    'next year',
+    '2026-1-5',
+    '2026-02-30',
+    '2025-02-29',
+    '2026-04-31',
+  ])('treats the unreadable date %s as exempt, with a warning', (until) => {
+    const resolved = resolve({ 'rekey:exempt-until': until });
 
-      expect(resolved.exemption).toEqual({
-        until,
-        reason: 'unreadable exemption date',
-        expired: false,
-      });
-      expect(resolved.warnings).toEqual([
-        `tag rekey:exempt-until="${until}" is not a date (YYYY-MM-DD); treated as exempt`,
-      ]);
-    },
+    expect(resolved.exemption).toEqual({
+      until,
+      reason: 'unreadable exemption date',
+      expired: false,
+    });
+    expect(resolved.warnings).toEqual([
+      `tag rekey:exempt-until="${until}" is not a date (YYYY-MM-DD); treated as exempt`,
+    ]);
+  });
+});
+
+it('honours a real leap day: 2028-02-29 is a date', () => {
+  const resolved = resolvePolicy(
+    DEFAULT_POLICY,
+    { mode: 'opt-out', minRotateAfterDays: 30 },
+    { 'rekey:exempt-until': '2028-02-29', 'rekey:exempt-reason': 'leap' },
+    new Date('2026-03-01T00:00:00Z'),
   );
+
+  expect(resolved.exemption).toEqual({ until: '2028-02-29', reason: 'leap', expired: false });
+  expect(resolved.warnings).toEqual([]);
 });
 
 describe('resolvePolicy: selection', () => {

@@ -5,7 +5,6 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  creatingMarker,
   describeStages,
   ensureSecret,
   keyIdOfVersion,
@@ -23,7 +22,6 @@ import {
   NEW_SECRET,
   NEW_VERSION,
   OLD_KEY,
-  OTHER_EXECUTION_ARN,
   SECRET_ARN,
   SECRET_ID,
   STAGED_AT,
@@ -132,15 +130,5 @@ describe('ensureSecret', () => {
     );
 
     expect(error).toBe(pending);
-  });
-});
-
-describe('creatingMarker', () => {
-  it('is a short tag key of its own for each execution', () => {
-    const marker = creatingMarker(EXECUTION_ARN);
-
-    expect(marker).toMatch(/^rekey:creating:[0-9a-f]{12}$/);
-    expect(creatingMarker(EXECUTION_ARN)).toBe(marker);
-    expect(creatingMarker(OTHER_EXECUTION_ARN)).not.toBe(marker);
   });
 });

@@ -11,8 +11,9 @@ import {
   SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { creatingMarker } from '../../../lambdas/shared/secret';
+import { creatingMarker } from '../../../lambdas/shared/markers';
 import { stageKey, type StageDeps } from '../../../lambdas/stage-key/core';
 import {
   awsErrors,
@@ -49,10 +50,14 @@ const smClient = new SecretsManagerClient({ region: 'us-east-1' });
 const iam = mockClient(iamClient);
 const iamOnce = mockClient(iamOnceClient);
 const sm = mockClient(smClient);
+const sfnClient = new SFNClient({ region: 'us-east-1' });
+const sfn = mockClient(sfnClient);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const MARKER = creatingMarker(EXECUTION_ARN);
 const FOREIGN_KEY_ID = 'AKIAOTHERKEYEXAMPLE5';
+/** An earlier attempt's unanswered CreateAccessKey: started and ended around 12:00:01. */
+const EARLIER_CALL = `${EXECUTION_ARN}@2026-03-01T12:00:00.500Z/2026-03-01T12:00:01.500Z`;
 
 let telemetry: FakeTelemetry;
 let keys: FakeKeys;
@@ -62,6 +67,8 @@ beforeEach(() => {
   iam.reset();
   iamOnce.reset();
   sm.reset();
+  sfn.reset();
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
   captureOutput();
   telemetry = new FakeTelemetry();
   keys = new FakeKeys().add(OLD_KEY_ID, 'Active', OLD_CREATED).install(iam, iamOnce);
@@ -74,6 +81,7 @@ const deps = (): StageDeps => ({
   iam: iamClient,
   iamOnce: iamOnceClient,
   secrets: smClient,
+  sfn: sfnClient,
   telemetry,
   clock: new FakeClock(STAGED_AT),
   config: testConfig(),
@@ -115,13 +123,17 @@ describe('stage-key: creating and staging', () => {
     await stageKey(inspectedState(), deps());
 
     expect(mutations(iam, iamOnce, sm)).toEqual([
-      'CreateSecret rekey:managed-by,rekey:user',
       `TagResource ${MARKER}`,
       'CreateAccessKey',
       'PutSecretValue AWSPENDING',
       'TagResource rekey:execution',
       `UntagResource ${MARKER}`,
     ]);
+    // The marker records when the call started: the window in which IAM can have created the key.
+    expect(sm).toHaveReceivedCommandWith(TagResourceCommand, {
+      SecretId: SECRET_ID,
+      Tags: [{ Key: MARKER, Value: `${EXECUTION_ARN}@${STAGED_AT}` }],
+    });
     expect(sm).toHaveReceivedCommandWith(TagResourceCommand, {
       SecretId: SECRET_ID,
       Tags: [{ Key: 'rekey:execution', Value: EXECUTION_ARN }],
@@ -246,24 +258,39 @@ describe('stage-key: the second slot', () => {
     expect(result.newKey?.accessKeyId).toBe(NEW_KEY_ID);
   });
 
-  it('turns LimitExceeded into RotationInProgressError, clears its marker and touches no key', async () => {
+  it('stops at a key it did not create, before creating anything: UnknownKeyError, no key touched', async () => {
     keys.add(FOREIGN_KEY_ID, 'Active', '2026-03-01T11:59:00Z');
 
     const error = await failure(stageKey(inspectedState(), deps()));
 
-    expect(error.name).toBe('RotationInProgressError');
+    expect(error.name).toBe('UnknownKeyError');
     expect(error.message).toBe(
-      'alice already holds two access keys: another rotation or person created one since this rotation started.',
+      `alice holds a key rekey did not create: ${FOREIGN_KEY_ID} (active, created 2026-03-01T11:59:00.000Z). ` +
+        'rekey never removes a key it cannot prove it created; delete or deactivate it yourself if ' +
+        'unwanted, then start the rotation again.',
+    );
+    expect(mutations(iam, iamOnce, sm)).toEqual([]);
+    expect(keys.status(FOREIGN_KEY_ID)).toBe('Active');
+    expect(keys.status(OLD_KEY_ID)).toBe('Active');
+  });
+
+  it('turns a LimitExceeded race into UnknownKeyError, clears its marker and touches no key', async () => {
+    iamOnce.on(CreateAccessKeyCommand).rejects(awsErrors.limitExceeded());
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('UnknownKeyError');
+    expect(error.message).toBe(
+      'alice already holds two access keys: one was created since this rotation checked (by a ' +
+        'person, another tool or another rotation). rekey created nothing and leaves both keys ' +
+        'alone; remove the one that is not needed, then start again.',
     );
     expect(mutations(iam, iamOnce, sm)).toEqual([
-      'CreateSecret rekey:managed-by,rekey:user',
       `TagResource ${MARKER}`,
       'CreateAccessKey',
       `UntagResource ${MARKER}`,
     ]);
     expect(secret.tags.has(MARKER)).toBe(false);
-    expect(keys.status(FOREIGN_KEY_ID)).toBe('Active');
-    expect(keys.status(OLD_KEY_ID)).toBe('Active');
   });
 });
 
@@ -314,12 +341,17 @@ describe('stage-key: failures', () => {
     const error = await failure(stageKey(inspectedState(), deps()));
 
     expect(error.name).toBe('AwsTransientError');
-    expect(error.message).toBe('CreateAccessKey failed: ServiceFailure');
-    expect(mutations(iam, iamOnce, sm).slice(-3)).toEqual([
+    expect(error.message).toBe(
+      'CreateAccessKey failed (ServiceFailure); its outcome was reconciled',
+    );
+    expect(mutations(iam, iamOnce, sm).slice(-4)).toEqual([
       'CreateAccessKey',
+      `TagResource ${MARKER}`,
       `UpdateAccessKey ${ORPHAN_KEY_ID} Inactive`,
       `DeleteAccessKey ${ORPHAN_KEY_ID}`,
     ]);
+    // The unanswered call's end is recorded: a key made later can never be taken for its key.
+    expect(secret.tags.get(MARKER)).toBe(`${EXECUTION_ARN}@${STAGED_AT}/${STAGED_AT}`);
     expect(keys.status(ORPHAN_KEY_ID)).toBe('deleted');
     expect(keys.status(OLD_KEY_ID)).toBe('Active');
     expect(iam).not.toHaveReceivedCommandWith(UpdateAccessKeyCommand, { AccessKeyId: OLD_KEY_ID });
@@ -383,12 +415,11 @@ describe('stage-key: retries and resume (I5)', () => {
 
   it('discards an orphan of an earlier attempt (its marker is still set) before creating', async () => {
     keys.add(ORPHAN_KEY_ID, 'Active', '2026-03-01T12:00:01Z');
-    secret = FakeSecret.withBaseline().tag(MARKER, EXECUTION_ARN).install(sm);
+    secret = FakeSecret.withBaseline().tag(MARKER, EARLIER_CALL).install(sm);
 
     const state = await stageKey(inspectedState(), deps());
 
     expect(mutations(iam, iamOnce, sm)).toEqual([
-      'CreateSecret rekey:managed-by,rekey:user',
       `UpdateAccessKey ${ORPHAN_KEY_ID} Inactive`,
       `DeleteAccessKey ${ORPHAN_KEY_ID}`,
       `TagResource ${MARKER}`,
@@ -454,7 +485,7 @@ describe('stage-key: retries and resume (I5)', () => {
 
   it('finishes discarding an orphan an earlier attempt deactivated but could not delete (I3)', async () => {
     keys.add(ORPHAN_KEY_ID, 'Inactive', '2026-03-01T12:00:01Z');
-    secret = FakeSecret.withBaseline().tag(MARKER, EXECUTION_ARN).install(sm);
+    secret = FakeSecret.withBaseline().tag(MARKER, EARLIER_CALL).install(sm);
 
     const state = await stageKey(inspectedState(), deps());
 
@@ -468,11 +499,11 @@ describe('stage-key: retries and resume (I5)', () => {
       serviceName: 's3',
       region: 'eu-west-1',
     });
-    secret = FakeSecret.withBaseline().tag(MARKER, EXECUTION_ARN).install(sm);
+    secret = FakeSecret.withBaseline().tag(MARKER, EARLIER_CALL).install(sm);
 
     const error = await failure(stageKey(inspectedState(), deps()));
 
-    expect(error.name).toBe('RotationInProgressError');
+    expect(error.name).toBe('UnknownKeyError');
     expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
   });
 
@@ -484,5 +515,100 @@ describe('stage-key: retries and resume (I5)', () => {
     expect(result).toBe(state);
     expect(mutations(iam, iamOnce, sm)).toEqual(['TagResource rekey:execution']);
     expect(secret.tags.get('rekey:execution')).toBe(EXECUTION_ARN);
+  });
+});
+
+describe('stage-key: proven ownership', () => {
+  it('clears its marker after a throttled CreateAccessKey, and never takes a key made meanwhile for its own', async () => {
+    iamOnce.on(CreateAccessKeyCommand).rejectsOnce(awsErrors.iamThrottling());
+    const first = await failure(stageKey(inspectedState(), deps()));
+    expect(first.name).toBe('AwsTransientError');
+    expect(first.message).toBe('CreateAccessKey was refused (Throttling); nothing was created');
+    expect(secret.tags.has(MARKER)).toBe(false);
+
+    // While the state machine waits to retry, a person creates a key by hand.
+    keys.add(FOREIGN_KEY_ID, 'Active', '2026-03-01T12:00:06Z');
+    const retry = await failure(stageKey(inspectedState(), deps()));
+
+    expect(retry.name).toBe('UnknownKeyError');
+    expect(keys.status(FOREIGN_KEY_ID)).toBe('Active');
+    expect(iam).not.toHaveReceivedCommandWith(UpdateAccessKeyCommand, {
+      AccessKeyId: FOREIGN_KEY_ID,
+    });
+    expect(keys.deletedWhileActive).toEqual([]);
+  });
+
+  it('never takes a key made after its unanswered call ended for the key that call may have created', async () => {
+    // The earlier attempt's call ended at 12:00:01.5; this key appeared 40 s later.
+    keys.add(FOREIGN_KEY_ID, 'Active', '2026-03-01T12:00:41Z');
+    secret = FakeSecret.withBaseline().tag(MARKER, EARLIER_CALL).install(sm);
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('UnknownKeyError');
+    expect(keys.status(FOREIGN_KEY_ID)).toBe('Active');
+    expect(iamOnce).not.toHaveReceivedCommand(CreateAccessKeyCommand);
+  });
+
+  it('ignores a fresh creating-marker of a stopped execution: it creates nothing any more', async () => {
+    const other = 'arn:aws:states:us-east-1:123456789012:execution:rotation:aborted';
+    sfn.on(DescribeExecutionCommand, { executionArn: other }).resolves({ status: 'ABORTED' });
+    secret = FakeSecret.withBaseline()
+      .tag(
+        creatingMarker(other),
+        `${other}@${new Date(Date.parse(STAGED_AT) - 60_000).toISOString()}`,
+      )
+      .install(sm);
+
+    const state = await stageKey(inspectedState(), deps());
+
+    expect(state.newKey?.accessKeyId).toBe(NEW_KEY_ID);
+    expect(secret.tags.has(creatingMarker(other))).toBe(false);
+  });
+
+  it("discards the orphan Inspect found, re-proving it with the ended rotation's marker", async () => {
+    const ended = 'arn:aws:states:us-east-1:123456789012:execution:rotation:ended';
+    sfn.on(DescribeExecutionCommand, { executionArn: ended }).resolves({ status: 'FAILED' });
+    keys.add(ORPHAN_KEY_ID, 'Active', '2026-02-28T10:00:02Z');
+    secret = FakeSecret.withBaseline()
+      .tag(creatingMarker(ended), `${ended}@2026-02-28T10:00:01.000Z/2026-02-28T10:00:03.000Z`)
+      .install(sm);
+
+    const state = await stageKey(
+      inspectedState({ knownKeyIds: [OLD_KEY_ID, ORPHAN_KEY_ID], orphanKeyIds: [ORPHAN_KEY_ID] }),
+      deps(),
+    );
+
+    expect(keys.status(ORPHAN_KEY_ID)).toBe('deleted');
+    expect(keys.deletedWhileActive).toEqual([]);
+    expect(secret.tags.has(creatingMarker(ended))).toBe(false);
+    expect(state.newKey?.accessKeyId).toBe(NEW_KEY_ID);
+  });
+});
+
+describe('stage-key: the secret is the lifeline', () => {
+  it('creates no key when the secret is scheduled for deletion: SecretDeletedError', async () => {
+    secret.deletedDate = new Date('2026-03-01T11:00:00Z');
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(error.message).toContain(`The secret ${SECRET_ID} is scheduled for deletion`);
+    expect(iamOnce).not.toHaveReceivedCommand(CreateAccessKeyCommand);
+    expect(mutations(iam, iamOnce, sm)).toEqual([]);
+  });
+
+  it('deletes its key and says so when the secret is deleted while it publishes', async () => {
+    sm.on(PutSecretValueCommand).rejects(
+      awsErrors.invalidRequest(
+        "You can't perform this operation on the secret because it was marked for deletion.",
+      ),
+    );
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(keys.status(NEW_KEY_ID)).toBe('deleted');
+    expect(keys.deletedWhileActive).toEqual([]);
   });
 });

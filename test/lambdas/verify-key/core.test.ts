@@ -11,12 +11,15 @@ import {
   EXECUTION_ARN,
   failure,
   FakeClock,
+  FakeKeys,
   FakeSecret,
   FakeTelemetry,
+  NEW_CREATED,
   NEW_KEY,
   NEW_KEY_ID,
   NEW_SECRET,
   NEW_VERSION,
+  OLD_CREATED,
   OLD_KEY_ID,
   SECRET_ID,
   stagedState,
@@ -36,6 +39,7 @@ const sts = mockClient(STSClient);
 const VERIFIED_AT = '2026-03-01T12:00:41.000Z';
 
 let telemetry: FakeTelemetry;
+let keys: FakeKeys;
 let stsFactory: jest.Mock<STSClient, Parameters<StsFactory>>;
 let destroyed: number;
 
@@ -52,6 +56,10 @@ beforeEach(() => {
     return client;
   });
   FakeSecret.staged().install(sm);
+  keys = new FakeKeys()
+    .add(OLD_KEY_ID, 'Active', OLD_CREATED)
+    .add(NEW_KEY_ID, 'Active', NEW_CREATED)
+    .install(iam);
 });
 
 afterEach(() => jest.restoreAllMocks());
@@ -180,6 +188,25 @@ describe('verify-key', () => {
     expect(error.name).toBe('RotationStateError');
     expect(stsFactory).not.toHaveBeenCalled();
   });
+
+  it.each<['deleted' | 'deactivated', () => void]>([
+    ['deleted', () => void keys.keys.splice(1, 1)],
+    ['deactivated', () => void (keys.keys[1] ? (keys.keys[1].status = 'Inactive') : undefined)],
+  ])(
+    'says the new key was %s outside rekey, not that IAM is slow, when it is refused',
+    async (what, change) => {
+      change();
+      sts.on(GetCallerIdentityCommand).rejects(awsErrors.invalidClientTokenId());
+
+      const error = await failure(verifyKey(stagedState(), deps()));
+
+      expect(error.name).toBe('RotationStateError');
+      expect(error.message).toBe(
+        `The new key ${NEW_KEY_ID} was ${what} outside rekey before it could be verified.`,
+      );
+      expect(error.message).not.toContain('propagation');
+    },
+  );
 
   it('throws RotationStateError without a staged key', async () => {
     const error = await failure(verifyKey(stagedState({ newKey: undefined }), deps()));

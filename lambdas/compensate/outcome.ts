@@ -1,0 +1,171 @@
+import type { Deps } from '../shared/deps';
+import { listKeys, type AccessKey } from '../shared/keys';
+import { describeStages, keyIdOfVersion, UnreadableSecretError } from '../shared/secret';
+import type { RotationState } from '../shared/types';
+
+/**
+ * Where a failed rotation left the user, named from a final read of IAM and the secret, never
+ * from the path compensation took (I6: as it was, or safely published).
+ */
+export type Outcome =
+  | 'unchanged'
+  | 'restored'
+  | 'published'
+  | 'old-key-deactivated'
+  | 'old-key-deleted'
+  | 'old-key-current'
+  | 'secret-deleted'
+  | 'no-working-current'
+  | 'no-active-key'
+  | 'unknown'
+  | 'compensation-failed';
+
+export type SecretState =
+  | { readonly kind: 'missing' }
+  | {
+      readonly kind: 'present';
+      readonly deletedDate?: string;
+      /** The key AWSCURRENT holds; null when its value names no key rekey can read. */
+      readonly currentKeyId?: string | null;
+    };
+
+export interface FinalState {
+  readonly keys: readonly AccessKey[];
+  readonly secret: SecretState;
+}
+
+/** Reads the user's keys and the secret's AWSCURRENT as they are now (ids only, never a secret). */
+export async function readFinalState(deps: Deps, state: RotationState): Promise<FinalState> {
+  const keys = await listKeys(deps.iam, state.userName);
+  const stages = await describeStages(deps.secrets, state.secretId);
+  if (!stages) return { keys, secret: { kind: 'missing' } };
+  let currentKeyId: string | null | undefined;
+  if (stages.current && stages.deletedDate === undefined) {
+    try {
+      currentKeyId = (await keyIdOfVersion(deps.secrets, state.secretId, stages.current))
+        .accessKeyId;
+    } catch (error) {
+      if (!(error instanceof UnreadableSecretError)) throw error;
+      currentKeyId = null;
+    }
+  }
+  return {
+    keys,
+    secret: { kind: 'present', deletedDate: stages.deletedDate, currentKeyId },
+  };
+}
+
+export interface OutcomeInput {
+  readonly state: RotationState;
+  readonly final: FinalState;
+  /** Keys compensation deleted: the unpublished new key, and proven orphans. */
+  readonly discarded: readonly string[];
+  /** Keys rekey left alone because it cannot prove it created them. */
+  readonly unknown: readonly string[];
+  /** The failure was the secret going away. */
+  readonly secretGone: boolean;
+}
+
+const statusOf = (keys: readonly AccessKey[], id: string | undefined): string =>
+  id === undefined ? 'none' : (keys.find((k) => k.accessKeyId === id)?.status ?? 'deleted');
+
+/** The outcome and one paragraph saying exactly what is left. */
+export function describeOutcome(input: OutcomeInput): { outcome: Outcome; text: string } {
+  const { state, final, discarded } = input;
+  const oldId = state.oldKey?.accessKeyId;
+  const newId = state.newKey?.accessKeyId;
+  const old = statusOf(final.keys, oldId);
+  const fresh = statusOf(final.keys, newId);
+  const active = final.keys.filter((k) => k.status === 'Active');
+  const secret = final.secret;
+  const extra = [
+    discarded.filter((id) => id !== newId).length > 0
+      ? `rekey deleted ${discarded.filter((id) => id !== newId).join(', ')}, which it had created and never published.`
+      : '',
+    input.unknown.length > 0
+      ? `rekey left alone ${input.unknown.join(', ')}, which it did not create.`
+      : '',
+  ].filter(Boolean);
+  const done = (outcome: Outcome, text: string) => ({
+    outcome,
+    text: [text, ...extra].join(' '),
+  });
+  const keySentence = (): string =>
+    [
+      oldId ? `The old key ${oldId} is ${old.toLowerCase()}.` : '',
+      newId
+        ? `The new key ${newId} is ${fresh.toLowerCase()}${fresh === 'Active' ? ', and its secret access key exists only in that secret' : ''}.`
+        : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+
+  if (secret.kind === 'missing' && (newId !== undefined || input.secretGone)) {
+    return done(
+      'secret-deleted',
+      `The secret ${state.secretId} no longer exists. ${keySentence()}`,
+    );
+  }
+  if (secret.kind === 'present' && secret.deletedDate !== undefined) {
+    return done(
+      'secret-deleted',
+      `The secret ${state.secretId} is scheduled for deletion (requested ${secret.deletedDate}); restore it to keep what it holds. ${keySentence()}`,
+    );
+  }
+  const current = secret.kind === 'present' ? secret.currentKeyId : undefined;
+  const currentActive = active.some((k) => k.accessKeyId === current);
+  if (old === 'Active' && (current === oldId || secret.kind === 'missing')) {
+    if (fresh === 'Active') {
+      return done(
+        'old-key-current',
+        `The old key ${oldId} is active and current; the new key ${newId} is active too, but not current.`,
+      );
+    }
+    if (newId !== undefined && !discarded.includes(newId)) {
+      return done(
+        'restored',
+        `The old key ${oldId} is active and current; the new key ${newId} ${fresh === 'deleted' ? 'no longer exists (removed outside rekey)' : 'is inactive (deactivated outside rekey)'}.`,
+      );
+    }
+    return newId && discarded.includes(newId)
+      ? done(
+          'restored',
+          `The user is as it was: the old key ${oldId} is active and current; the new key ${newId} was deleted.`,
+        )
+      : done(
+          discarded.length > 0 ? 'restored' : 'unchanged',
+          `${discarded.length > 0 ? 'The user is as it was' : 'Nothing was changed'}: the old key ${oldId} is active and current.`,
+        );
+  }
+  if (newId !== undefined && current === newId && fresh === 'Active') {
+    if (old === 'Active')
+      return done(
+        'published',
+        `Both keys are active and the new key ${newId} is current in the secret.`,
+      );
+    if (old === 'Inactive')
+      return done(
+        'old-key-deactivated',
+        `The new key ${newId} is active and current; the old key ${oldId} is inactive and was not deleted.`,
+      );
+    return done(
+      'old-key-deleted',
+      `The new key ${newId} is active and current; the old key ${oldId} no longer exists.`,
+    );
+  }
+  if (active.length === 0) {
+    return done(
+      'no-active-key',
+      `No key of ${state.userName} is active any more (changed outside rekey): reactivate one and make it AWSCURRENT of ${state.secretId} by hand.`,
+    );
+  }
+  if (!currentActive) {
+    const holds =
+      current === null ? 'a value that names no key' : current === undefined ? 'nothing' : current;
+    return done(
+      'no-working-current',
+      `AWSCURRENT of ${state.secretId} holds ${holds}, which is not an active key of ${state.userName}: move AWSCURRENT to the version holding the active key ${active.map((k) => k.accessKeyId).join(' or ')}.`,
+    );
+  }
+  return done('unknown', `AWSCURRENT holds the active key ${current}. ${keySentence()}`);
+}
