@@ -114,21 +114,28 @@ export class KeyRotation extends Construct {
     };
     const sc = this.scope;
     const inspect = fn('inspect', 'validate the input and decide');
-    sc.iam(inspect.role, ['GetUser', 'ListUserTags', 'ListAccessKeys']);
+    // GetAccessKeyLastUsed: an unknown key is rekey's provable orphan only if it was never used.
+    sc.iam(inspect.role, ['GetUser', 'ListUserTags', 'ListAccessKeys', 'GetAccessKeyLastUsed']);
     sc.secrets(inspect.role, ['DescribeSecret', 'GetSecretValue']);
     sc.secretsKey(inspect.role, false);
-    inspect.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['states:DescribeExecution'],
-        resources: [
-          `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stateMachineName}:*`,
-        ],
-      }),
-    );
-    acknowledge(
+    const readExecutions = (role: iam.IRole, why: string): void => {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['states:DescribeExecution'],
+          resources: [
+            `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stateMachineName}:*`,
+          ],
+        }),
+      );
+      acknowledge(
+        role,
+        `IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
+        why,
+      );
+    };
+    readExecutions(
       inspect.role,
-      `IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
-      'Inspect reads the status of the execution that owns a rotation, any execution of this rotation state machine.',
+      'Inspect reads whether the execution that owns a rotation, or left a creating-marker, is still running: any execution of this rotation state machine.',
     );
     const stageKey = fn('stage-key', 'create the new key and stage it as AWSPENDING');
     sc.iam(stageKey.role, [
@@ -147,13 +154,21 @@ export class KeyRotation extends Construct {
       'UntagResource',
     ]);
     sc.secretsKey(stageKey.role, true);
+    readExecutions(
+      stageKey.role,
+      "StageKey reads whether the execution behind another rotation's creating-marker is still running: any execution of this rotation state machine.",
+    );
     const verifyKey = fn('verify-key', 'prove the new key works');
+    // ListAccessKeys: a refused new key is propagation delay unless it was deleted or deactivated.
+    sc.iam(verifyKey.role, ['ListAccessKeys']);
     sc.secrets(verifyKey.role, ['GetSecretValue']);
     sc.secretsKey(verifyKey.role, false);
     const promoteKey = fn('promote-key', 'make the new key AWSCURRENT');
     sc.secrets(promoteKey.role, ['DescribeSecret', 'UpdateSecretVersionStage']);
     const checkCutover = fn('check-cutover', "compare the keys' last use");
     sc.iam(checkCutover.role, ['GetAccessKeyLastUsed']);
+    // DescribeSecret: stop waiting once the secret (the new key's only copy) is going away.
+    sc.secrets(checkCutover.role, ['DescribeSecret']);
     const deactivateKey = fn('deactivate-key', 'deactivate the old key');
     sc.iam(deactivateKey.role, ['ListAccessKeys', 'UpdateAccessKey']);
     sc.secrets(deactivateKey.role, ['DescribeSecret']);

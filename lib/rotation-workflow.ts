@@ -3,6 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { readableFail } from './readable-failure';
 
 /** The Lambda of each rotation step. */
 export interface RotationSteps {
@@ -25,6 +26,7 @@ export const REFUSALS = [
   'TwoActiveKeysError',
   'InactiveKeyPresentError',
   'RotationInProgressError',
+  'SecretDeletedError',
 ];
 
 /** Infrastructure and throttling failures: every step is idempotent, so retrying is safe. */
@@ -81,38 +83,27 @@ export class RotationWorkflow extends Construct {
       lambdaFunction: steps.inspect,
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
+      // The context's copy of the input: `$` is not a path into an input that is JSON null.
       payload: sfn.TaskInput.fromObject({
-        input: sfn.JsonPath.entirePayload,
+        input: sfn.JsonPath.objectAt('$$.Execution.Input'),
         executionArn: sfn.JsonPath.executionId,
       }),
       taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
     });
     inspect.addRetry(transientRetry(6));
 
-    const refused = new sfn.Pass(this, 'ExplainRefusal', {
-      stateName: 'ExplainRefusal',
-      comment: 'Turn the Lambda error into a readable cause for the console.',
-      parameters: {
-        error: sfn.JsonPath.stringAt('$.Error'),
-        details: sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt('$.Cause')),
-      },
-    }).next(
-      new sfn.Fail(this, 'Refused', {
-        stateName: 'Refused',
-        comment: 'Nothing was changed.',
-        errorPath: '$.error',
-        causePath: '$.details.errorMessage',
-      }),
-    );
     // No ResultPath: the default ($) replaces the input with the error. aws-local-stepfunctions 3
     // mishandles an explicit "$" (it sets a key named "$"), so the default keeps both runtimes alike.
-    inspect.addCatch(refused, { errors: REFUSALS });
+    inspect.addCatch(readableFail(this, 'Refused', '$', 'Nothing was changed.'), {
+      errors: REFUSALS,
+    });
     inspect.addCatch(
-      new sfn.Fail(this, 'InspectFailed', {
-        stateName: 'InspectFailed',
-        errorPath: '$.Error',
-        causePath: '$.Cause',
-      }),
+      readableFail(
+        this,
+        'InspectFailed',
+        '$',
+        'Inspect changes nothing; the failure is in its logs.',
+      ),
       { errors: ['States.ALL'] },
     );
 
@@ -125,14 +116,32 @@ export class RotationWorkflow extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
     });
     compensate.addRetry(transientRetry(8));
-    compensate.addCatch(
+    // Compensation failed after its retries: report it anyway (event, notification, a final
+    // read of what is left), with the same function, then fail with that account.
+    const reportFailure = new tasks.LambdaInvoke(this, 'ReportCompensationFailure', {
+      stateName: 'ReportCompensationFailure',
+      comment: 'Compensation failed: say what is left, notify, then fail.',
+      lambdaFunction: steps.compensate,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
+    });
+    reportFailure.addRetry(transientRetry(3));
+    reportFailure.addCatch(readableFail(this, 'CompensationUnreported', '$.compensationError'), {
+      errors: ['States.ALL'],
+      resultPath: '$.reportError',
+    });
+    reportFailure.next(
       new sfn.Fail(this, 'CompensationFailed', {
         stateName: 'CompensationFailed',
-        errorPath: '$.compensationError.Error',
-        causePath: '$.compensationError.Cause',
+        errorPath: '$.compensation.error',
+        causePath: '$.compensation.cause',
       }),
-      { errors: ['States.ALL'], resultPath: '$.compensationError' },
     );
+    compensate.addCatch(reportFailure, {
+      errors: ['States.ALL'],
+      resultPath: '$.compensationError',
+    });
     compensate.next(
       new sfn.Fail(this, 'RotationFailed', {
         stateName: 'RotationFailed',

@@ -40,7 +40,12 @@ it('refuses a user holding an inactive key with InactiveKeyPresentError, changes
   expect(execution.cause).toContain(inactive.accessKeyId);
   expect(execution.cause).toMatch(/inactiveKeyAction=refuse/);
   expect(execution.cause).toMatch(/Delete it, then start again/);
-  expect(statesEntered(execution)).toEqual(['Inspect', 'ExplainRefusal', 'Refused']);
+  expect(statesEntered(execution)).toEqual([
+    'Inspect',
+    'RefusedCause',
+    'RefusedParseCause',
+    'Refused',
+  ]);
   expect(accountSnapshot(sb)).toBe(before);
   expect(eventsOf(sb, user.userName)).toEqual(['Rotation Refused']);
   expect(notificationsAbout(sb, user.userName)).toEqual([

@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 /** The start of every refusal: Inspect refuses, the Fail state carries its message. */
-const REFUSED = ['Inspect', 'ExplainRefusal', 'Refused'];
+const REFUSED = ['Inspect', 'RefusedCause', 'RefusedParseCause', 'Refused'];
 
 it('refuses a user that does not exist with UserNotFoundError and changes nothing', async () => {
   seedUser(sb, 'input-bystander');
@@ -55,6 +55,7 @@ it('refuses up front, saying why, a user whose name cannot be part of a secret n
 
 describe('malformed input', () => {
   const HOW = '{"userName": "alice"}';
+  const HOW_TEXT = 'Start the execution with {"userName": "alice"} (optionally "dryRun": true).';
   it.each<[string, unknown, RegExp[]]>([
     ['a missing userName', {}, [/"userName" is required/, new RegExp(HOW)]],
     ['an empty userName', { userName: '' }, [/"userName" is required/, new RegExp(HOW)]],
@@ -78,7 +79,7 @@ describe('malformed input', () => {
       { userName: 'input-bystander', force: true },
       [
         /Unknown input field "force"/,
-        /the fields are userName, dryRun and requestedBy/,
+        /the fields are userName, dryRun, mode and requestedBy/,
         new RegExp(HOW),
       ],
     ],
@@ -100,15 +101,38 @@ describe('malformed input', () => {
     },
   );
 
-  it('fails a null input before any change', async () => {
-    // The sandbox's interpreter (aws-local-stepfunctions) fails `"input.$": "$"` on a null
-    // input with States.Runtime before Inspect runs; that nothing changes is rekey's concern.
+  it('refuses a null input with InvalidInputError, changing nothing', async () => {
     const before = accountSnapshot(sb);
 
     const execution = await rotate(sb, null);
 
     expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('InvalidInputError');
+    expect(execution.cause).toBe(`The input must be a JSON object; got null. ${HOW_TEXT}`);
+    expect(statesEntered(execution)).toEqual(REFUSED);
     expect(accountSnapshot(sb)).toBe(before);
+  });
+
+  it('refuses a 200,000-character userName in one short sentence, echoing only its start', async () => {
+    const before = accountSnapshot(sb);
+
+    const execution = await rotate(sb, { userName: 'x'.repeat(200_000) });
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('InvalidInputError');
+    expect(execution.cause).toMatch(
+      /^"userName" must be an IAM user name .* \(200002 characters\)\.$/,
+    );
+    expect(execution.cause?.length).toBeLessThan(300);
+    expect(statesEntered(execution)).toEqual(REFUSED);
+    expect(accountSnapshot(sb)).toBe(before);
+  });
+
+  it('gives no execution a cause with Lambda JSON, a stack trace or a file path', () => {
+    for (const execution of sb.emulator.state.executions) {
+      const cause = execution.cause ?? '';
+      expect(cause).not.toMatch(/"errorType"|"trace"|\bat \S+ \(|\.ts:\d+|\/lambdas\//);
+    }
   });
 });
 

@@ -244,7 +244,12 @@ describe('two active keys otherwise', () => {
     expect(execution.cause).toContain(second.accessKeyId);
     expect(execution.cause).toMatch(/never deletes an active key/);
     expect(execution.cause).toMatch(/deactivate the key no longer in use/);
-    expect(statesEntered(execution)).toEqual(['Inspect', 'ExplainRefusal', 'Refused']);
+    expect(statesEntered(execution)).toEqual([
+      'Inspect',
+      'RefusedCause',
+      'RefusedParseCause',
+      'Refused',
+    ]);
     expect(accountSnapshot(sb)).toBe(before);
     const [notification, ...more] = notificationsAbout(sb, user.userName);
     expect(more).toEqual([]);

@@ -115,7 +115,7 @@ interface StepActions {
 /** The IAM, Secrets Manager and other actions each function's code calls, and nothing else. */
 const STEP_ACTIONS: Record<AnyStep, StepActions> = {
   inspect: {
-    iam: ['GetUser', 'ListAccessKeys', 'ListUserTags'],
+    iam: ['GetAccessKeyLastUsed', 'GetUser', 'ListAccessKeys', 'ListUserTags'],
     secrets: ['DescribeSecret', 'GetSecretValue'],
     other: ['states:DescribeExecution'],
   },
@@ -135,10 +135,11 @@ const STEP_ACTIONS: Record<AnyStep, StepActions> = {
       'TagResource',
       'UntagResource',
     ],
+    other: ['states:DescribeExecution'],
   },
-  'verify-key': { iam: [], secrets: ['GetSecretValue'] },
+  'verify-key': { iam: ['ListAccessKeys'], secrets: ['GetSecretValue'] },
   'promote-key': { iam: [], secrets: ['DescribeSecret', 'UpdateSecretVersionStage'] },
-  'check-cutover': { iam: ['GetAccessKeyLastUsed'], secrets: [] },
+  'check-cutover': { iam: ['GetAccessKeyLastUsed'], secrets: ['DescribeSecret'] },
   'deactivate-key': { iam: ['ListAccessKeys', 'UpdateAccessKey'], secrets: ['DescribeSecret'] },
   'delete-key': { iam: ['DeleteAccessKey', 'ListAccessKeys'], secrets: ['DescribeSecret'] },
   report: { iam: [], secrets: [] },
@@ -152,7 +153,12 @@ const STEP_ACTIONS: Record<AnyStep, StepActions> = {
   'fleet-scan': {
     iam: ['GetCredentialReport', 'ListUserTags'],
     secrets: [],
-    other: ['states:DescribeExecution', 'states:ListExecutions', 'states:StartExecution'],
+    other: [
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+      'states:ListExecutions',
+      'states:StartExecution',
+    ],
   },
 };
 
@@ -184,10 +190,10 @@ describe('permissions of the deployable stack', () => {
 
   it('bounds every IAM and Secrets Manager action in every policy to the managed users and secrets', () => {
     expect(unboundedStatements(template, '/', 'rekey/')).toEqual([]);
-    // The scan saw the statements it is about: seven roles touch IAM users (six steps and the
-    // fleet scan's ListUserTags), seven touch secrets.
-    expect(scopedStatementCount(template, 'iam')).toBe(7);
-    expect(scopedStatementCount(template, 'secretsmanager')).toBe(7);
+    // The scan saw the statements it is about: eight roles touch IAM users (seven steps and the
+    // fleet scan's ListUserTags), eight touch secrets.
+    expect(scopedStatementCount(template, 'iam')).toBe(8);
+    expect(scopedStatementCount(template, 'secretsmanager')).toBe(8);
   });
 
   it('grants IAM actions on "*" only for the credential report, one action to each fleet role', () => {
@@ -222,11 +228,11 @@ describe('permissions of the deployable stack', () => {
     );
   });
 
-  it('gives check-cutover no IAM action but GetAccessKeyLastUsed and no secret access', () => {
+  it('gives check-cutover no IAM action but GetAccessKeyLastUsed and no secret value', () => {
     const statements = statementsOf(stack, template, rotation.functions.checkCutover.role);
 
     expect(allowedActions(statements, 'iam')).toEqual(['iam:GetAccessKeyLastUsed']);
-    expect(allowedActions(statements, 'secretsmanager')).toEqual([]);
+    expect(allowedActions(statements, 'secretsmanager')).toEqual(['secretsmanager:DescribeSecret']);
     expect(statements.filter((s) => viaService(s)?.startsWith('secretsmanager.'))).toEqual([]);
   });
 
@@ -273,7 +279,7 @@ describe('permissions of the deployable stack', () => {
     }
   });
 
-  it.each<AnyStep>(['inspect', 'fleet-scan'])(
+  it.each<AnyStep>(['inspect', 'stage-key', 'fleet-scan'])(
     'lets %s describe only executions of the rotation state machine',
     (step) => {
       const stateMachineName = stateMachineOf(template, 'rotation').properties.StateMachineName;
@@ -332,13 +338,13 @@ describe('permissions with a custom managed path and secret prefix', () => {
 
   it('bounds IAM actions to users under /apps/ and secrets to team-a/', () => {
     expect(unboundedStatements(template, '/apps/', 'team-a/')).toEqual([]);
-    expect(scopedStatementCount(template, 'iam')).toBe(7);
-    expect(scopedStatementCount(template, 'secretsmanager')).toBe(7);
+    expect(scopedStatementCount(template, 'iam')).toBe(8);
+    expect(scopedStatementCount(template, 'secretsmanager')).toBe(8);
   });
 
   it('changes every IAM and secret ARN away from the default / path and rekey/ prefix', () => {
     // The credential report grants stay on "*": the report covers the account, not a path.
-    expect(unboundedStatements(template, '/', 'rekey/')).toHaveLength(7 + 7);
+    expect(unboundedStatements(template, '/', 'rekey/')).toHaveLength(8 + 8);
   });
 });
 

@@ -131,7 +131,9 @@ describe('the rotation state machine', () => {
 
   it('catches every failure of a task after Inspect into Compensate', () => {
     const tasks = Object.entries(asl.States).filter(
-      ([name, s]) => s.Type === 'Task' && !['Inspect', 'Compensate', 'Report'].includes(name),
+      ([name, s]) =>
+        s.Type === 'Task' &&
+        !['Inspect', 'Compensate', 'ReportCompensationFailure', 'Report'].includes(name),
     );
 
     expect(tasks.map(([name]) => name).sort()).toEqual([...COMPENSATED].sort());
@@ -158,18 +160,63 @@ describe('the rotation state machine', () => {
     expect(compensate.Next).toBe('RotationFailed');
     expect(state(asl, 'RotationFailed').Type).toBe('Fail');
     expect(compensate.Catch).toEqual([
-      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'CompensationFailed' }),
+      {
+        ErrorEquals: ['States.ALL'],
+        Next: 'ReportCompensationFailure',
+        ResultPath: '$.compensationError',
+      },
     ]);
-    expect(state(asl, 'CompensationFailed').Type).toBe('Fail');
+    // The report runs the same function, which then only says what is left, and notifies.
+    const report = state(asl, 'ReportCompensationFailure');
+    expect(report.Type).toBe('Task');
+    expect(report.Next).toBe('CompensationFailed');
+    expect(state(asl, 'CompensationFailed')).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.compensation.error',
+      CausePath: '$.compensation.cause',
+    });
+    expect(report.Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'CompensationUnreportedCause' }),
+    ]);
+  });
+
+  it('gives every Fail state a readable cause: the Lambda error message, never its JSON and trace', () => {
+    for (const name of ['Refused', 'InspectFailed', 'CompensationUnreported']) {
+      const at = name === 'CompensationUnreported' ? '$.compensationError' : '$';
+      expect(state(asl, `${name}ParseCause`)).toMatchObject({
+        Type: 'Pass',
+        Parameters: { 'error.$': `${at}.Error`, 'lambda.$': `States.StringToJson(${at}.Cause)` },
+        Next: name,
+      });
+      expect(state(asl, name)).toMatchObject({
+        Type: 'Fail',
+        ErrorPath: '$.error',
+        CausePath: '$.lambda.errorMessage',
+      });
+      expect(state(asl, `${name}Cause`).Choices).toEqual([
+        { Not: { Variable: `${at}.Cause`, IsPresent: true }, Next: `${name}WithoutCause` },
+        { Variable: `${at}.Cause`, StringMatches: '{*', Next: `${name}ParseCause` },
+      ]);
+      expect(state(asl, `${name}WithPlainCause`)).toMatchObject({
+        Type: 'Fail',
+        CausePath: `${at}.Cause`,
+      });
+    }
+  });
+
+  it('passes Inspect the input from the context object, so that a null input reaches it too', () => {
+    expect(state(asl, 'Inspect').Parameters).toEqual({
+      'input.$': '$$.Execution.Input',
+      'executionArn.$': '$$.Execution.Id',
+    });
   });
 
   it("turns Inspect's refusals into a Refused failure without compensating", () => {
     const inspect = state(asl, 'Inspect');
 
     expect(inspect.Catch?.[0]).toEqual(
-      expect.objectContaining({ ErrorEquals: REFUSALS, Next: 'ExplainRefusal' }),
+      expect.objectContaining({ ErrorEquals: REFUSALS, Next: 'RefusedCause' }),
     );
-    expect(state(asl, 'ExplainRefusal').Next).toBe('Refused');
     expect(state(asl, 'Refused').Type).toBe('Fail');
     expect(targets(inspect)).not.toContain('Compensate');
   });

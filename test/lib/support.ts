@@ -178,6 +178,7 @@ export interface AslState {
   readonly Choices?: { readonly Next: string }[];
   readonly Catch?: { readonly ErrorEquals: string[]; readonly Next: string }[];
   readonly Retry?: { readonly ErrorEquals: string[]; readonly MaxAttempts?: number }[];
+  readonly Parameters?: Readonly<Record<string, unknown>>;
 }
 
 export interface Asl {
