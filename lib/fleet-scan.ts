@@ -215,13 +215,27 @@ export class FleetScan extends Construct {
       }),
     );
     const executions = `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${props.rotationStateMachineName}:*`;
+    // DescribeExecution: earlier attempts (metadata only) and the input of running rotations the
+    // console started; GetExecutionHistory (without data): the state an attempt ended in.
     scan.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        resources: [executions],
+      }),
+    );
+    scan.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [props.encryptionKey.keyArn],
+        conditions: {
+          StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': rotationArn },
+        },
+      }),
     );
     acknowledge(
       scan,
       `IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${props.rotationStateMachineName}:*]`,
-      'The scan reads the status of the rotation executions it started earlier (deterministic names); bounded to this rotation state machine.',
+      "The scan reads the rotation executions it started earlier (deterministic names) and the input of running ones whose name does not carry the user; bounded to this rotation state machine's executions.",
     );
   }
 }

@@ -19,9 +19,8 @@ import type { Telemetry } from '../shared/telemetry';
 import { parseScanInput } from '../fleet-report/core';
 import {
   deferRotation,
-  executionArnOf,
+  runningOf,
   runningRotations,
-  scheduledName,
   startRotation,
   type StartOutcome,
 } from './start';
@@ -98,19 +97,16 @@ async function startDue(
     .sort((a, b) => (b.oldestActiveKeyAgeDays ?? 0) - (a.oldestActiveKeyAgeDays ?? 0));
   if (due.length === 0) return outcomes;
   const running = await runningRotations(deps.sfn, arn);
-  const room = Math.max(0, deps.config.fleet.maxConcurrentRotations - running.size);
+  const room = Math.max(0, deps.config.fleet.maxConcurrentRotations - running.count);
   let reserved = 0;
   const limit = pLimit(CONCURRENCY);
   await Promise.all(
     due.map((v) =>
       limit(async () => {
-        // Already rotating under its deterministic name: in progress, whether or not the cap is full.
-        const name = scheduledName(v);
-        if (running.has(name)) {
-          outcomes.set(v.userName, {
-            status: 'in-progress',
-            executionArn: executionArnOf(arn, name),
-          });
+        // Already rotating, whoever started it: in progress, whether or not the cap is full.
+        const owner = runningOf(running, v);
+        if (owner) {
+          outcomes.set(v.userName, { status: 'in-progress', executionArn: owner });
           return;
         }
         if (reserved >= room) {

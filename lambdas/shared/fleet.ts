@@ -159,17 +159,35 @@ export function classifyUser(
 }
 
 /**
- * The execution name for a scheduled rotation of one key: the same user and key give the same
- * name, so a second scan while the rotation runs starts nothing new. Execution names allow
- * 80 characters; characters CloudWatch logging dislikes become `_` with a hash to stay unique.
+ * The execution name for a scheduled rotation of one key: the same user, key and attempt give
+ * the same name, so a second scan while the rotation runs starts nothing new. Attempt 1 is
+ * `scan-<user>-<key stamp>`; a later attempt (after one that ended having changed nothing)
+ * appends `-<n>`. Execution names allow 80 characters; characters CloudWatch logging dislikes
+ * become `_` with a hash to stay unique.
  */
 export function rotationExecutionName(
   userName: string,
   keyCreatedAt: string,
   hash: (s: string) => string,
+  attempt = 1,
 ): string {
-  const safe = userName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 48);
-  const suffix = safe === userName ? '' : `-${hash(userName).slice(0, 8)}`;
   const stamp = keyCreatedAt.replace(/[^0-9]/g, '').slice(0, 14);
-  return `scan-${safe}${suffix}-${stamp}`;
+  return `scan-${userPart(userName, hash)}-${stamp}${attempt > 1 ? `-${attempt}` : ''}`;
+}
+
+/**
+ * A user name as rekey's execution names carry it: up to 44 characters of [A-Za-z0-9_-], and a
+ * short hash when the name had to be changed to fit. `rekey-<part>-<stamp>` (the CLI) and
+ * `scan-<part>-<stamp>[-<attempt>]` (the fleet scan) both use it.
+ */
+export function userPart(userName: string, hash: (s: string) => string): string {
+  const safe = userName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 44);
+  return safe === userName ? safe : `${safe}-${hash(userName).slice(0, 8)}`;
+}
+
+const REKEY_NAME = /^(?:rekey|scan)-(.+)-(?:\d{14}|\d{17})(?:-\d+)?$/;
+
+/** The user part of an execution name rekey chose, or undefined for any other name. */
+export function userPartOfName(executionName: string): string | undefined {
+  return REKEY_NAME.exec(executionName)?.[1];
 }

@@ -194,7 +194,8 @@ describe('a scheduled fleet scan over one user of each kind', () => {
     for (const execution of rotations(sb)) {
       expect(JSON.parse(execution.input)).toEqual({
         userName: expect.any(String) as string,
-        requestedBy: 'rekey-scan',
+        mode: 'scheduled',
+        requestedBy: 'rekey fleet scan',
       });
     }
   });

@@ -103,7 +103,7 @@ describe('scan: IAM calls', () => {
     const summary = await runScan(h);
 
     expect(starts().map((s) => JSON.parse(s.input ?? '{}') as unknown)).toEqual([
-      { userName: 'stays', requestedBy: 'rekey-scan' },
+      { userName: 'stays', mode: 'scheduled', requestedBy: 'rekey fleet scan' },
     ]);
     expect(summary).toMatchObject({ usersScanned: 2, usersManaged: 1 });
     expect(JSON.stringify(summary.users)).not.toContain('gone');

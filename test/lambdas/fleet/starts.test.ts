@@ -43,17 +43,29 @@ describe('scan: starting rotations', () => {
       {
         stateMachineArn: STATE_MACHINE,
         name: expectedName('overdue-95', 95),
-        input: JSON.stringify({ userName: 'overdue-95', requestedBy: 'rekey-scan' }),
+        input: JSON.stringify({
+          userName: 'overdue-95',
+          mode: 'scheduled',
+          requestedBy: 'rekey fleet scan',
+        }),
       },
       {
         stateMachineArn: STATE_MACHINE,
         name: expectedName('two-keys', 88),
-        input: JSON.stringify({ userName: 'two-keys', requestedBy: 'rekey-scan' }),
+        input: JSON.stringify({
+          userName: 'two-keys',
+          mode: 'scheduled',
+          requestedBy: 'rekey fleet scan',
+        }),
       },
       {
         stateMachineArn: STATE_MACHINE,
         name: expectedName('due-81', 81),
-        input: JSON.stringify({ userName: 'due-81', requestedBy: 'rekey-scan' }),
+        input: JSON.stringify({
+          userName: 'due-81',
+          mode: 'scheduled',
+          requestedBy: 'rekey fleet scan',
+        }),
       },
     ]);
     expect(summary.counts).toMatchObject({ started: 3, inProgress: 0, deferred: 0 });
