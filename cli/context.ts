@@ -3,7 +3,8 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
-import { explain } from './errors';
+import { loadSharedConfigFiles } from '@smithy/core/config';
+import { CliError, EXIT, explain, usageError } from './errors';
 
 /** The global options, spelled as the AWS CLI spells them. */
 export interface GlobalOptions {
@@ -42,6 +43,8 @@ export interface Context {
  */
 export function createContext(options: GlobalOptions): Context {
   const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL;
+  if (endpoint !== undefined)
+    checkEndpoint(endpoint, options.endpointUrl ? '--endpoint-url' : 'AWS_ENDPOINT_URL');
   const config = {
     ...(options.region && { region: options.region }),
     ...(options.profile && { profile: options.profile }),
@@ -91,4 +94,39 @@ async function serviceTime(endpoint: string | undefined): Promise<Date> {
     // Not a sandbox (or not reachable yet): the API calls will say what is wrong.
   }
   return new Date();
+}
+
+/** A malformed endpoint is a usage error, said before any client tries to use it. */
+function checkEndpoint(endpoint: string, where: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+    throw usageError(
+      `${where} must be an http(s) URL such as http://127.0.0.1:4599; got "${endpoint.slice(0, 200)}"`,
+    );
+  }
+}
+
+/**
+ * A named profile that is in neither AWS file would make the SDK say "no credentials" (after
+ * its own warnings): name the profile and the files instead.
+ */
+export async function checkProfile(profile: string | undefined): Promise<void> {
+  if (profile === undefined) return;
+  const { configFile, credentialsFile } = await loadSharedConfigFiles({ ignoreCache: true });
+  if (configFile[profile] || credentialsFile[profile]) return;
+  const files = [
+    process.env.AWS_CONFIG_FILE ?? '~/.aws/config',
+    process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials',
+  ].join(' or ');
+  throw new CliError(
+    `profile "${profile}" is not in ${files}: check the name (aws configure list-profiles), or ` +
+      'set up the profile with aws configure --profile',
+    EXIT.setup,
+    'ProfileNotFound',
+  );
 }

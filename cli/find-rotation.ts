@@ -6,7 +6,9 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import pLimit from 'p-limit';
+import { createHash } from 'node:crypto';
 import { awsErrorCode } from '../lambdas/shared/errors';
+import { userPart, userPartOfName } from '../lambdas/shared/fleet';
 import { describeStages, SECRET_TAGS, secretName } from '../lambdas/shared/secret';
 import type { Clients } from './context';
 import { field, parseJson, text } from './history';
@@ -44,16 +46,22 @@ function rotationOf(out: DescribeExecutionCommandOutput): Rotation {
   };
 }
 
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** IAM user names ignore case: so do rekey's lookups by user. */
+export function sameUser(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.toLowerCase() === b.toLowerCase();
+}
+
 /**
  * Whether an execution's name may belong to the user. Rotations started by the CLI and the
- * fleet scan are named `rekey-<user>-<stamp>` / `scan-<user>[-hash]-<stamp>` (the user name
- * made safe); those of other users need not be described. Any other name (the console's UUIDs)
- * might be anyone's.
+ * fleet scan are named `rekey-<user>-<stamp>` / `scan-<user>-<stamp>[-<attempt>]` (the user
+ * name made safe); those of other users need not be described. Any other name (the console's
+ * UUIDs) might be anyone's.
  */
 export function mightBeFor(executionName: string, userName: string): boolean {
-  const middle = /^(?:rekey|scan)-(.+)-\d{14}$/.exec(executionName)?.[1];
-  const safe = userName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 48);
-  return middle === undefined || middle.startsWith(safe);
+  const part = userPartOfName(executionName);
+  return part === undefined || sameUser(part, userPart(userName, sha));
 }
 
 export async function describeRotation(sfn: SFNClient, executionArn: string): Promise<Rotation> {
@@ -115,7 +123,7 @@ export async function findRunningRotation(
   if (owner) {
     try {
       const rotation = await describeRotation(clients.sfn, owner);
-      if (rotation.status === 'RUNNING' && rotation.userName === userName) return rotation;
+      if (rotation.status === 'RUNNING' && sameUser(rotation.userName, userName)) return rotation;
     } catch (error) {
       if (awsErrorCode(error) !== 'ExecutionDoesNotExist') throw error;
     }
@@ -123,7 +131,7 @@ export async function findRunningRotation(
   const running = await listRotations(clients.sfn, stack.rotationStateMachineArn, {
     statusFilter: 'RUNNING',
     userName,
-    keep: (r) => r.userName === userName,
+    keep: (r) => sameUser(r.userName, userName),
   });
   return running[0];
 }
@@ -136,7 +144,7 @@ export async function latestFinishedRotation(
 ): Promise<Rotation | undefined> {
   const found = await listRotations(clients.sfn, stack.rotationStateMachineArn, {
     userName,
-    keep: (r) => r.userName === userName && r.status !== 'RUNNING',
+    keep: (r) => sameUser(r.userName, userName) && r.status !== 'RUNNING',
     enough: (kept) => kept.length > 0,
     pages: 3,
   });

@@ -50,8 +50,9 @@ IAM reuses a credential report for up to 4 hours, so a key rotated since then sh
 
   rollback: `${examples('rekey rollback alice --reason "billing-app still uses the old key"')}
 
-Only while the user's rotation waits in RecoveryWindow (old key inactive, new key current).
-Refuses, changing nothing, during cutover, after the old key was deleted, or with no rotation.
+Only while the user's rotation waits in RecoveryWindow (old key inactive, new key current),
+or after it was stopped there. Refuses, changing nothing, before promotion, during cutover,
+after the old key was deleted, or with no rotation.
 The workflow never deletes a reactivated key.`,
 
   sandbox: `${examples(

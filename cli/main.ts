@@ -6,7 +6,7 @@ import { reportCommand, type ReportFlags } from './commands/report';
 import { rotateCommand, type RotateFlags } from './commands/rotate';
 import { sandboxCommand, type SandboxFlags } from './commands/sandbox';
 import { statusCommand } from './commands/status';
-import { createContext, type Context, type GlobalOptions } from './context';
+import { checkProfile, createContext, type Context, type GlobalOptions } from './context';
 import { CliError, EXIT, explain } from './errors';
 import { HELP } from './help';
 import { createOutput, type Output } from './output';
@@ -43,11 +43,15 @@ type Action = (ctx: Context, out: Output) => Promise<number>;
 async function run(command: Command, action: Action): Promise<number> {
   const options = command.optsWithGlobals<GlobalOptions>();
   const out = createOutput(options.output === 'json');
-  const ctx = createContext(options);
+  let ctx: Context | undefined;
   try {
+    ctx = createContext(options);
+    // `rekey sandbox` is its own account: it needs no profile.
+    if (command.name() !== 'sandbox')
+      await checkProfile(options.profile ?? process.env.AWS_PROFILE);
     return await action(ctx, out);
   } catch (error) {
-    const failure = explain(error, { region: options.region, endpoint: ctx.endpoint });
+    const failure = explain(error, { region: options.region, endpoint: ctx?.endpoint });
     out.data({
       error: { code: failure.code, message: failure.message, exitCode: failure.exitCode },
     });
@@ -55,7 +59,7 @@ async function run(command: Command, action: Action): Promise<number> {
     if (process.env.REKEY_DEBUG && failure.cause) console.error(failure.cause);
     return failure.exitCode;
   } finally {
-    ctx.destroy();
+    ctx?.destroy();
   }
 }
 
@@ -196,6 +200,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   // The SDK warns on every run that its 2027 releases will need Node 22; rekey pins its SDK
   // versions and supports Node 20, so the warning would only clutter stderr.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // `rekey --help | head` closes the pipe early: end quietly, as other command-line tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(EXIT.ok);
+      throw error;
+    });
+  }
   let code: number = EXIT.ok;
   const program = buildProgram((c) => (code = c));
   try {

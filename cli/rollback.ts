@@ -27,9 +27,25 @@ const MARGIN_MS = 2 * 60_000;
 
 const refuse = (message: string): CliError => new CliError(message, EXIT.failed, 'RollbackRefused');
 
-function noRotation(userName: string, last: Rotation | undefined): CliError {
+/** States before PromoteKey completes: applications still read the old key from the secret. */
+const BEFORE_PROMOTION = new Set([
+  'starting',
+  'Inspect',
+  'Decide',
+  'StageKey',
+  'VerifyKey',
+  'PromoteKey',
+]);
+
+function noRotation(userName: string, last: Rotation | undefined, phase?: string): CliError {
   if (!last) return refuse(`${userName} has no running rotation: there is nothing to roll back.`);
   const ended = `${last.name} ended ${last.status} at ${last.stopDate?.toISOString() ?? '?'}`;
+  if (last.status === 'SUCCEEDED' && (phase === 'Skipped' || phase === 'DryRunComplete')) {
+    return refuse(
+      `${userName} has no running rotation: the last one (${ended}) ${phase === 'Skipped' ? 'was skipped' : 'was a dry run'} ` +
+        'and changed nothing. Nothing to roll back.',
+    );
+  }
   if (last.status === 'SUCCEEDED') {
     return refuse(
       `${userName} has no running rotation: the last one (${ended}) is complete and its old key was ` +
@@ -44,8 +60,8 @@ function noRotation(userName: string, last: Rotation | undefined): CliError {
     );
   }
   return refuse(
-    `${userName} has no running rotation: the last one (${ended}${last.error ? `, ${last.error}` : ''}) ` +
-      'is over and left the user with a working current key. Nothing to roll back.',
+    `${userName} has no running rotation: the last one (${ended}${last.error ? `, ${last.error}` : ''}` +
+      `${phase ? `, in ${phase}` : ''}) is over and left the user with a working current key. Nothing to roll back.`,
   );
 }
 
@@ -53,6 +69,13 @@ function noRotation(userName: string, last: Rotation | undefined): CliError {
 function notInWindow(userName: string, rotation: Rotation, step: Step | undefined): CliError {
   const phase = step?.name ?? 'starting';
   const stop = `aws stepfunctions stop-execution --execution-arn ${rotation.executionArn}`;
+  if (BEFORE_PROMOTION.has(phase)) {
+    return refuse(
+      `${userName}'s rotation has not promoted its new key yet (phase ${phase}): applications still ` +
+        `read the old key, so there is nothing to roll back. To abandon the rotation, stop it (${stop}); ` +
+        "rekey's next rotation of the user removes any key it created and never published.",
+    );
+  }
   switch (phase) {
     case 'DeactivateOldKey':
       return refuse(
@@ -74,40 +97,26 @@ function notInWindow(userName: string, rotation: Rotation, step: Step | undefine
   }
 }
 
-/**
- * `rekey rollback`: during the recovery window (the rotation waits in RecoveryWindow, the old
- * key inactive, the new key AWSCURRENT), reactivates the old key, makes it AWSCURRENT again and
- * stops the rotation, so the workflow never deletes it. Idempotent; refuses outside the window.
- */
-export async function rollback(
+interface Restored {
+  readonly oldKeyId: string;
+  readonly newKeyId: string;
+  readonly secretId: string;
+}
+
+/** Reactivates the rotation's old key and makes it AWSCURRENT again (idempotent). */
+async function restore(
   clients: Clients,
-  stack: StackInfo,
-  request: { userName: string; reason?: string; now: Date },
-): Promise<RollbackResult> {
-  const { userName } = request;
-  await requireUser(clients, userName);
-  const rotation = await findRunningRotation(clients, stack, userName);
-  if (!rotation) throw noRotation(userName, await latestFinishedRotation(clients, stack, userName));
-  const events = await readHistory(clients.sfn, rotation.executionArn);
-  const step = stepsOf(events).at(-1);
-  if (step?.name !== 'RecoveryWindow' || step.status !== 'running') {
-    throw notInWindow(userName, rotation, step);
-  }
-  if (step.waitUntil && step.waitUntil.getTime() - request.now.getTime() < MARGIN_MS) {
-    throw refuse(
-      `${userName}'s recovery window ends at ${step.waitUntil.toISOString()}, too soon to roll back ` +
-        'safely: the workflow may be deleting the old key. Check with `rekey status` in a few minutes.',
-    );
-  }
+  userName: string,
+  name: string,
+  events: Parameters<typeof latestState>[0],
+): Promise<Restored> {
   const state = latestState(events);
   const oldKeyId = text(field(state, 'oldKey', 'accessKeyId'));
   const newKeyId = text(field(state, 'newKey', 'accessKeyId'));
   const newVersion = text(field(state, 'newKey', 'versionId'));
   const secretId = text(field(state, 'secretId'));
   if (!oldKeyId || !newKeyId || !newVersion || !secretId) {
-    throw refuse(
-      `the state of ${rotation.name} does not name both keys and the secret: roll back by hand.`,
-    );
+    throw refuse(`the state of ${name} does not name both keys and the secret: roll back by hand.`);
   }
   const oldKey = (await listKeys(clients.iam, userName)).find((k) => k.accessKeyId === oldKeyId);
   if (!oldKey) {
@@ -131,21 +140,82 @@ export async function rollback(
       }),
     );
   }
-  const cause =
-    `Rolled back by ${await callerArn(clients)} with rekey rollback: ` +
-    `${request.reason ?? 'no reason given'}. The old key ${oldKeyId} is active and AWSCURRENT again; ` +
-    `the new key ${newKeyId} stays active (AWSPREVIOUS). rekey deletes neither.`;
+  return { oldKeyId, newKeyId, secretId };
+}
+
+/**
+ * `rekey rollback`: during the recovery window (the rotation waits in RecoveryWindow, the old
+ * key inactive, the new key AWSCURRENT), reactivates the old key, makes it AWSCURRENT again and
+ * stops the rotation, so the workflow never deletes it. A rotation that was stopped during its
+ * recovery window is rolled back the same way (its old key is still there). Idempotent; refuses
+ * outside the window.
+ */
+export async function rollback(
+  clients: Clients,
+  stack: StackInfo,
+  request: { userName: string; reason?: string; now: Date },
+): Promise<RollbackResult> {
+  const { userName } = await requireUser(clients, request.userName);
+  const rotation = await findRunningRotation(clients, stack, userName);
+  if (!rotation) return rollbackStopped(clients, stack, userName, request);
+  const events = await readHistory(clients.sfn, rotation.executionArn);
+  const step = stepsOf(events).at(-1);
+  if (step?.name !== 'RecoveryWindow' || step.status !== 'running') {
+    throw notInWindow(userName, rotation, step);
+  }
+  if (step.waitUntil && step.waitUntil.getTime() - request.now.getTime() < MARGIN_MS) {
+    throw refuse(
+      `${userName}'s recovery window ends at ${step.waitUntil.toISOString()}, too soon to roll back ` +
+        'safely: the workflow may be deleting the old key. Check with `rekey status` in a few minutes.',
+    );
+  }
+  const restored = await restore(clients, userName, rotation.name, events);
+  const cause = rolledBackCause(await callerArn(clients), request.reason, restored);
   const stopped = await clients.sfn.send(
     new StopExecutionCommand({ executionArn: rotation.executionArn, error: 'RolledBack', cause }),
   );
   return {
     userName,
     executionArn: rotation.executionArn,
-    secretId,
-    restoredKeyId: oldKeyId,
-    newKeyId,
+    secretId: restored.secretId,
+    restoredKeyId: restored.oldKeyId,
+    newKeyId: restored.newKeyId,
     stoppedAt: (stopped.stopDate ?? request.now).toISOString(),
     cause,
+  };
+}
+
+function rolledBackCause(caller: string, reason: string | undefined, r: Restored): string {
+  return (
+    `Rolled back by ${caller} with rekey rollback: ${reason ?? 'no reason given'}. ` +
+    `The old key ${r.oldKeyId} is active and AWSCURRENT again; the new key ${r.newKeyId} stays ` +
+    'active (AWSPREVIOUS). rekey deletes neither.'
+  );
+}
+
+/** No rotation runs: only one stopped during its recovery window can still be rolled back. */
+async function rollbackStopped(
+  clients: Clients,
+  stack: StackInfo,
+  userName: string,
+  request: { reason?: string; now: Date },
+): Promise<RollbackResult> {
+  const last = await latestFinishedRotation(clients, stack, userName);
+  if (!last) throw noRotation(userName, last);
+  const events = await readHistory(clients.sfn, last.executionArn);
+  const phase = stepsOf(events).at(-1)?.name;
+  if (last.status !== 'ABORTED' || last.error === 'RolledBack' || phase !== 'RecoveryWindow') {
+    throw noRotation(userName, last, phase);
+  }
+  const restored = await restore(clients, userName, last.name, events);
+  return {
+    userName,
+    executionArn: last.executionArn,
+    secretId: restored.secretId,
+    restoredKeyId: restored.oldKeyId,
+    newKeyId: restored.newKeyId,
+    stoppedAt: (last.stopDate ?? request.now).toISOString(),
+    cause: rolledBackCause(await callerArn(clients), request.reason, restored),
   };
 }
 

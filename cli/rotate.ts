@@ -1,6 +1,7 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { createHash } from 'node:crypto';
 import { awsErrorCode } from '../lambdas/shared/errors';
+import { userPart } from '../lambdas/shared/fleet';
 import type { Clients } from './context';
 import { CliError, EXIT } from './errors';
 import { findRunningRotation } from './find-rotation';
@@ -8,7 +9,10 @@ import type { StackInfo } from './stack';
 import { callerArn, requireUser } from './users';
 
 export interface StartedRotation {
+  /** The user as IAM spells it. */
   readonly userName: string;
+  /** The name as typed, when it differs from IAM's. */
+  readonly requestedUserName?: string;
   readonly executionArn: string;
   readonly name: string;
   readonly startDate: string;
@@ -16,19 +20,19 @@ export interface StartedRotation {
   readonly requestedBy: string;
 }
 
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+
 /**
- * `rekey-<user>-<UTC timestamp>`: readable in the console, within the 80 characters and the
- * characters CloudWatch logging allows; a user name with other characters gets a short hash.
+ * `rekey-<user>-<UTC timestamp to the millisecond>`: readable in the console, within the 80
+ * characters and the characters CloudWatch logging allows; a user name with other characters
+ * gets a short hash. Two starts in the same second get different names.
  */
 export function executionName(userName: string, at: Date): string {
-  const safe = userName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 48);
-  const suffix =
-    safe === userName ? '' : `-${createHash('sha256').update(userName).digest('hex').slice(0, 8)}`;
   const stamp = at
     .toISOString()
     .replace(/[^0-9]/g, '')
-    .slice(0, 14);
-  return `rekey-${safe}${suffix}-${stamp}`;
+    .slice(0, 17);
+  return `rekey-${userPart(userName, sha)}-${stamp}`;
 }
 
 /**
@@ -41,17 +45,11 @@ export async function startRotation(
   request: { userName: string; dryRun: boolean },
   at: Date = new Date(),
 ): Promise<StartedRotation> {
-  const { userName, dryRun } = request;
-  await requireUser(clients, userName);
+  const { dryRun } = request;
+  const user = await requireUser(clients, request.userName);
+  const { userName } = user;
   const running = await findRunningRotation(clients, stack, userName);
-  if (running) {
-    throw new CliError(
-      `${userName} is already being rotated by ${running.name} (started ${running.startDate.toISOString()}): ` +
-        `follow it with \`rekey status ${userName}\``,
-      EXIT.failed,
-      'RotationInProgress',
-    );
-  }
+  if (running) throw alreadyRotating(userName, running.name, running.startDate);
   const requestedBy = `rekey-cli:${await callerArn(clients)}`.slice(0, 256);
   const name = executionName(userName, at);
   const input = { userName, ...(dryRun && { dryRun: true }), requestedBy };
@@ -63,22 +61,33 @@ export async function startRotation(
         input: JSON.stringify(input),
       }),
     );
+    const startDate = out.startDate ?? at;
     return {
       userName,
+      ...(userName !== request.userName && { requestedUserName: request.userName }),
       executionArn: out.executionArn ?? '',
       name,
-      startDate: (out.startDate ?? at).toISOString(),
+      startDate: startDate.toISOString(),
       dryRun,
       requestedBy,
     };
   } catch (error) {
     if (awsErrorCode(error) === 'ExecutionAlreadyExists') {
       throw new CliError(
-        `an execution named ${name} already exists: wait a second and run the command again`,
+        `an execution named ${name} already exists: run the command again`,
         EXIT.failed,
         'ExecutionAlreadyExists',
       );
     }
     throw error;
   }
+}
+
+function alreadyRotating(userName: string, name: string, startDate: Date): CliError {
+  return new CliError(
+    `${userName} is already being rotated by ${name} (started ${startDate.toISOString()}): ` +
+      `follow it with \`rekey status ${userName}\``,
+    EXIT.failed,
+    'RotationInProgress',
+  );
 }

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { awsErrorCode } from '../lambdas/shared/errors';
 import { lastUsed, listKeys, type AccessKey } from '../lambdas/shared/keys';
 import type { Clients } from './context';
-import { listRotations, type Rotation } from './find-rotation';
+import { listRotations, sameUser, type Rotation } from './find-rotation';
 import { causeMessage, field, latestState, readHistory, stepsOf, text } from './history';
 import type { StackInfo } from './stack';
 
@@ -84,7 +84,8 @@ async function runningStatus(clients: Clients, r: Rotation): Promise<RotationSta
   const state = latestState(events);
   const oldId = text(field(state, 'oldKey', 'accessKeyId'));
   const newId = text(field(state, 'newKey', 'accessKeyId'));
-  const keys = r.userName && (oldId || newId) ? await listKeys(clients.iam, r.userName) : [];
+  const userName = text(field(state, 'userName')) ?? r.userName;
+  const keys = userName && (oldId || newId) ? await listKeys(clients.iam, userName) : [];
   const polls = field(state, 'cutover', 'polls');
   return {
     ...base(r),
@@ -124,7 +125,7 @@ export async function rotationStatus(
   options: { userName?: string; limit: number },
 ): Promise<StatusReport> {
   const mine = (r: Rotation): boolean =>
-    options.userName === undefined || r.userName === options.userName;
+    options.userName === undefined || sameUser(r.userName, options.userName);
   const limit = pLimit(4);
   const running = await listRotations(clients.sfn, stack.rotationStateMachineArn, {
     statusFilter: 'RUNNING',

@@ -7,21 +7,35 @@ import { CliError, EXIT, usageError } from './errors';
 /** The rule the workflow's input validation applies (lambdas/inspect/input.ts). */
 const USER_NAME = /^[\w+=,.@-]{1,128}$/;
 
+/** A name for a message: a 200 KB argument must not come back in full. */
+export function clip(text: string, max = 64): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 export function checkUserName(userName: string): string {
   if (!USER_NAME.test(userName)) {
     throw usageError(
-      `"${userName}" is not an IAM user name (1-128 characters: letters, digits and +=,.@_-)`,
+      `"${clip(userName)}" is not an IAM user name (1-128 characters: letters, digits and +=,.@_-)`,
     );
   }
   return userName;
 }
 
-/** The user's ARN; an unknown user is a clear error before anything starts. */
-export async function requireUser(clients: Clients, userName: string): Promise<string> {
+export interface ResolvedUser {
+  /** The name as IAM spells it. IAM user names ignore case; secrets and executions do not. */
+  readonly userName: string;
+  readonly arn: string;
+}
+
+/**
+ * The user as IAM knows it: any spelling of its name resolves to the canonical one, which every
+ * lookup then uses. An unknown user is a clear error before anything starts.
+ */
+export async function requireUser(clients: Clients, userName: string): Promise<ResolvedUser> {
   checkUserName(userName);
   try {
     const { User } = await clients.iam.send(new GetUserCommand({ UserName: userName }));
-    return User?.Arn ?? userName;
+    return { userName: User?.UserName ?? userName, arn: User?.Arn ?? userName };
   } catch (error) {
     if (awsErrorCode(error) === 'NoSuchEntity') {
       throw new CliError(

@@ -20,7 +20,7 @@ export async function rollbackCommand(
   });
   out.data({ ...result, status: 'ROLLED_BACK' });
   const p = out.paint;
-  out.line(`${out.tty ? `${p.green('✔')} ` : ''}Rolled back ${p.bold(userName)}:`);
+  out.line(`${out.tty ? `${p.green('✔')} ` : ''}Rolled back ${p.bold(result.userName)}:`);
   out.line(
     `  old key ${shortKey(result.restoredKeyId)} is active again and AWSCURRENT in ${result.secretId}`,
   );
@@ -30,7 +30,7 @@ export async function rollbackCommand(
   out.line(`  rotation stopped (RolledBack): ${result.executionArn}`);
   out.line(
     p.dim(
-      `  ${userName} now has two active keys: once the application that broke is fixed, deactivate ` +
+      `  ${result.userName} now has two active keys: once the application that broke is fixed, deactivate ` +
         'the one it does not use, then rotate again.',
     ),
   );

@@ -32,14 +32,18 @@ export async function rotateCommand(
   });
   const p = out.paint;
   const what = started.dryRun ? 'Dry run of the rotation' : 'Rotation';
+  if (started.requestedUserName) {
+    out.line(`"${started.requestedUserName}" is IAM user ${p.bold(started.userName)}.`);
+  }
+  const name = started.userName;
   if (!flags.wait) {
     out.data({ ...started, status: 'RUNNING' });
-    out.line(`${what} of ${p.bold(userName)} started: ${started.name}`);
-    out.line(`  follow it:  rekey status ${userName}`);
+    out.line(`${what} of ${p.bold(name)} started: ${started.name}`);
+    out.line(`  follow it:  rekey status ${name}`);
     if (!ctx.endpoint) out.line(`  console:    ${consoleLink(stack.region, started.executionArn)}`);
     return EXIT.ok;
   }
-  return followRotation(ctx, out, started, `${what} of ${p.bold(userName)}: ${started.name}`);
+  return followRotation(ctx, out, started, `${what} of ${p.bold(name)}: ${started.name}`);
 }
 
 async function followRotation(

@@ -5,7 +5,7 @@ import { relative, shortenKeys, table, when, type Paint } from '../format';
 import type { Output } from '../output';
 import { findStack } from '../stack';
 import { rotationStatus, type KeyState, type RotationStatus } from '../status';
-import { requireUser } from '../users';
+import { clip, requireUser } from '../users';
 
 function keyLine(
   label: string,
@@ -29,7 +29,9 @@ function runningLines(r: RotationStatus, now: Date, p: Paint): string[] {
   const until = r.waitingUntil
     ? `, ${r.phase === 'RecoveryWindow' ? 'window ends' : 'next check'} ${when(r.waitingUntil)} (${relative(r.waitingUntil, now)})`
     : '';
-  const lines = [`${p.bold(r.userName ?? '?')}  ${p.cyan(r.phase ?? 'starting')}${since}${until}`];
+  const lines = [
+    `${p.bold(clip(r.userName ?? '?'))}  ${p.cyan(r.phase ?? 'starting')}${since}${until}`,
+  ];
   const detail = [
     keyLine('old key', r.oldKey, now, p),
     keyLine('new key', r.newKey, now, p),
@@ -52,7 +54,7 @@ function recentRow(r: RotationStatus, p: Paint): string[] {
         : p.red(r.status);
   const why = shortenKeys(r.error ? `${r.error}${r.cause ? `: ${r.cause}` : ''}` : '');
   return [
-    r.userName ?? '?',
+    clip(r.userName ?? '?', 40),
     status,
     r.phase ?? '-',
     when(r.startDate),
@@ -65,15 +67,19 @@ function recentRow(r: RotationStatus, p: Paint): string[] {
 export async function statusCommand(
   ctx: Context,
   out: Output,
-  userName: string | undefined,
+  requested: string | undefined,
   flags: { limit: number },
 ): Promise<number> {
   const stack = await findStack(ctx);
-  if (userName !== undefined) await requireUser(ctx.clients, userName);
+  const userName =
+    requested === undefined ? undefined : (await requireUser(ctx.clients, requested)).userName;
   const report = await rotationStatus(ctx.clients, stack, { userName, limit: flags.limit });
   const now = await ctx.now();
   out.data({ stack: stack.stackName, now: now.toISOString(), ...report });
   const p = out.paint;
+  if (requested !== undefined && requested !== userName) {
+    out.line(`"${clip(requested)}" is IAM user ${p.bold(userName ?? '')}.`);
+  }
   const whose = userName === undefined ? '' : ` of ${userName}`;
   if (report.running.length === 0) out.line(`No rotation${whose} is running.`);
   else {

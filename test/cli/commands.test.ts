@@ -251,7 +251,7 @@ describe('rekey CLI against the sandbox', () => {
       expect(run.code).toBe(0);
       const started = json<{ executionArn: string; name: string; status: string }>(run);
       expect(started).toMatchObject({ userName: 'bob', dryRun: false, status: 'RUNNING' });
-      expect(started.name).toMatch(/^rekey-bob-\d{14}$/);
+      expect(started.name).toMatch(/^rekey-bob-\d{17}$/);
       const input = JSON.parse(sb.execution(started.executionArn).input) as unknown;
       expect(input).toEqual({
         userName: 'bob',

@@ -1,4 +1,4 @@
-import { bareEnv, json, rekey, Transcript } from './helpers';
+import { bareEnv, json, REKEY, rekey, Transcript } from './helpers';
 
 /** What the CLI says before it talks to AWS at all: help, usage errors, missing credentials. */
 describe('rekey CLI usage', () => {
@@ -86,5 +86,61 @@ describe('rekey CLI usage', () => {
     expect(noRegion.stderr).toContain('no AWS region: pass --region, set AWS_REGION');
     expect(unreachable.code).toBe(3);
     expect(unreachable.stderr).toContain('cannot reach http://127.0.0.1:9');
+  });
+
+  it.each([
+    ['--endpoint-url', ['--endpoint-url', 'ht!tp:/not a url', 'status'], {}],
+    ['--endpoint-url with another scheme', ['--endpoint-url', 'ftp://127.0.0.1:21', 'status'], {}],
+    ['AWS_ENDPOINT_URL', ['status'], { AWS_ENDPOINT_URL: 'nonsense' }],
+  ])(
+    'rejects a malformed %s as a usage error (exit 2) that says what a URL looks like',
+    async (name, args, extra) => {
+      const result = await run(args, { ...bareEnv(), AWS_REGION: 'us-east-1', ...extra });
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `${name.split(' ')[0]} must be an http(s) URL such as http://127.0.0.1:4599`,
+      );
+      expect(result.stderr).not.toMatch(/TypeError|at .*\.ts:/);
+    },
+  );
+
+  it('names a profile that is in neither AWS file (exit 3), with --profile and AWS_PROFILE', async () => {
+    const env = { ...bareEnv(), AWS_REGION: 'us-east-1' };
+
+    const [flag, variable] = await Promise.all([
+      run(['--profile', 'prod-admin', 'status'], env),
+      run(['status'], { ...env, AWS_PROFILE: 'prod-admin' }),
+    ]);
+
+    for (const result of [flag, variable]) {
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain('profile "prod-admin" is not in');
+      expect(result.stderr).not.toContain('no AWS credentials');
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('ends quietly when its output is piped into a command that stops reading (rekey --help | head -1)', async () => {
+    const { spawn } = await import('node:child_process');
+    const pipe = (): Promise<{ stderr: string; stdout: string }> =>
+      new Promise((resolve) => {
+        const shell = spawn('sh', ['-c', `"${process.execPath}" "${REKEY}" --help | head -1`], {
+          env: bareEnv(),
+        });
+        let stdout = '';
+        let stderr = '';
+        shell.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        shell.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        shell.on('close', () => resolve({ stderr, stdout }));
+      });
+
+    // The pipe closes while rekey still writes most of the time, not always: five runs.
+    const runs = await Promise.all([1, 2, 3, 4, 5].map(() => pipe()));
+
+    for (const result of runs) {
+      expect(result.stdout).toBe('Usage: rekey [options] [command]\n');
+      expect(result.stderr).toBe('');
+    }
   });
 });
