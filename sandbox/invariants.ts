@@ -33,6 +33,10 @@ export class InvariantMonitor {
   private readonly keysAtStart = new Set<string>();
   private last: Snapshot;
   private unsubscribe?: () => void;
+  /** Users whose secret someone deleted: rekey never deletes a secret. */
+  private readonly secretsDeleted = new Set<string>();
+  /** Keys I3 does not hold rekey to, with the reason (a person destroyed their secret). */
+  readonly excused: string[] = [];
 
   constructor(
     private readonly emulator: Emulator,
@@ -47,7 +51,12 @@ export class InvariantMonitor {
   }
 
   start(): this {
-    this.unsubscribe = this.emulator.onMutation((m) => this.check(`${m.service}:${m.operation}`));
+    this.unsubscribe = this.emulator.onMutation((m) => {
+      if (m.operation === 'DeleteSecret' && m.secretId?.startsWith(this.options.secretPrefix)) {
+        this.secretsDeleted.add(m.secretId.slice(this.options.secretPrefix.length));
+      }
+      this.check(`${m.service}:${m.operation}`);
+    });
     return this;
   }
 
@@ -108,10 +117,19 @@ export class InvariantMonitor {
     this.last = now;
   }
 
-  /** I3: every key created since the start is in the secret (a labelled version) or deleted. */
-  checkNoOrphans(): void {
+  /**
+   * I3: every key created since the start is in the secret (a labelled version) or deleted.
+   * `notByRekey` lists keys a person made (the monitor cannot tell who called CreateAccessKey).
+   * A key whose secret a person deleted is excused, and listed in `excused`.
+   */
+  checkNoOrphans(notByRekey: readonly string[] = []): void {
     for (const key of this.snapshot().keys.values()) {
       if (this.keysAtStart.has(key.accessKeyId) || key.deletedAt) continue;
+      if (notByRekey.includes(key.accessKeyId)) continue;
+      if (this.secretsDeleted.has(key.userName)) {
+        this.excused.push(`I3: key ${key.accessKeyId} of ${key.userName}: its secret was deleted`);
+        continue;
+      }
       const labelled = this.secretOf(key.userName)?.versions.some(
         (v) => v.stages.length > 0 && keyIdOf(v.value) === key.accessKeyId,
       );

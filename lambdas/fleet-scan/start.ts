@@ -104,6 +104,9 @@ export const scheduledName = (verdict: UserVerdict, attempt = 1): string =>
 export const executionArnOf = (stateMachineArn: string, name: string): string =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
+/** Attempts at one key are probed no further than this (three years of daily refusals). */
+export const MAX_ATTEMPTS = 1024;
+
 /** States an execution can end in having changed nothing: Inspect's refusals and skips. */
 const NO_CHANGE = /^(Inspect|Decide|Skipped|DryRunComplete|Refused\w*|InspectFailed\w*)$/;
 
@@ -174,7 +177,7 @@ async function latestAttempt(
   };
   let lo = 1;
   let hi = 2;
-  while (await exists(hi)) {
+  while (hi <= MAX_ATTEMPTS && (await exists(hi))) {
     lo = hi;
     hi *= 2;
   }
@@ -232,6 +235,13 @@ export async function startRotation(
   const judged = await judge(sfn, latest.executionArn, latest.described);
   if (judged.status !== 'no-change') return judged;
   const next = latest.attempt + 1;
+  if (next > MAX_ATTEMPTS) {
+    return {
+      status: 'failed',
+      executionArn: latest.executionArn,
+      error: `${MAX_ATTEMPTS} scheduled attempts at this key changed nothing; rotate it with rekey rotate`,
+    };
+  }
   return (
     (await tryStart(sfn, stateMachineArn, verdict, next, scanStart)) ?? {
       status: 'in-progress',

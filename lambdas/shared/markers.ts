@@ -9,20 +9,26 @@ import { createHash } from 'node:crypto';
  * Creating-markers: rekey's evidence that it created a key whose CreateAccessKey answer was lost.
  * A marker is a secret tag set just before CreateAccessKey and cleared once the key is staged:
  *
- *   rekey:creating:<hash of the execution ARN> = <execution ARN>@<call start>[/<call end>]
+ *   rekey:creating:<hash of the execution ARN> = <execution ARN>@<call start>[/<call end>][!<key>]
  *
  * IAM can only have created the key between the call's start and its end (recorded when an
  * unanswered call returns). A key is rekey's own orphan only if it was created inside that window,
- * was never used (rekey never held its secret) and no secret version holds it. Any other key is
- * somebody else's, and rekey leaves it alone. A throttled or refused call created nothing.
+ * was never used (rekey never held its secret) and no secret version holds it. One call creates
+ * one key at most: once that key is discarded, the marker names it (`!<key>`) and proves nothing
+ * more. Any other key is somebody else's, and rekey leaves it alone. A throttled or refused call
+ * created nothing. What remains: a key made by hand inside the window itself (the seconds of one
+ * unanswered call, when IAM did not act on it) cannot be told from rekey's.
  */
 export const MARKER_PREFIX = 'rekey:creating:';
 /** A marker younger than this may belong to a stage attempt that is still running. */
 export const MARKER_FRESH_MS = 15 * 60_000;
 /** With no recorded end, the call cannot have outlived its step's two-minute task timeout. */
 export const MAX_CALL_MS = 2 * 60_000;
-/** Lambda's and IAM's clocks may differ slightly, and IAM's CreateDate has whole seconds. */
-export const CLOCK_SKEW_MS = 5_000;
+/**
+ * IAM's CreateDate has whole seconds (a key made at 12:00:04.9 shows 12:00:04), and Lambda's and
+ * IAM's clocks are kept within milliseconds of each other.
+ */
+export const CLOCK_SKEW_MS = 1_000;
 
 export interface CreatingMarker {
   readonly tagKey: string;
@@ -31,6 +37,8 @@ export interface CreatingMarker {
   readonly startedAt?: number;
   /** When the unanswered call returned (epoch ms), when it was recorded. */
   readonly endedAt?: number;
+  /** The key the call created, already discarded: the marker proves nothing more. */
+  readonly settledKeyId?: string;
 }
 
 export function creatingMarker(executionArn: string): string {
@@ -40,7 +48,8 @@ export function creatingMarker(executionArn: string): string {
 function parse(tagKey: string, value: string): CreatingMarker {
   const at = value.lastIndexOf('@');
   if (at < 0) return { tagKey, executionArn: value };
-  const [start = '', end] = value.slice(at + 1).split('/');
+  const [window = '', settledKeyId] = value.slice(at + 1).split('!');
+  const [start = '', end] = window.split('/');
   const startedAt = Date.parse(start);
   const endedAt = end === undefined ? NaN : Date.parse(end);
   return {
@@ -48,6 +57,7 @@ function parse(tagKey: string, value: string): CreatingMarker {
     executionArn: value.slice(0, at),
     ...(!Number.isNaN(startedAt) && { startedAt }),
     ...(!Number.isNaN(endedAt) && { endedAt }),
+    ...(settledKeyId && { settledKeyId }),
   };
 }
 
@@ -84,7 +94,7 @@ export function isFresh(marker: CreatingMarker, now: Date): boolean {
 
 /** Whether a key created at `createDate` can be the one the marked call created. */
 export function createdWithin(marker: CreatingMarker, createDate: string): boolean {
-  if (marker.startedAt === undefined) return false;
+  if (marker.startedAt === undefined || marker.settledKeyId !== undefined) return false;
   const created = Date.parse(createDate);
   const end = marker.endedAt ?? marker.startedAt + MAX_CALL_MS;
   return created >= marker.startedAt - CLOCK_SKEW_MS && created <= end + CLOCK_SKEW_MS;
@@ -96,8 +106,11 @@ export async function setMarker(
   executionArn: string,
   startedAt: Date,
   endedAt?: Date,
+  settledKeyId?: string,
 ): Promise<void> {
-  const window = `${startedAt.toISOString()}${endedAt ? `/${endedAt.toISOString()}` : ''}`;
+  const window =
+    `${startedAt.toISOString()}${endedAt ? `/${endedAt.toISOString()}` : ''}` +
+    (settledKeyId ? `!${settledKeyId}` : '');
   await sm.send(
     new TagResourceCommand({
       SecretId: secretId,

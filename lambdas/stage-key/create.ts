@@ -44,7 +44,8 @@ async function reconcileLostCreate(
   state: RotationState,
   startedAt: Date,
 ): Promise<void> {
-  await setMarker(deps.secrets, state.secretId, state.executionArn, startedAt, deps.clock.now());
+  const endedAt = deps.clock.now();
+  await setMarker(deps.secrets, state.secretId, state.executionArn, startedAt, endedAt);
   const stages = await describeStages(deps.secrets, state.secretId);
   const keys = await listKeys(deps.iam, state.userName);
   const audit = await auditKeys({
@@ -58,7 +59,18 @@ async function reconcileLostCreate(
     // Only this execution's own marker counts here; others were settled before the call.
     isRunning: () => Promise.resolve(true),
   });
-  await discardOrphans(deps.iam, state.userName, keys, audit.orphans);
+  const [discarded] = await discardOrphans(deps.iam, state.userName, keys, audit.orphans);
+  // One call creates one key: once it is gone, the window proves nothing about any other key.
+  if (discarded) {
+    await setMarker(
+      deps.secrets,
+      state.secretId,
+      state.executionArn,
+      startedAt,
+      endedAt,
+      discarded,
+    );
+  }
 }
 
 export async function createKey(

@@ -10,6 +10,7 @@ import {
   captureOutput,
   EXECUTION_ARN,
   failure,
+  FakeSecret,
   FakeClock,
   FakeKeys,
   FakeTelemetry,
@@ -36,6 +37,7 @@ const OLD_USED = '2026-03-01T11:50:00.000Z';
 
 let telemetry: FakeTelemetry;
 let keys: FakeKeys;
+let secret: FakeSecret;
 
 beforeEach(() => {
   iam.reset();
@@ -43,6 +45,7 @@ beforeEach(() => {
   captureOutput();
   telemetry = new FakeTelemetry();
   keys = new FakeKeys().install(iam);
+  secret = FakeSecret.promoted().install(sm);
 });
 
 afterEach(() => jest.restoreAllMocks());
@@ -254,5 +257,25 @@ describe('check-cutover', () => {
     expect(error.name).toBe('RotationStateError');
     expect(error.message).toBe('check-cutover needs a promoted rotation');
     expect(iam).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('check-cutover: the secret is the lifeline', () => {
+  it('stops waiting, reading no key, once the secret is scheduled for deletion', async () => {
+    secret.deletedDate = new Date('2026-03-01T13:00:00Z');
+
+    const error = await failure(checkCutover(promotedState(), deps('2026-03-01T14:00:00.000Z')));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(iam).not.toHaveReceivedAnyCommand();
+    expect(telemetry.events).toEqual([]);
+  });
+
+  it('stops waiting once the secret is gone', async () => {
+    secret.exists = false;
+
+    const error = await failure(checkCutover(promotedState(), deps('2026-03-01T14:00:00.000Z')));
+
+    expect(error.name).toBe('SecretDeletedError');
   });
 });

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-iam';
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
   ListExecutionsCommand,
   SFNClient,
   type DescribeExecutionCommandInput,
@@ -70,6 +71,8 @@ export function resetHarness(): Harness {
     executionArn: rotationArn(input.name ?? ''),
     startDate: NOW,
   }));
+  // No history to read (an execution's last state is then unknown: not a refusal).
+  sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
   // No earlier execution under any name, as Step Functions answers for a name never used.
   sfn
     .on(DescribeExecutionCommand)

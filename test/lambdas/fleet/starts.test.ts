@@ -1,8 +1,10 @@
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
   ListExecutionsCommand,
   StartExecutionCommand,
   type ExecutionStatus,
+  type StartExecutionCommandInput,
 } from '@aws-sdk/client-sfn';
 import { failure, jsonError, NOW, STATE_MACHINE } from '../helpers';
 import {
@@ -118,7 +120,7 @@ describe('scan: starting rotations', () => {
       givenReport([{ name: 'alice', keys: [{ age: 85 }] }]);
       sfn.on(StartExecutionCommand).rejects(alreadyExists(name));
       sfn
-        .on(DescribeExecutionCommand)
+        .on(DescribeExecutionCommand, { executionArn: rotationArn(name) })
         .resolves({ executionArn: rotationArn(name), status, error, startDate: YESTERDAY });
 
       const summary = await runScan(h);
@@ -292,13 +294,99 @@ describe('scan: the concurrency cap', () => {
     expect(h.telemetry.notifications).toEqual([]);
   });
 
-  it('does not count a rotation of an older key of the user as its own', async () => {
+  it.each([
+    ['a scheduled rotation of an older key', () => expectedName('alice', 200)],
+    ['an on-demand rotation from the CLI', () => 'rekey-alice-20260301115959123'],
+  ])('counts %s of the user as in progress, and starts nothing', async (_, name) => {
     givenReport([{ name: 'alice', keys: [{ age: 85 }] }]);
-    givenRunning([expectedName('alice', 200)]);
+    givenRunning([name()]);
 
     const summary = await runScan(h, { dryRun: false }, fleet(5));
 
-    expect(starts().map((s) => s.name)).toEqual([expectedName('alice', 85)]);
-    expect(summary.counts.started).toBe(1);
+    expect(starts()).toEqual([]);
+    expect(summary.counts).toMatchObject({ due: 1, inProgress: 1, started: 0, failed: 0 });
+  });
+
+  it('counts a console-started rotation of the user as in progress, from its input', async () => {
+    givenReport([
+      { name: 'alice', keys: [{ age: 85 }] },
+      { name: 'bob', keys: [{ age: 85 }] },
+    ]);
+    givenRunning(['0b7c1e36-console-uuid']);
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: rotationArn('0b7c1e36-console-uuid') })
+      .resolves({ status: 'RUNNING', input: JSON.stringify({ userName: 'ALICE' }) });
+
+    const summary = await runScan(h, { dryRun: false }, fleet(5));
+
+    expect(starts().map((s) => s.name)).toEqual([expectedName('bob', 85)]);
+    expect(summary.users.inProgress).toEqual(['alice']);
+  });
+});
+
+describe('scan: an attempt that changed nothing does not use the key up', () => {
+  const attempt = (n: number): string => `${expectedName('alice', 85)}${n > 1 ? `-${n}` : ''}`;
+  const endedIn = (names: Record<string, [string, string]>): void => {
+    sfn.on(StartExecutionCommand).callsFake((input: StartExecutionCommandInput) => {
+      if (input.name && input.name in names) throw alreadyExists(input.name);
+      return { executionArn: rotationArn(input.name ?? ''), startDate: NOW };
+    });
+    for (const [name, [status, state]] of Object.entries(names)) {
+      sfn
+        .on(DescribeExecutionCommand, { executionArn: rotationArn(name) })
+        .resolves({ executionArn: rotationArn(name), status: status as ExecutionStatus });
+      sfn.on(GetExecutionHistoryCommand, { executionArn: rotationArn(name) }).resolves({
+        events: [
+          {
+            type: 'FailStateEntered',
+            id: 9,
+            timestamp: YESTERDAY,
+            stateEnteredEventDetails: { name: state },
+          },
+        ],
+      });
+    }
+  };
+
+  it.each([
+    ['refused (another rotation was running)', 'Refused'],
+    ['failed in Inspect (throttled)', 'InspectFailed'],
+  ])('starts attempt 2 after attempt 1 %s', async (_, state) => {
+    givenReport([{ name: 'alice', keys: [{ age: 85 }] }]);
+    endedIn({ [attempt(1)]: ['FAILED', state] });
+
+    const summary = await runScan(h);
+
+    expect(starts().map((s) => s.name)).toEqual([attempt(1), attempt(2)]);
+    expect(summary.users.started).toEqual(['alice']);
+    // Without data: the history's state names are metadata, readable without kms:Decrypt.
+    expect(sfn).toHaveReceivedCommandWith(GetExecutionHistoryCommand, {
+      executionArn: rotationArn(attempt(1)),
+      includeExecutionData: false,
+      reverseOrder: true,
+    });
+  });
+
+  it('finds the latest of many attempts and starts the next one', async () => {
+    givenReport([{ name: 'alice', keys: [{ age: 85 }] }]);
+    const ended: Record<string, [string, string]> = {};
+    for (let n = 1; n <= 6; n++) ended[attempt(n)] = ['FAILED', 'Refused'];
+    endedIn(ended);
+
+    const summary = await runScan(h);
+
+    expect(starts().at(-1)?.name).toBe(attempt(7));
+    expect(summary.users.started).toEqual(['alice']);
+    expect(sfn.commandCalls(DescribeExecutionCommand).length).toBeLessThanOrEqual(8);
+  });
+
+  it('reports, and does not retry, an attempt that failed after changing something', async () => {
+    givenReport([{ name: 'alice', keys: [{ age: 85 }] }]);
+    endedIn({ [attempt(1)]: ['FAILED', 'Refused'], [attempt(2)]: ['FAILED', 'RotationFailed'] });
+
+    const summary = await runScan(h);
+
+    expect(starts().map((s) => s.name)).toEqual([attempt(1)]);
+    expect(summary.users.failed).toEqual(['alice']);
   });
 });

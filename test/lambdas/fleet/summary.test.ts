@@ -48,7 +48,7 @@ function givenFleet(): void {
   sfn
     .on(StartExecutionCommand, { name: failedName })
     .rejects(jsonError('ExecutionAlreadyExists', 400, `Execution Already Exists: '${failedName}'`));
-  sfn.on(DescribeExecutionCommand).resolves({
+  sfn.on(DescribeExecutionCommand, { executionArn: rotationArn(failedName) }).resolves({
     executionArn: rotationArn(failedName),
     status: 'FAILED',
     error: 'CutoverDeadlineError',

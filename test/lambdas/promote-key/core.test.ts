@@ -175,13 +175,25 @@ describe('promote-key', () => {
     expect(sm).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
   });
 
-  it('throws RotationStateError when the secret is gone', async () => {
+  it('throws SecretDeletedError, moving no label, when the secret is gone', async () => {
     secret = new FakeSecret(false).install(sm);
 
     const error = await failure(promoteKey(verifiedState(), deps()));
 
-    expect(error.name).toBe('RotationStateError');
-    expect(error.message).toBe(`The secret ${SECRET_ID} disappeared during the rotation.`);
+    expect(error.name).toBe('SecretDeletedError');
+    expect(error.message).toBe(
+      `The secret ${SECRET_ID} no longer exists (deleted without a recovery window): rekey stopped before its next change.`,
+    );
+  });
+
+  it('throws SecretDeletedError, moving no label, when the secret is scheduled for deletion', async () => {
+    secret.deletedDate = new Date('2026-03-01T12:00:25Z');
+
+    const error = await failure(promoteKey(verifiedState(), deps()));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(sm).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
+    expect(secret.holder('AWSPENDING')).toBe(NEW_VERSION);
   });
 
   it('throws RotationStateError without a staged key', async () => {

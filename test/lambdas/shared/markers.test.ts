@@ -89,6 +89,15 @@ describe('createdWithin: the proof that a key is the one a marked call created',
     expect(createdWithin(open, at(START, MAX_CALL_MS + CLOCK_SKEW_MS + 1000))).toBe(false);
   });
 
+  it('proves nothing more once the key its call created was discarded', () => {
+    const settled = { ...ended, settledKeyId: 'AKIAORPHANKEYEXAMPL4' };
+    expect(createdWithin(settled, at(START, 1000))).toBe(false);
+    const tagKey = creatingMarker(EXECUTION_ARN);
+    expect(
+      parseMarkers({ [tagKey]: `${EXECUTION_ARN}@${START}/${END}!AKIAORPHANKEYEXAMPL4` }),
+    ).toEqual([{ ...settled, tagKey }]);
+  });
+
   it('proves nothing from a marker without a readable start', () => {
     expect(createdWithin({ tagKey: 'k', executionArn: EXECUTION_ARN }, START)).toBe(false);
   });

@@ -344,14 +344,17 @@ describe('stage-key: failures', () => {
     expect(error.message).toBe(
       'CreateAccessKey failed (ServiceFailure); its outcome was reconciled',
     );
-    expect(mutations(iam, iamOnce, sm).slice(-4)).toEqual([
+    expect(mutations(iam, iamOnce, sm).slice(-5)).toEqual([
       'CreateAccessKey',
       `TagResource ${MARKER}`,
       `UpdateAccessKey ${ORPHAN_KEY_ID} Inactive`,
       `DeleteAccessKey ${ORPHAN_KEY_ID}`,
+      `TagResource ${MARKER}`,
     ]);
-    // The unanswered call's end is recorded: a key made later can never be taken for its key.
-    expect(secret.tags.get(MARKER)).toBe(`${EXECUTION_ARN}@${STAGED_AT}/${STAGED_AT}`);
+    // The unanswered call's end is recorded, then the key it created: the marker proves no other.
+    expect(secret.tags.get(MARKER)).toBe(
+      `${EXECUTION_ARN}@${STAGED_AT}/${STAGED_AT}!${ORPHAN_KEY_ID}`,
+    );
     expect(keys.status(ORPHAN_KEY_ID)).toBe('deleted');
     expect(keys.status(OLD_KEY_ID)).toBe('Active');
     expect(iam).not.toHaveReceivedCommandWith(UpdateAccessKeyCommand, { AccessKeyId: OLD_KEY_ID });

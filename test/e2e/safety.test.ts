@@ -1,0 +1,378 @@
+/**
+ * The ways a hostile review made rekey break a working key, each driven end to end on the
+ * sandbox through the same APIs a person would use, with the invariant monitor watching every
+ * change. Sandbox time moves by hand so that the test can act at the moment that matters.
+ */
+import { IAMClient } from '@aws-sdk/client-iam';
+import {
+  DeleteSecretCommand,
+  RestoreSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { ExecutionRecord } from '../../sandbox/contracts';
+import type { InvariantMonitor } from '../../sandbox/invariants';
+import { Sandbox } from '../../sandbox/sandbox';
+import {
+  advanceUntil,
+  allKeys,
+  checkSecrecy,
+  currentState,
+  eventsOf,
+  keyById,
+  liveKeys,
+  MINUTE,
+  notificationsAbout,
+  seedUser,
+  shortenSdkBackoff,
+  staged,
+  statesEntered,
+  watch,
+} from './helpers';
+
+let sb: Sandbox;
+let monitor: InvariantMonitor | undefined;
+
+beforeAll(async () => {
+  shortenSdkBackoff();
+  sb = await Sandbox.start({ clockMode: 'manual' });
+}, 60_000);
+
+afterAll(async () => {
+  await sb?.stop();
+});
+
+afterEach(() => {
+  sb.emulator.faults.clear();
+  monitor?.stop();
+  monitor = undefined;
+});
+
+const ended = (arn: string) => (): boolean => sb.execution(arn).status !== 'RUNNING';
+const inState = (arn: string, state: string) => (): boolean =>
+  currentState(sb.execution(arn)) === state;
+/** How many attempts of `state` failed so far (the state machine retries them). */
+const failedAttempts = (execution: ExecutionRecord, state: string): number => {
+  let inside = false;
+  let failures = 0;
+  for (const e of execution.events) {
+    if (e.stateEnteredEventDetails) inside = e.stateEnteredEventDetails.name === state;
+    if (inside && /^(Lambda\w*|Task)Failed$/.test(e.type ?? '')) failures += 1;
+  }
+  return failures;
+};
+
+async function asAdmin<T>(
+  work: (clients: { iam: IAMClient; secrets: SecretsManagerClient; sfn: SFNClient }) => Promise<T>,
+): Promise<T> {
+  const clients = {
+    iam: new IAMClient(sb.clientConfig()),
+    secrets: new SecretsManagerClient(sb.clientConfig()),
+    sfn: new SFNClient(sb.clientConfig()),
+  };
+  try {
+    return await work(clients);
+  } finally {
+    Object.values(clients).forEach((c) => c.destroy());
+  }
+}
+
+const expectNoViolations = (notByRekey: readonly string[] = []): void => {
+  monitor?.checkNoOrphans(notByRekey);
+  expect(monitor?.violations).toEqual([]);
+};
+
+/**
+ * A person creates a key for the user at the first change `when` matches: inside the change, so
+ * before the state machine can retry the step (its retries are jittered down to nothing).
+ */
+function keyByHandWhen(userName: string, when: (operation: string) => boolean): () => string {
+  let made: string | undefined;
+  const stop = sb.emulator.onMutation((m) => {
+    if (made !== undefined || m.source !== 'api' || !when(m.operation)) return;
+    if (m.userName !== userName && m.secretId !== `rekey/${userName}`) return;
+    made = sb.emulator.seed.accessKey({ userName }).accessKeyId;
+    stop();
+  });
+  return () => {
+    stop();
+    if (made === undefined) throw new Error(`no key was made by hand for ${userName}`);
+    return made;
+  };
+}
+
+describe('canonical names: IAM user names ignore case, secret names do not', () => {
+  it('rotates "CASE-ALICE" as case-alice through rekey/case-alice, and refuses another spelling while it runs', async () => {
+    const user = seedUser(sb, 'case-alice');
+    monitor = watch(sb, ['case-alice']);
+
+    const first = await sb.startRotation({ userName: 'CASE-ALICE' });
+    await advanceUntil(sb, inState(first, 'WaitForCutover'));
+    const second = await sb.startRotation({ userName: 'Case-Alice' });
+    await advanceUntil(sb, ended(second));
+    await advanceUntil(sb, ended(first), { stepMs: 15 * MINUTE });
+
+    expect(sb.execution(second)).toMatchObject({
+      status: 'FAILED',
+      error: 'RotationInProgressError',
+    });
+    expect(sb.execution(first).status).toBe('SUCCEEDED');
+    const secrets = sb.emulator.state.secrets.map((s) => s.name);
+    expect(secrets.filter((n) => n.toLowerCase() === 'rekey/case-alice')).toEqual([
+      'rekey/case-alice',
+    ]);
+    const [survivor, ...others] = liveKeys(sb, 'case-alice');
+    expect(others).toEqual([]);
+    expect(staged(sb, 'case-alice', 'AWSCURRENT')?.value.AccessKeyId).toBe(survivor?.accessKeyId);
+    expect(keyById(sb, user.oldKey.accessKeyId)?.deletedAt).toBeDefined();
+    expect(JSON.parse(sb.execution(first).output ?? '{}')).toMatchObject({
+      userName: 'case-alice',
+      requestedUserName: 'CASE-ALICE',
+      secretId: 'rekey/case-alice',
+    });
+    expectNoViolations();
+  });
+});
+
+describe('proven ownership: rekey discards a key only when it can prove it created it', () => {
+  it('never deletes a key a person made while StageKey waited to retry a throttled CreateAccessKey', async () => {
+    const user = seedUser(sb, 'own-throttled');
+    monitor = watch(sb, [user.userName]);
+    sb.emulator.faults.add({
+      service: 'iam',
+      operation: 'CreateAccessKey',
+      kind: 'throttle',
+      times: 1,
+    });
+    // The throttled attempt clears its marker (it created nothing); then a person makes a key.
+    const handMade = keyByHandWhen(user.userName, (op) => op === 'UntagResource');
+
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(arn), { stepMs: 1000 });
+
+    const execution = sb.execution(arn);
+    expect(failedAttempts(execution, 'StageKey')).toBeGreaterThanOrEqual(2);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'UnknownKeyError' });
+    expect(execution.cause).toContain(`holds a key rekey did not create: ${handMade()}`);
+    expect(execution.cause).toContain(
+      `Nothing was changed: the old key ${user.oldKey.accessKeyId} is active and current.`,
+    );
+    expect(keyById(sb, handMade())).toMatchObject({ status: 'Active' });
+    expect(keyById(sb, handMade())?.deletedAt).toBeUndefined();
+    expect(allKeys(sb, user.userName)).toHaveLength(2);
+    expectNoViolations([handMade()]);
+  });
+
+  it('discards the key an unanswered CreateAccessKey made, but not one a person made after the call ended', async () => {
+    const user = seedUser(sb, 'own-lost-answer');
+    monitor = watch(sb, [user.userName]);
+    sb.emulator.faults.add({
+      service: 'iam',
+      operation: 'CreateAccessKey',
+      kind: 'crash-after-success',
+      times: 1,
+    });
+    // rekey discards its own lost key (after the call ended); then a person makes a key.
+    const handMade = keyByHandWhen(user.userName, (op) => op === 'DeleteAccessKey');
+
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(arn), { stepMs: 1000 });
+
+    const lost = allKeys(sb, user.userName).find(
+      (k) => k.accessKeyId !== user.oldKey.accessKeyId && k.accessKeyId !== handMade(),
+    );
+    expect(lost?.deletedAt).toBeDefined();
+    expect(keyById(sb, handMade())?.deletedAt).toBeUndefined();
+    expect(keyById(sb, handMade())?.status).toBe('Active');
+    expect(sb.execution(arn)).toMatchObject({ status: 'FAILED', error: 'UnknownKeyError' });
+    expectNoViolations([handMade()]);
+  });
+
+  it('lets a later rotation finish discarding the orphan a lost answer and an IAM outage left (I3)', async () => {
+    const user = seedUser(sb, 'own-outage');
+    monitor = watch(sb, [user.userName]);
+    sb.emulator.faults.add({
+      service: 'iam',
+      operation: 'CreateAccessKey',
+      kind: 'crash-after-success',
+      times: 1,
+    });
+    const stopOutage = sb.emulator.onMutation((m) => {
+      if (m.operation === 'CreateAccessKey' && m.userName === user.userName && m.source === 'api') {
+        sb.emulator.faults.add({ service: 'iam', operation: '*', kind: 'server-error' });
+      }
+    });
+
+    const first = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(first), { stepMs: 10 * MINUTE });
+    stopOutage();
+    sb.emulator.faults.clear();
+    const orphan = liveKeys(sb, user.userName).find(
+      (k) => k.accessKeyId !== user.oldKey.accessKeyId,
+    );
+    const second = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(second), { stepMs: 15 * MINUTE });
+
+    expect(sb.execution(first).status).toBe('FAILED');
+    expect(statesEntered(sb.execution(first))).toContain('ReportCompensationFailure');
+    expect(eventsOf(sb, user.userName)).toContain('Rotation Failed');
+    expect(notificationsAbout(sb, user.userName).join('\n')).toContain(
+      'Restoring a safe state failed too',
+    );
+    expect(orphan).toBeDefined();
+    expect(sb.execution(second).status).toBe('SUCCEEDED');
+    expect(JSON.parse(sb.execution(second).output ?? '{}')).toMatchObject({
+      orphanKeyIds: [orphan?.accessKeyId],
+    });
+    expect(keyById(sb, orphan?.accessKeyId ?? '')?.deletedAt).toBeDefined();
+    expect(liveKeys(sb, user.userName)).toHaveLength(1);
+    expectNoViolations();
+  });
+
+  it('is not blocked for 15 minutes by the fresh creating-marker of a stopped execution', async () => {
+    const user = seedUser(sb, 'own-stopped');
+    monitor = watch(sb, [user.userName]);
+    sb.emulator.faults.add({ service: 'iam', operation: 'CreateAccessKey', kind: 'server-error' });
+    const stopped = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, () => failedAttempts(sb.execution(stopped), 'StageKey') > 0, {
+      stepMs: 500,
+    });
+    await asAdmin(({ sfn }) => sfn.send(new StopExecutionCommand({ executionArn: stopped })));
+    sb.emulator.faults.clear();
+
+    const next = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(next), { stepMs: 15 * MINUTE });
+
+    expect(sb.execution(stopped).status).toBe('ABORTED');
+    expect(sb.execution(next).status).toBe('SUCCEEDED');
+    expectNoViolations();
+  });
+});
+
+describe('the secret is the lifeline: a rotation whose secret goes away stops before its next change', () => {
+  const deleteSecret = (userName: string, force: boolean) =>
+    asAdmin(({ secrets }) =>
+      secrets.send(
+        new DeleteSecretCommand({
+          SecretId: `rekey/${userName}`,
+          ...(force ? { ForceDeleteWithoutRecovery: true } : { RecoveryWindowInDays: 7 }),
+        }),
+      ),
+    );
+
+  it('keeps the old key active when the secret is scheduled for deletion during the cutover, and a restored secret lets a re-run finish', async () => {
+    const user = seedUser(sb, 'lifeline-cutover');
+    monitor = watch(sb, [user.userName]);
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, inState(arn, 'WaitForCutover'));
+    const newKeyId = staged(sb, user.userName, 'AWSCURRENT')?.value.AccessKeyId;
+
+    await deleteSecret(user.userName, false);
+    await advanceUntil(sb, ended(arn), { stepMs: 15 * MINUTE });
+
+    const execution = sb.execution(arn);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'SecretDeletedError' });
+    expect(statesEntered(execution)).not.toContain('DeactivateOldKey');
+    expect(keyById(sb, user.oldKey.accessKeyId)?.status).toBe('Active');
+    expect(execution.cause).toContain('is scheduled for deletion');
+    expect(execution.cause).toContain(
+      `The new key ${String(newKeyId)} is active, and its secret access key exists only in that secret.`,
+    );
+    expect(execution.cause).not.toContain('Nothing was changed');
+
+    await asAdmin(({ secrets }) =>
+      secrets.send(new RestoreSecretCommand({ SecretId: `rekey/${user.userName}` })),
+    );
+    const rerun = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(rerun), { stepMs: 15 * MINUTE });
+    expect(sb.execution(rerun).status).toBe('SUCCEEDED');
+    expect(liveKeys(sb, user.userName).map((k) => k.accessKeyId)).toEqual([newKeyId]);
+    expectNoViolations();
+  });
+
+  it('does not delete the old key when the secret is scheduled for deletion during the recovery window', async () => {
+    const user = seedUser(sb, 'lifeline-window');
+    monitor = watch(sb, [user.userName]);
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, inState(arn, 'RecoveryWindow'), { stepMs: 15 * MINUTE });
+
+    await deleteSecret(user.userName, false);
+    await advanceUntil(sb, ended(arn), { stepMs: 60 * MINUTE });
+
+    const execution = sb.execution(arn);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'SecretDeletedError' });
+    expect(keyById(sb, user.oldKey.accessKeyId)).toMatchObject({ status: 'Inactive' });
+    expect(keyById(sb, user.oldKey.accessKeyId)?.deletedAt).toBeUndefined();
+    expect(execution.cause).toContain(`The old key ${user.oldKey.accessKeyId} is inactive.`);
+    expectNoViolations();
+    // The secret was purged after its 7-day window: the new key's secret went with it.
+    expect(monitor?.excused).toHaveLength(1);
+  });
+
+  it('says the secret is gone when it was force-deleted, and a re-run refuses with the reason, changing nothing', async () => {
+    const user = seedUser(sb, 'lifeline-forced');
+    monitor = watch(sb, [user.userName]);
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, inState(arn, 'WaitForCutover'));
+
+    await deleteSecret(user.userName, true);
+    await advanceUntil(sb, ended(arn), { stepMs: 15 * MINUTE });
+    const rerun = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(rerun));
+
+    expect(sb.execution(arn)).toMatchObject({ status: 'FAILED', error: 'SecretDeletedError' });
+    expect(sb.execution(arn).cause).toContain(
+      `The secret rekey/${user.userName} no longer exists.`,
+    );
+    expect(liveKeys(sb, user.userName).every((k) => k.status === 'Active')).toBe(true);
+    expect(sb.execution(rerun)).toMatchObject({ status: 'FAILED', error: 'TwoActiveKeysError' });
+    expect(sb.execution(rerun).cause).toContain(`The secret rekey/${user.userName} does not exist`);
+    expectNoViolations();
+    expect(monitor?.excused).toHaveLength(1);
+  });
+});
+
+describe('inputs and tags', () => {
+  it('gives requestedBy "rekey-scan" no power: a young key is rotated on demand', async () => {
+    const user = seedUser(sb, 'claims-scan', { keyAgeDays: 10 });
+
+    const arn = await sb.startRotation({
+      userName: user.userName,
+      requestedBy: 'rekey-scan',
+      dryRun: true,
+    });
+    await advanceUntil(sb, ended(arn));
+
+    expect(sb.execution(arn).status).toBe('SUCCEEDED');
+    expect(JSON.parse(sb.execution(arn).output ?? '{}')).toMatchObject({
+      decision: 'rotate',
+      mode: 'on-demand',
+      requestedBy: 'rekey-scan',
+    });
+  });
+
+  it('counts an impossible exemption date (2026-02-30) as unreadable: exempt, with a warning', async () => {
+    const user = seedUser(sb, 'impossible-date', {
+      tags: [
+        { Key: 'rekey:exempt-until', Value: '2026-02-30' },
+        { Key: 'rekey:exempt-reason', Value: 'typo' },
+      ],
+    });
+
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(arn));
+
+    expect(statesEntered(sb.execution(arn))).toEqual(['Inspect', 'Decide', 'Skipped']);
+    const started = sb.emulator.events.find((e) => e.Detail.userName === user.userName);
+    expect(started?.Detail.warnings).toEqual([
+      'tag rekey:exempt-until="2026-02-30" is not a date (YYYY-MM-DD); treated as exempt',
+    ]);
+  });
+});
+
+it('leaves no secret access key in any execution, log, event or notification (I4)', () => {
+  const probe = watch(sb, []);
+  checkSecrecy(sb, probe, sb.emulator.state.executions);
+  expect(probe.violations).toEqual([]);
+  probe.stop();
+});
