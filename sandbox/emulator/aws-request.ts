@@ -4,6 +4,15 @@
  */
 import type { ServiceName } from '../contracts';
 import { authenticate } from './auth';
+import { authorize } from './authz';
+import { EVENTS_CHECKS, SECRETS_MANAGER_CHECKS, STEP_FUNCTIONS_CHECKS } from './authz/json-checks';
+import {
+  CLOUDFORMATION_CHECKS,
+  IAM_CHECKS,
+  SNS_CHECKS,
+  STS_CHECKS,
+  type PlannedCheck,
+} from './authz/query-checks';
 import type { CallContext, Core, JsonService, QueryService } from './core';
 import { ServiceError } from './errors';
 import { serverError, throttlingError, type Faults } from './faults';
@@ -29,6 +38,21 @@ const TARGET_PREFIXES: Readonly<Record<string, ServiceName>> = {
   secretsmanager: 'secretsmanager',
   AWSStepFunctions: 'states',
   AWSEvents: 'events',
+};
+
+type QueryPlanner = (core: Core, params: QueryParams, ctx: CallContext) => PlannedCheck[];
+type JsonPlanner = (core: Core, input: JsonInput, ctx: CallContext) => PlannedCheck[];
+
+const QUERY_CHECKS: Partial<Record<ServiceName, Readonly<Record<string, QueryPlanner>>>> = {
+  iam: IAM_CHECKS,
+  sts: STS_CHECKS,
+  sns: SNS_CHECKS,
+  cloudformation: CLOUDFORMATION_CHECKS,
+};
+const JSON_CHECKS: Partial<Record<ServiceName, Readonly<Record<string, JsonPlanner>>>> = {
+  secretsmanager: SECRETS_MANAGER_CHECKS,
+  states: STEP_FUNCTIONS_CHECKS,
+  events: EVENTS_CHECKS,
 };
 
 type Routed =
@@ -141,6 +165,11 @@ export class AwsFrontEnd {
           true,
         );
       }
+      this.authorize(
+        QUERY_CHECKS[service.name]?.[operation]?.(this.core, params, ctx),
+        ctx,
+        service,
+      );
       const result = handler(params, ctx);
       return {
         status: 200,
@@ -159,7 +188,18 @@ export class AwsFrontEnd {
       );
     }
     const input = new JsonInput(parseJsonBody(body), service.invalid);
+    this.authorize(JSON_CHECKS[service.name]?.[operation]?.(this.core, input, ctx), ctx, service);
     return this.json(200, toWireJson(handler(input, ctx)), requestId, service.contentType);
+  }
+
+  /** Every action the request is, before the operation looks at anything (as AWS does). */
+  private authorize(
+    planned: readonly PlannedCheck[] | undefined,
+    ctx: CallContext,
+    service: QueryService | JsonService,
+  ): void {
+    for (const { check, shown } of planned ?? [])
+      authorize(this.core, ctx, service.name, check, shown);
   }
 
   private error(

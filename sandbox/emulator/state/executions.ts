@@ -15,6 +15,8 @@ import type {
 export interface StoredStateMachine extends StateMachineRecord {
   /** The settings CreateStateMachine compares for idempotency, as canonical JSON text. */
   readonly settings: string;
+  /** The customer managed key of its encryptionConfiguration, if any. */
+  readonly kmsKeyId?: string;
 }
 
 type NewEvent = Parameters<ExecutionSink['appendEvent']>[1];
