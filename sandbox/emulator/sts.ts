@@ -17,7 +17,6 @@ export function issueSession(
   durationSeconds = 3600,
 ): SessionRecord {
   const now = core.clock.now();
-  core.policies.pruneSessions(addSeconds(now, -86_400));
   const session: SessionRecord = {
     accessKeyId: newSystemKeyId(),
     secretAccessKey: newSecretAccessKey(),

@@ -6,6 +6,13 @@
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Emulator } from '../emulator';
 import type { StackOutput } from '../emulator/cloudformation';
+import { deployPermissions } from './deploy-iam';
+import {
+  alarmsOf,
+  schedulesOf,
+  type DeployedAlarm,
+  type DeployedSchedule,
+} from './deploy-services';
 import type { LambdaFunctionSpec } from './lambda-host';
 import { functionArn, physicalName, sandboxAttributes } from './resources';
 import { TemplateResolver, type CfnResource, type CfnTemplate } from './template';
@@ -23,6 +30,7 @@ export type SandboxEmulator = Pick<
   | 'createEventBus'
   | 'createSystemCredentials'
   | 'addControlRoute'
+  | 'authorization'
 >;
 
 export interface DeployOptions {
@@ -40,6 +48,8 @@ export interface DeployedStateMachine {
   readonly alias?: string;
   /** The resolved ASL definition (JSON text). */
   readonly definition: string;
+  /** The state machine's role (RoleArn). */
+  readonly roleArn: string;
 }
 
 export interface DeployedStack {
@@ -54,6 +64,10 @@ export interface DeployedStack {
   readonly eventBusNames: Readonly<Record<string, string>>;
   /** The template's Outputs, resolved as CloudFormation would (for DescribeStacks). */
   readonly outputs: readonly StackOutput[];
+  /** EventBridge Scheduler schedules whose target the sandbox can start. */
+  readonly schedules: readonly DeployedSchedule[];
+  /** CloudWatch alarms and their actions. */
+  readonly alarms: readonly DeployedAlarm[];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -91,6 +105,7 @@ export async function deployStack(
     eventBusNames[id] = physicalName(resolver, id, resource);
     emulator.createEventBus(eventBusNames[id]);
   }
+  await deployPermissions(emulator, template, resolver, topicArns);
   const functions = resourcesOf(template, resolver, 'AWS::Lambda::Function').map(([id, resource]) =>
     functionSpec(resolver, id, resource),
   );
@@ -106,11 +121,13 @@ export async function deployStack(
   return {
     stackName: env.stackName,
     stateMachineArns,
-    stateMachines: stateMachines.map(({ roleArn: _role, type: _type, ...deployed }) => deployed),
+    stateMachines: stateMachines.map(({ type: _type, kmsKeyId: _key, ...deployed }) => deployed),
     functions,
     topicArns,
     eventBusNames,
     outputs: resolveOutputs(template, resolver),
+    schedules: schedulesOf(template, resolver),
+    alarms: alarmsOf(template, resolver),
   };
 }
 
@@ -147,6 +164,12 @@ function functionSpec(
   }
   const handlerPath = resource.Metadata?.['rekey:handler'];
   const handler = typeof props.Handler === 'string' ? props.Handler : 'index.handler';
+  const logGroup = isRecord(props.LoggingConfig) ? props.LoggingConfig.LogGroup : undefined;
+  const logGroupId =
+    isRecord(logGroup) && typeof logGroup.Ref === 'string' ? logGroup.Ref : undefined;
+  const logGroupKey = logGroupId
+    ? resolver.resolve(resolver.resource(logGroupId).Properties?.KmsKeyId)
+    : undefined;
   return {
     logicalId,
     functionName,
@@ -156,12 +179,20 @@ function functionSpec(
     environment,
     timeoutSeconds: typeof props.Timeout === 'number' ? props.Timeout : 3,
     memoryMB: typeof props.MemorySize === 'number' ? props.MemorySize : 128,
+    ...(props.Role === undefined
+      ? {}
+      : { roleArn: resolver.resolveString(props.Role, `${logicalId}.Role`) }),
+    ...(logGroup === undefined
+      ? {}
+      : { logGroupName: resolver.resolveString(logGroup, `${logicalId}.LoggingConfig.LogGroup`) }),
+    ...(typeof logGroupKey === 'string' ? { logGroupKeyArn: logGroupKey } : {}),
   };
 }
 
 interface StateMachineSpec extends DeployedStateMachine {
-  readonly roleArn: string;
   readonly type: string;
+  /** EncryptionConfiguration.KmsKeyId when it is a customer managed key. */
+  readonly kmsKeyId?: string;
 }
 
 function stateMachineSpec(
@@ -210,7 +241,13 @@ function stateMachineSpec(
         ? `arn:aws:iam::${resolver.env.accountId}:role/${name}-role`
         : resolver.resolveString(props.RoleArn, `${where} RoleArn`),
     type: typeof props.StateMachineType === 'string' ? props.StateMachineType : 'STANDARD',
+    kmsKeyId: customerKey(resolver.resolve(props.EncryptionConfiguration)),
   };
+}
+
+function customerKey(encryption: unknown): string | undefined {
+  if (!isRecord(encryption) || encryption.Type !== 'CUSTOMER_MANAGED_KMS_KEY') return undefined;
+  return typeof encryption.KmsKeyId === 'string' ? encryption.KmsKeyId : undefined;
 }
 
 /** Through the emulator's own API (CreateStateMachine is idempotent for the same definition). */
@@ -227,6 +264,14 @@ async function register(emulator: SandboxEmulator, spec: StateMachineSpec): Prom
         definition: spec.definition,
         roleArn: spec.roleArn,
         type: spec.type === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
+        ...(spec.kmsKeyId === undefined
+          ? {}
+          : {
+              encryptionConfiguration: {
+                type: 'CUSTOMER_MANAGED_KMS_KEY',
+                kmsKeyId: spec.kmsKeyId,
+              },
+            }),
       }),
     );
     return created.stateMachineArn ?? spec.arn;

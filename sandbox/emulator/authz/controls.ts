@@ -83,6 +83,18 @@ export class AuthorizationControls {
     return this.core.policies.topics.get(topicArn)?.policy;
   }
 
+  topicKey(topicArn: string): string | undefined {
+    return this.core.policies.topics.get(topicArn)?.kmsMasterKeyId;
+  }
+
+  keyPolicy(keyArn: string): string | undefined {
+    return this.core.policies.findKey(keyArn)?.policy;
+  }
+
+  hasRole(roleName: string): boolean {
+    return this.core.policies.findRole(roleName) !== undefined;
+  }
+
   /**
    * The session a service holds for a role: `service` assumes it under the role's trust policy
    * (evaluated each time). An existing session of the same name is renewed (its expiration moves

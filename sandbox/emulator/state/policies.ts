@@ -109,13 +109,6 @@ export class PolicyState {
     return undefined;
   }
 
-  /** Drops sessions that expired before `now` (they can never authenticate again). */
-  pruneSessions(now: Date): void {
-    for (const [id, session] of this.sessions) {
-      if (session.expiration.getTime() < now.getTime()) this.sessions.delete(id);
-    }
-  }
-
   /** Users' policies go with the users; everything else is infrastructure. */
   reset(): void {
     this.users.clear();
