@@ -35,12 +35,39 @@ export interface InspectDeps extends Deps {
 /** Refusals an operator must act on go to the SNS topic too. */
 const NOTIFY = new Set(['TwoActiveKeysError', 'InactiveKeyPresentError']);
 
-async function loadUser(iam: IAMClient, userName: string): Promise<{ arn: string; path: string }> {
+/**
+ * Inspect may read only users under the managed path (its iam:GetUser is scoped to them), so IAM
+ * refuses a user outside it. IAM's refusal names the user's ARN, path included, and says no
+ * policy allows the action: when that ARN lies outside the managed path, the refusal is exactly
+ * "not managed", and saying so is true. Any other refusal (an explicit deny, a permission taken
+ * away, a user inside the path) stays an AccessDenied failure.
+ */
+function outsideManagedPath(error: unknown, managedPath: string): string | undefined {
+  if (awsErrorCode(error) !== 'AccessDenied' || !(error instanceof Error)) return undefined;
+  const match =
+    / on resource: (arn:aws[\w-]*:iam::\d{12}:user(\/(?:[^\s]*\/)?)[^\s/]+) because no identity-based policy allows/.exec(
+      error.message,
+    );
+  const [, arn, path] = match ?? [];
+  return arn !== undefined && path !== undefined && !path.startsWith(managedPath) ? arn : undefined;
+}
+
+async function loadUser(
+  iam: IAMClient,
+  userName: string,
+  managedPath: string,
+): Promise<{ arn: string; path: string }> {
   try {
     const { User } = await iam.send(new GetUserCommand({ UserName: userName }));
     return { arn: User?.Arn ?? '', path: User?.Path ?? '/' };
   } catch (error) {
     if (awsErrorCode(error) === 'NoSuchEntity') throw new UserNotFoundError(userName, error);
+    const outside = outsideManagedPath(error, managedPath);
+    if (outside !== undefined) {
+      throw new UserNotManagedError(
+        `${userName} (${outside}) is outside the IAM path this rekey deployment manages (${managedPath}); IAM does not let rekey read it. Nothing was changed.`,
+      );
+    }
     throw error;
   }
 }
@@ -80,7 +107,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
   const { userName } = input;
   logger.appendKeys({ userName });
   try {
-    const user = await loadUser(deps.iam, userName);
+    const user = await loadUser(deps.iam, userName, config.managedPath);
     if (!user.path.startsWith(config.managedPath)) {
       throw new UserNotManagedError(
         `${userName} has the IAM path ${user.path}; this rekey deployment manages users under ${config.managedPath} only.`,

@@ -24,7 +24,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Executor } from './executor';
 import { installFunctionEnvironments } from './function-env';
 import { Identities } from './identities';
-import { LambdaHost } from './lambda-host';
+import { LambdaHost, assertHandlersCanReach } from './lambda-host';
 import { OutputCapture, type LogEntry, type MetricDatum } from './output-capture';
 import type { CfnTemplate } from './template';
 
@@ -105,6 +105,7 @@ export class Runner implements ExecutionRunner {
    */
   async deployTemplate(template: CfnTemplate, options: DeployOptions = {}): Promise<DeployedStack> {
     installFunctionEnvironments();
+    assertHandlersCanReach(this.emulator.endpoint);
     const stack = await deployStack(this.emulator, template, options);
     this.lambdas.add(stack.functions);
     useClock(this.clock);

@@ -51,6 +51,23 @@ export type InvokeResult = { readonly requestId: string } & (
 
 type Handler = (event: unknown, context: Context) => unknown;
 
+/**
+ * The endpoint handler modules were first loaded with. They create their SDK clients at load
+ * (module scope), which then keep that endpoint and their first credentials for as long as the
+ * modules stay loaded, so a second emulator in the same module registry cannot be served.
+ */
+let loadedEndpoint: string | undefined;
+
+export function assertHandlersCanReach(endpoint: string): void {
+  if (loadedEndpoint !== undefined && loadedEndpoint !== endpoint) {
+    throw new Error(
+      `Handler modules in this process were loaded against ${loadedEndpoint} and keep their SDK ` +
+        `clients; they cannot reach ${endpoint}. Deploy to one emulator per process (one per jest ` +
+        'test file), or load the runner in jest.isolateModules',
+    );
+  }
+}
+
 export class LambdaHost {
   private readonly byArn = new Map<string, LambdaFunctionSpec>();
   private readonly byName = new Map<string, LambdaFunctionSpec>();
@@ -126,6 +143,7 @@ export class LambdaHost {
     const key = `${handlerPath}#${fn.handlerExport}`;
     let loaded = this.modules.get(key);
     if (!loaded) {
+      loadedEndpoint ??= process.env.AWS_ENDPOINT_URL;
       loaded = import(resolve(this.repoRoot, handlerPath)).then(
         (module: Record<string, unknown>) => {
           const handler = module[fn.handlerExport];

@@ -3,7 +3,6 @@
  * state machine on the sandbox, started through the Step Functions API as EventBridge Scheduler
  * would start it, with the rotations it starts run by the real rotation workflow.
  */
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Retry } from '@smithy/core/retry';
 import type { ScanSummary } from '../../../lambdas/fleet-scan/summary';
 import type { CallRecord, ExecutionRecord } from '../../../sandbox/contracts';
@@ -87,20 +86,9 @@ export function rotationName(userName: string, key: SeededKey): string {
   return `scan-${userName}-${stamp}`;
 }
 
-/** Starts the fleet scan through the Step Functions API, as the schedule does. */
-export async function startScan(sb: Sandbox, input: unknown = {}): Promise<string> {
-  const sfn = new SFNClient(sb.clientConfig());
-  try {
-    const out = await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: sb.stateMachineArn('fleet-scan'),
-        input: JSON.stringify(input),
-      }),
-    );
-    return out.executionArn ?? '';
-  } finally {
-    sfn.destroy();
-  }
+/** Starts the fleet scan as its schedule does: StartExecution as the schedule's role. */
+export function startScan(sb: Sandbox, input: unknown = {}): Promise<string> {
+  return sb.startFleetScan(input);
 }
 
 export interface ScanRun {
