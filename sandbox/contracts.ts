@@ -17,6 +17,8 @@ export interface StateMachineRecord {
   readonly definition: string;
   readonly roleArn: string;
   readonly creationDate: Date;
+  /** The customer managed key of its encryptionConfiguration, if any. */
+  readonly kmsKeyId?: string;
 }
 
 export interface ExecutionRecord {

@@ -93,13 +93,36 @@ export class Identities implements FunctionRuntime {
     );
   }
 
-  /** The identity one execution runs with: its state machine's role. */
+  /**
+   * The identity one execution runs with: its state machine's role. With a customer managed
+   * key, Step Functions encrypts and decrypts the execution's data with the role's permissions
+   * (GenerateDataKey and Decrypt, bound to the state machine by the encryption context); the
+   * sandbox evaluates both once, as the execution starts, and records them.
+   */
   forStateMachine(machine: StateMachineRecord): ExecutionIdentity {
     const session = () =>
       this.emulator.authorization.serviceSession('states.amazonaws.com', machine.roleArn, {
         sessionName: sessionName(`states-${machine.name}`),
         sourceArn: machine.stateMachineArn,
       });
+    const auth = this.emulator.authorization;
+    const keyArn = machine.kmsKeyId;
+    if (keyArn !== undefined) {
+      for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
+        auth.checkAs(session().accessKeyId, {
+          action,
+          resource: keyArn,
+          resourcePolicy: auth.keyPolicy(keyArn),
+          resourcePolicyRequired: true,
+          context: {
+            'kms:ViaService': `states.${this.emulator.region}.amazonaws.com`,
+            'kms:CallerAccount': this.emulator.accountId,
+            'kms:EncryptionContext:aws:states:stateMachineArn': machine.stateMachineArn,
+          },
+          via: `states.${this.emulator.region}.amazonaws.com`,
+        });
+      }
+    }
     let sdk = this.invokers.get(machine.stateMachineArn);
     if (!sdk) {
       sdk = new SdkInvoker(() => this.emulator.endpoint, this.emulator.region, session);

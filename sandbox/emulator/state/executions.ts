@@ -15,8 +15,6 @@ import type {
 export interface StoredStateMachine extends StateMachineRecord {
   /** The settings CreateStateMachine compares for idempotency, as canonical JSON text. */
   readonly settings: string;
-  /** The customer managed key of its encryptionConfiguration, if any. */
-  readonly kmsKeyId?: string;
 }
 
 type NewEvent = Parameters<ExecutionSink['appendEvent']>[1];
