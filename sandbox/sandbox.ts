@@ -155,12 +155,19 @@ export class Sandbox {
    */
   applicationCredentials(roleName: string, userName: string): Credentials {
     const { region, accountId } = this.emulator;
-    const secretArn = `arn:aws:secretsmanager:${region}:${accountId}:secret:${this.secretPrefix}${userName}-??????`;
+    const secretName = `arn:aws:secretsmanager:${region}:${accountId}:secret:${this.secretPrefix}${userName}`;
+    const secretArn = `${secretName}-??????`;
     const keyArn = this.stack.functions[0]?.environment.REKEY_KMS_KEY_ARN ?? '*';
     const policy = {
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn },
+        // The bare name too: before the secret exists, Secrets Manager evaluates the name without
+        // its random suffix, and the application should hear ResourceNotFoundException.
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: [secretArn, secretName],
+        },
         {
           Effect: 'Allow',
           Action: 'kms:Decrypt',

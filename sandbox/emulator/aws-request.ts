@@ -87,6 +87,7 @@ export class AwsFrontEnd {
     const { service, operation } = routed;
     const now = this.core.clock.now();
     let accessKeyId: string | undefined;
+    let principalArn: string | undefined;
     let recordedFault: ReturnType<Faults['decide']>['recorded'];
     let response: AwsResponse;
     try {
@@ -97,6 +98,12 @@ export class AwsFrontEnd {
         now,
       );
       accessKeyId = auth.accessKeyId;
+      principalArn =
+        principal.kind === 'user'
+          ? principal.user.arn
+          : principal.kind === 'session'
+            ? principal.session.arn
+            : `arn:aws:sts::${this.core.accountId}:assumed-role/${principal.principal.name}/sandbox`;
       if (principal.kind === 'user') {
         // IAM is global: AWS reports its uses in us-east-1 (AWS-SEMANTICS §1.2).
         const region = service.name === 'iam' ? 'us-east-1' : auth.region;
@@ -113,7 +120,12 @@ export class AwsFrontEnd {
       if (decision.latencyMs > 0) await sleep(decision.latencyMs);
       if (decision.kind === 'throttle') throw throttlingError(service.name);
       if (decision.kind === 'server-error') throw serverError(service.name);
-      const ctx: CallContext = { principal, now, region: auth.region };
+      const ctx: CallContext = {
+        principal,
+        now,
+        region: auth.region,
+        ...(decision.kind === 'permission-removed' ? { permissionRemoved: true } : {}),
+      };
       response = this.run(routed, ctx, requestId);
       // The operation took effect; only the answer is lost.
       if (decision.kind === 'crash-after-success') throw serverError(service.name);
@@ -125,6 +137,7 @@ export class AwsFrontEnd {
       service: service.name,
       operation,
       accessKeyId,
+      principal: principalArn,
       status: response.status,
       errorCode,
       at: now,

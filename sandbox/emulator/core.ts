@@ -51,6 +51,8 @@ export interface CallContext {
   readonly source?: 'api' | 'seed';
   /** A service principal acting in the sandbox's place (CloudWatch publishing an alarm). */
   readonly caller?: Caller;
+  /** A `permission-removed` fault: a service control policy denies this request's actions. */
+  readonly permissionRemoved?: boolean;
 }
 
 export type QueryOperation = (params: QueryParams, ctx: CallContext) => XmlValue | undefined;

@@ -6,9 +6,27 @@ import { validatePath } from './iam-validation';
 import type { QueryParams, XmlValue } from './query-protocol';
 import type { ManagedPolicyRecord } from './state/policies';
 
-/** The AWS managed policies the sandbox knows (their documents are AWS's). */
+const allowAll = (actions: string[]): string =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
+  });
+
+/** The AWS managed policies the sandbox knows, by their ARN's name (their documents are AWS's). */
 const AWS_MANAGED: Readonly<Record<string, string>> = {
   AdministratorAccess: ADMINISTRATOR_ACCESS,
+  'service-role/AWSLambdaBasicExecutionRole': allowAll([
+    'logs:CreateLogGroup',
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+  ]),
+  AWSXRayDaemonWriteAccess: allowAll([
+    'xray:PutTraceSegments',
+    'xray:PutTelemetryRecords',
+    'xray:GetSamplingRules',
+    'xray:GetSamplingTargets',
+    'xray:GetSamplingStatisticSummaries',
+  ]),
 };
 
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
@@ -28,8 +46,8 @@ export function managedPolicy(core: Core, arn: string): ManagedPolicyRecord {
     );
   }
   const record: ManagedPolicyRecord = {
-    policyName: awsName,
-    path: '/',
+    policyName: awsName.slice(awsName.lastIndexOf('/') + 1),
+    path: awsName.includes('/') ? `/${awsName.slice(0, awsName.lastIndexOf('/') + 1)}` : '/',
     arn,
     policyId: 'ANPAIWMBCKSKIEE64ZLYK',
     createDate: new Date('2015-02-06T18:39:46Z'),
@@ -54,7 +72,6 @@ function policyXml(core: Core, policy: ManagedPolicyRecord): XmlValue {
     Path: policy.path,
     DefaultVersionId: 'v1',
     AttachmentCount: attachmentCount(core, policy.arn),
-    PermissionsBoundaryUsageCount: 0,
     IsAttachable: true,
     Description: policy.description,
     CreateDate: policy.createDate,

@@ -51,12 +51,15 @@ const OWN_CALLS = new Set(['states:CreateStateMachine', 'states:StartExecution']
  * answer is lost, once; outage: every call fails (5xx) for the whole run, so the retries give
  * up and the Catch (compensation) path runs.
  */
-type Kind = 'throttle' | 'server-error' | 'crash-after-success' | 'outage';
+type Kind = 'throttle' | 'server-error' | 'crash-after-success' | 'outage' | 'permission-removed';
 const RULES: Record<Kind, { kind: Exclude<FaultKind, 'latency'>; times?: number }> = {
   throttle: { kind: 'throttle', times: 6 },
   'server-error': { kind: 'server-error', times: 6 },
   'crash-after-success': { kind: 'crash-after-success', times: 1 },
   outage: { kind: 'server-error' },
+  // As an SCP change would: from the first call on, the action is denied (an explicit deny in a
+  // service control policy) until the fault is cleared, like a permission taken away.
+  'permission-removed': { kind: 'permission-removed' },
 };
 const KINDS = Object.keys(RULES) as Kind[];
 
@@ -163,7 +166,17 @@ describe.each(CASES)('$operation under $kind', ({ operation, kind }) => {
       // absorbed by the retries, so the faulted run completes too.
       const last = runs[runs.length - 1];
       expect(last?.status).toBe('SUCCEEDED');
-      if (kind !== 'outage') expect(outcome.every((o) => o === 'SUCCEEDED')).toBe(true);
+      if (kind === 'permission-removed') {
+        // A run the denial stopped says which action was denied, and why.
+        const failed = runs.filter((e) => e.status !== 'SUCCEEDED');
+        for (const e of failed) {
+          expect(`${e.error ?? ''} ${e.cause ?? ''}`).toContain(
+            `is not authorized to perform: ${operation}`,
+          );
+        }
+      } else if (kind !== 'outage') {
+        expect(outcome.every((o) => o === 'SUCCEEDED')).toBe(true);
+      }
     } finally {
       monitor.stop();
     }

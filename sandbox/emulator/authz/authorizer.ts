@@ -16,7 +16,11 @@ export type Verdict = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
 /** Which policy a denial comes from, as AWS's message names it. */
 export type DenialCause =
-  'no-identity-allow' | 'no-resource-allow' | 'explicit-identity-deny' | 'explicit-resource-deny';
+  | 'no-identity-allow'
+  | 'no-resource-allow'
+  | 'explicit-identity-deny'
+  | 'explicit-resource-deny'
+  | 'explicit-scp-deny';
 
 export interface Check {
   /** `service:Action`, as policies name it. */
@@ -31,6 +35,8 @@ export interface Check {
   readonly context?: ContextValues;
   /** The service calling KMS for the caller (`secretsmanager.us-east-1.amazonaws.com`). */
   readonly via?: string;
+  /** Evaluate with a service control policy that denies this action (a permission removed). */
+  readonly scpDeny?: boolean;
 }
 
 /** One recorded decision. Holds ARNs and names only, never a secret value or key. */
@@ -51,6 +57,27 @@ export interface AuthorizationDecision {
 export interface Outcome {
   readonly verdict: Verdict;
   readonly cause?: DenialCause;
+}
+
+/** An account-level SCP: everything allowed but `action` (FullAWSAccess plus one Deny). */
+function removedPermission(action: string) {
+  return [
+    {
+      orgIdentifier: 'sandbox-account',
+      policies: [
+        {
+          name: 'permission-removed',
+          policy: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: '*', Resource: '*' },
+              { Effect: 'Deny', Action: action, Resource: '*' },
+            ],
+          },
+        },
+      ],
+    },
+  ];
 }
 
 export class Authorizer {
@@ -90,6 +117,7 @@ export class Authorizer {
 
   /** Which policy to name in the message: evaluate each side alone. */
   private cause(caller: Caller, check: Check, context: ContextValues, verdict: Verdict) {
+    if (verdict === 'ExplicitlyDenied' && check.scpDeny === true) return 'explicit-scp-deny';
     if (verdict === 'ExplicitlyDenied') {
       const identityDenies =
         this.simulate(caller, check, context, true, false) === 'ExplicitlyDenied';
@@ -125,7 +153,7 @@ export class Authorizer {
               policy: loaded(p.text, 'identity', p.name),
             }))
           : [],
-        serviceControlPolicies: [],
+        serviceControlPolicies: check.scpDeny === true ? removedPermission(check.action) : [],
         resourceControlPolicies: [],
         resourcePolicy,
       },

@@ -32,6 +32,8 @@ export function denialSentence(
       return `${head} with an explicit deny in an identity-based policy`;
     case 'explicit-resource-deny':
       return `${head} with an explicit deny in a resource-based policy`;
+    case 'explicit-scp-deny':
+      return `${head} with an explicit deny in a service control policy`;
   }
 }
 

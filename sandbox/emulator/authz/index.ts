@@ -27,7 +27,10 @@ export function authorize(
 ): void {
   if (ctx.source === 'seed') return;
   const caller = callerFor(core, ctx);
-  const outcome = core.authorizer.evaluate(caller, check);
+  const outcome = core.authorizer.evaluate(
+    caller,
+    ctx.permissionRemoved === true ? { ...check, scpDeny: true } : check,
+  );
   if (outcome.verdict === 'Allowed') return;
   throw accessDenied(
     service,

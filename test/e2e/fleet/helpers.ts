@@ -202,14 +202,18 @@ export function scanMetrics(sb: Sandbox, from = 0): Record<string, number> {
  * rotations'), or all of them when it started none.
  */
 export function scanIamCalls(sb: Sandbox): CallRecord[] {
-  const admin = sb.emulator.admin.accessKeyId;
+  const roles = sb.stack.functions
+    .filter((f) => /lambdas\/fleet-(scan|report)\//.test(f.handlerPath ?? ''))
+    .map((f) => (f.roleArn ?? '').slice((f.roleArn ?? '').lastIndexOf('/') + 1));
+  const byScan = (c: CallRecord): boolean =>
+    roles.some((role) => c.principal?.includes(`:assumed-role/${role}/`) === true);
   const calls = sb.emulator.calls;
   const firstStart = calls.findIndex(
-    (c) => c.service === 'states' && c.operation === 'StartExecution' && c.accessKeyId !== admin,
+    (c) => c.service === 'states' && c.operation === 'StartExecution' && byScan(c),
   );
   return calls
     .slice(0, firstStart < 0 ? calls.length : firstStart)
-    .filter((c) => c.service === 'iam');
+    .filter((c) => c.service === 'iam' && byScan(c));
 }
 
 /** `operation: count` of the IAM calls among `calls`. */
