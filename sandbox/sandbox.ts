@@ -141,7 +141,7 @@ export class Sandbox {
   }
 
   /** Fires an alarm's actions as CloudWatch would (`rotation` or `fleet-scan`, or its name). */
-  fireAlarm(alarm: 'rotation' | 'fleet-scan' | string): AlarmActionResult[] {
+  fireAlarm(alarm: string): AlarmActionResult[] {
     const suffix =
       alarm === 'rotation' ? 'RotationFailures' : alarm === 'fleet-scan' ? 'ScanFailures' : alarm;
     const found = this.stack.alarms.find((a) => a.name === alarm || a.name.includes(suffix));

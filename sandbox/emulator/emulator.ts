@@ -14,6 +14,7 @@ import { AuthorizationControls } from './authz/controls';
 import { SECRETS_MANAGER_ALIAS, secretsManagerKey } from './authz/managed';
 import { SNS_CHECKS } from './authz/query-checks';
 import { ControlRoutes, type ControlHandler } from './control';
+import { addBuiltInRoutes } from './control-builtins';
 import { cloudFormationService, StackRegistry, type NewStack } from './cloudformation';
 import type { CallContext, Core, JsonService, QueryService } from './core';
 import { eventBridgeService, snsService } from './events';
@@ -22,8 +23,6 @@ import { iamService } from './iam';
 import { QueryParams } from './query-protocol';
 import { secretsManagerService } from './secrets-manager';
 import { createSeed, type Seed } from './seed';
-import { requireValid } from './authz/documents';
-import { createRole } from './iam-roles';
 import { HttpServer } from './server';
 import { Account } from './state/account';
 import { ExecutionRegistry } from './state/executions';
@@ -166,7 +165,7 @@ export class Emulator {
       () => systemContext().principal,
     );
     this.state = stateView(this.core);
-    this.addBuiltInRoutes();
+    addBuiltInRoutes(this);
   }
 
   async start(): Promise<void> {
@@ -177,6 +176,11 @@ export class Emulator {
   async stop(): Promise<void> {
     await this.server.close();
     this.boundPort = undefined;
+  }
+
+  /** Sandbox time now. */
+  now(): Date {
+    return this.core.clock.now();
   }
 
   get endpoint(): string {
@@ -216,7 +220,7 @@ export class Emulator {
    * pass `policy` to have one created holding it as the inline policy `sandbox`).
    */
   createSystemCredentials(name: string, policy?: string): Credentials {
-    if (policy !== undefined) this.grantRole(name, policy);
+    if (policy !== undefined) this.authorization.grantSystemRole(name, policy);
     const principal = this.core.account.addSystemPrincipal(name);
     return { accessKeyId: principal.accessKeyId, secretAccessKey: principal.secretAccessKey };
   }
@@ -224,24 +228,6 @@ export class Emulator {
   /** Every authorization decision so far, in order (empty while authorization is off). */
   get authorizations(): readonly AuthorizationDecision[] {
     return this.core.authorizer.decisions;
-  }
-
-  private grantRole(name: string, policy: string): void {
-    const trust = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${this.accountId}:root` },
-          Action: 'sts:AssumeRole',
-        },
-      ],
-    });
-    const role =
-      this.core.policies.findRole(name) ??
-      createRole(this.core, { roleName: name, trustPolicy: trust });
-    requireValid(policy, 'identity');
-    role.inline.set('sandbox', policy);
   }
 
   createTopic(name: string, settings: { policy?: string; kmsMasterKeyId?: string } = {}): string {
@@ -280,23 +266,5 @@ export class Emulator {
     this.core.recorder.reset();
     this.clearCalls();
     this.faultRules.clear();
-  }
-
-  private addBuiltInRoutes(): void {
-    this.addControlRoute('POST', '/_sandbox/faults', (body) => ({
-      id: this.faults.add(body as FaultRule),
-    }));
-    this.addControlRoute('DELETE', '/_sandbox/faults', () => this.faults.clear());
-    this.addControlRoute('GET', '/_sandbox/faults', () => this.faults.list());
-    this.addControlRoute('GET', '/_sandbox/events', () => this.events);
-    this.addControlRoute('GET', '/_sandbox/notifications', () => this.notifications);
-    this.addControlRoute('GET', '/_sandbox/calls', () => this.calls);
-    this.addControlRoute('POST', '/_sandbox/reset', () => this.reset());
-    this.addControlRoute('GET', '/_sandbox/info', () => ({
-      endpoint: this.endpoint,
-      region: this.region,
-      accountId: this.accountId,
-      now: this.core.clock.now().toISOString(),
-    }));
   }
 }

@@ -121,8 +121,9 @@ function deployResourcePolicies(
   const aliases = new Map<string, string[]>();
   for (const [, resource] of ofType(template, resolver, 'AWS::KMS::Alias')) {
     const props = (resolver.resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
-    const target = String(props.TargetKeyId ?? '');
-    aliases.set(target, [...(aliases.get(target) ?? []), String(props.AliasName ?? '')]);
+    const target = typeof props.TargetKeyId === 'string' ? props.TargetKeyId : '';
+    const alias = typeof props.AliasName === 'string' ? props.AliasName : '';
+    aliases.set(target, [...(aliases.get(target) ?? []), alias]);
   }
   for (const [id, resource] of ofType(template, resolver, 'AWS::KMS::Key')) {
     const arn = String(sandboxAttributes(resolver, id, resource, 'Arn'));

@@ -80,6 +80,15 @@ export class Runner implements ExecutionRunner {
     });
     this.emulator.setRunner(this);
     addControlRoutes(this.emulator, this.scheduler, this.capture);
+    // An alarm's actions, as CloudWatch performs them when the alarm fires: {"alarm": "<name>"}.
+    this.emulator.addControlRoute('POST', '/_sandbox/alarms/fire', (body: unknown) => {
+      const alarm =
+        typeof body === 'object' && body !== null
+          ? (body as Record<string, unknown>).alarm
+          : undefined;
+      if (typeof alarm !== 'string') throw new Error('Give the alarm to fire: {"alarm": "<name>"}');
+      return this.fireAlarm(alarm);
+    });
   }
 
   /** What handlers wrote, in order, with sandbox times. */

@@ -14,6 +14,7 @@ import type { AuthorizationDecision, Check, Outcome } from './authorizer';
 import { callerOf, serviceCaller, type Caller } from './callers';
 import { denialSentence } from './denials';
 import { requireValid } from './documents';
+import { createRole } from '../iam-roles';
 
 export interface SessionCredentials {
   readonly accessKeyId: string;
@@ -155,6 +156,25 @@ export class AuthorizationControls {
       }
     }
     return issueSession(core, role, options.sessionName, duration);
+  }
+
+  /** The role a system principal named `name` acts as, holding `policy` as its inline `sandbox`. */
+  grantSystemRole(name: string, policy: string): void {
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${this.core.accountId}:root` },
+          Action: 'sts:AssumeRole',
+        },
+      ],
+    });
+    const role =
+      this.core.policies.findRole(name) ??
+      createRole(this.core, { roleName: name, trustPolicy: trust });
+    requireValid(policy, 'identity');
+    role.inline.set('sandbox', policy);
   }
 
   /** Evaluates `check` for the principal holding `accessKeyId` (a session, or a system principal). */

@@ -94,10 +94,11 @@ describe('role sessions', () => {
   });
 
   it('refuses temporary credentials without their session token', async () => {
-    const { sessionToken: _token, ...withoutToken } = await roleSession(
-      'r',
-      allow('iam:GetUser', '*'),
-    );
+    const session = await roleSession('r', allow('iam:GetUser', '*'));
+    const withoutToken = {
+      accessKeyId: session.accessKeyId,
+      secretAccessKey: session.secretAccessKey,
+    };
     const error = await failure(
       new STSClient(clientConfig(emulator, withoutToken)).send(new GetCallerIdentityCommand({})),
     );

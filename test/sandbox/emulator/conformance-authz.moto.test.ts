@@ -116,8 +116,9 @@ maybe('conformance with moto: authorization operations', () => {
     const role = (o: unknown) => (o as { Role?: Record<string, unknown> }).Role ?? {};
     expect(role(fromMoto.CreateRole).RoleLastUsed).toEqual({});
     expect(role(fromEmulator.CreateRole).RoleLastUsed).toBeUndefined();
-    const { RoleLastUsed: _lastUsed, ...motoRole } = role(fromMoto.CreateRole);
-    expect(role(fromEmulator.CreateRole)).toEqual(motoRole);
+    expect({ ...role(fromEmulator.CreateRole), RoleLastUsed: {} }).toEqual(
+      role(fromMoto.CreateRole),
+    );
     expect(fromMoto['PutResourcePolicy.unknownSecret']).toEqual({
       error: 'ResourceNotFoundException',
       status: 404,
