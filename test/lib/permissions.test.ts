@@ -187,6 +187,30 @@ describe('permissions of the deployable stack', () => {
     template = app.template;
   });
 
+  it("lets CloudWatch publish to the topic only for rekey's two alarms, in this account", () => {
+    const alarms = [rotation.failureAlarm, rotation.fleetScan.failureAlarm].map((alarm) =>
+      resolved(stack, alarm.alarmArn),
+    );
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'AllowPublishThroughSSLOnly', Effect: 'Deny' }),
+          {
+            Sid: 'AllowRekeyAlarmsToPublish',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: resolved(stack, stack.topic.topicArn),
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': resolved(stack, stack.account) },
+              ArnEquals: { 'aws:SourceArn': alarms },
+            },
+          },
+        ]),
+      },
+    });
+  });
+
   it('bounds every IAM and Secrets Manager action in every policy to the managed users and secrets', () => {
     expect(unboundedStatements(template, '/', 'rekey/')).toEqual([]);
     // The scan saw the statements it is about: seven roles touch IAM users (six steps and the

@@ -20,7 +20,8 @@ const VALIDATORS = {
   trust: validateTrustPolicy,
 } as const;
 
-const cache = new Map<string, ValidatedPolicy<{ name: string }>>();
+/** By document text first: the stored text is the same string each time, so its hash is cached. */
+const cache = new Map<string, Map<string, ValidatedPolicy<{ name: string }>>>();
 
 /** AdministratorAccess, as AWS defines it: everything on everything. */
 export const ADMINISTRATOR_ACCESS = JSON.stringify({
@@ -57,11 +58,16 @@ export function loaded(
   kind: DocumentKind,
   name: string,
 ): ValidatedPolicy<{ name: string }> {
-  const key = `${kind}\u0000${name}\u0000${text}`;
-  let found = cache.get(key);
+  let byName = cache.get(text);
+  if (!byName) {
+    byName = new Map();
+    cache.set(text, byName);
+  }
+  const key = `${kind}:${name}`;
+  let found = byName.get(key);
   if (!found) {
     found = createValidatedPolicy(parse(text), VALIDATORS[kind], { name });
-    cache.set(key, found);
+    byName.set(key, found);
   }
   return found;
 }
