@@ -183,7 +183,11 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
     } catch (error) {
       // The secret access key exists nowhere else: without the secret, the key must go (I3).
       await discardKey(deps.iam, userName, key.accessKeyId);
-      const message = `Publishing key ${key.accessKeyId} to ${secretId} failed (${awsErrorCode(error) ?? 'error'}); the key was deleted.`;
+      // A refusal says which action was denied (its text holds ARNs only, never the value).
+      const code = awsErrorCode(error) ?? 'error';
+      const denial =
+        code === 'AccessDeniedException' && error instanceof Error ? `: ${error.message}` : '';
+      const message = `Publishing key ${key.accessKeyId} to ${secretId} failed (${code}${denial}); the key was deleted.`;
       throw isTransient(error)
         ? new AwsTransientError(message, error)
         : new StagingFailedError(message, error);
