@@ -5,14 +5,8 @@
 import type { ServiceName } from '../contracts';
 import { authenticate } from './auth';
 import { authorize } from './authz';
-import { EVENTS_CHECKS, SECRETS_MANAGER_CHECKS, STEP_FUNCTIONS_CHECKS } from './authz/json-checks';
-import {
-  CLOUDFORMATION_CHECKS,
-  IAM_CHECKS,
-  SNS_CHECKS,
-  STS_CHECKS,
-  type PlannedCheck,
-} from './authz/query-checks';
+import { JSON_CHECKS, QUERY_CHECKS } from './authz/checks';
+import type { PlannedCheck } from './authz/query-checks';
 import type { CallContext, Core, JsonService, QueryService } from './core';
 import { ServiceError } from './errors';
 import { serverError, throttlingError, type Faults } from './faults';
@@ -38,21 +32,6 @@ const TARGET_PREFIXES: Readonly<Record<string, ServiceName>> = {
   secretsmanager: 'secretsmanager',
   AWSStepFunctions: 'states',
   AWSEvents: 'events',
-};
-
-type QueryPlanner = (core: Core, params: QueryParams, ctx: CallContext) => PlannedCheck[];
-type JsonPlanner = (core: Core, input: JsonInput, ctx: CallContext) => PlannedCheck[];
-
-const QUERY_CHECKS: Partial<Record<ServiceName, Readonly<Record<string, QueryPlanner>>>> = {
-  iam: IAM_CHECKS,
-  sts: STS_CHECKS,
-  sns: SNS_CHECKS,
-  cloudformation: CLOUDFORMATION_CHECKS,
-};
-const JSON_CHECKS: Partial<Record<ServiceName, Readonly<Record<string, JsonPlanner>>>> = {
-  secretsmanager: SECRETS_MANAGER_CHECKS,
-  states: STEP_FUNCTIONS_CHECKS,
-  events: EVENTS_CHECKS,
 };
 
 type Routed =

@@ -12,6 +12,8 @@ import {
   PutResourcePolicyCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Emulator } from '../../../sandbox/emulator';
@@ -232,6 +234,35 @@ describe('denials look like each service', () => {
     expect(error.message).toBe(
       `User: arn:aws:sts::${ACCOUNT}:assumed-role/quiet/test-session is not authorized to perform: SNS:Publish on resource: ${topicArn} because no identity-based policy allows the SNS:Publish action`,
     );
+  });
+});
+
+describe('denials look like each service (JSON protocols)', () => {
+  it('Step Functions and EventBridge: AccessDeniedException 400 with the same sentence', async () => {
+    const credentials = await roleSession('idle', allow('iam:GetUser', '*'));
+    const machine = `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:rotation`;
+    const sfn = new SFNClient(clientConfig(emulator, credentials));
+    const started = await failure(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machine, input: '{}' })),
+    );
+    const events = new EventBridgeClient(clientConfig(emulator, credentials));
+    const put = await failure(
+      events.send(
+        new PutEventsCommand({ Entries: [{ Source: 'rekey', DetailType: 'x', Detail: '{}' }] }),
+      ),
+    );
+
+    const who = `User: arn:aws:sts::${ACCOUNT}:assumed-role/idle/test-session is not authorized to perform:`;
+    expect([started.name, started.$metadata.httpStatusCode, started.message]).toEqual([
+      'AccessDeniedException',
+      400,
+      `${who} states:StartExecution on resource: ${machine} because no identity-based policy allows the states:StartExecution action`,
+    ]);
+    expect([put.name, put.$metadata.httpStatusCode, put.message]).toEqual([
+      'AccessDeniedException',
+      400,
+      `${who} events:PutEvents on resource: arn:aws:events:us-east-1:${ACCOUNT}:event-bus/default because no identity-based policy allows the events:PutEvents action`,
+    ]);
   });
 });
 
