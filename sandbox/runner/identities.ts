@@ -60,7 +60,7 @@ export class Identities implements FunctionRuntime {
    * stream, PutLogEvents per batch), and CloudWatch Logs encrypts them with the group's key as
    * logs.<region>.amazonaws.com under the key policy. A refusal loses the logs, silently.
    */
-  logsAllowed(fn: LambdaFunctionSpec, requestId: string): boolean {
+  logsAllowed(fn: LambdaFunctionSpec): boolean {
     const env = this.environments.get(fn.functionArn);
     const accessKeyId = env?.AWS_ACCESS_KEY_ID;
     if (fn.logGroupName === undefined || accessKeyId === undefined) return true;
@@ -86,7 +86,6 @@ export class Identities implements FunctionRuntime {
       if (created.verdict !== 'Allowed' || !encrypts) return false;
       this.streams.add(fn.functionArn);
     }
-    void requestId;
     return (
       auth.checkAs(accessKeyId, { action: 'logs:PutLogEvents', resource: stream }).verdict ===
       'Allowed'

@@ -36,7 +36,7 @@ export interface LambdaFunctionSpec {
  */
 export interface FunctionRuntime {
   environment(fn: LambdaFunctionSpec): Record<string, string>;
-  logsAllowed(fn: LambdaFunctionSpec, requestId: string): boolean;
+  logsAllowed(fn: LambdaFunctionSpec): boolean;
 }
 
 export type InvokeResult = { readonly requestId: string } & (
@@ -118,7 +118,7 @@ export class LambdaHost {
       );
       return { requestId, ok: false, ...failure };
     } finally {
-      if (!this.runtime.logsAllowed(fn, requestId)) this.capture.drop(requestId);
+      if (!this.runtime.logsAllowed(fn)) this.capture.drop(requestId);
     }
   }
 

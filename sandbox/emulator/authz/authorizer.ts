@@ -11,6 +11,10 @@ import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import type { Clock } from '../../contracts';
 import type { Caller, ContextValues } from './callers';
 import { loaded, type DocumentKind } from './documents';
+import { memoKey } from './memo';
+
+/** Remembered verdicts before the memo starts afresh (bounds memory on long runs). */
+const MEMO_LIMIT = 50_000;
 
 export type Verdict = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
@@ -82,6 +86,7 @@ function removedPermission(action: string) {
 
 export class Authorizer {
   readonly decisions: AuthorizationDecision[] = [];
+  private readonly memo = new Map<string, Outcome>();
 
   constructor(
     private readonly clock: Clock,
@@ -100,8 +105,20 @@ export class Authorizer {
       ...caller.context,
       ...check.context,
     };
-    const verdict = this.simulate(caller, check, context, true, true);
-    const cause = verdict === 'Allowed' ? undefined : this.cause(caller, check, context, verdict);
+    const key = memoKey(caller, check, context);
+    let outcome = key === undefined ? undefined : this.memo.get(key);
+    if (!outcome) {
+      const result = this.simulate(caller, check, context, true, true);
+      outcome = {
+        verdict: result,
+        ...(result === 'Allowed' ? {} : { cause: this.cause(caller, check, context, result) }),
+      };
+      if (key !== undefined) {
+        if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
+        this.memo.set(key, outcome);
+      }
+    }
+    const { verdict, cause } = outcome;
     this.decisions.push({
       at: now,
       principal: caller.arn,

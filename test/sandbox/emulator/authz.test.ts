@@ -2,6 +2,7 @@ import {
   AttachUserPolicyCommand,
   CreatePolicyCommand,
   CreateRoleCommand,
+  DeleteRolePolicyCommand,
   GetUserCommand,
   IAMClient,
   PutRolePolicyCommand,
@@ -353,6 +354,23 @@ describe('KMS through Secrets Manager', () => {
     expect(
       (await sm.send(new GetSecretValueCommand({ SecretId: 'rekey/carol' }))).SecretString,
     ).toBe('v');
+  });
+});
+
+describe('remembered verdicts', () => {
+  it('answers a repeated question the same way, and a changed policy differently', async () => {
+    emulator.seed.user({ userName: 'ida' });
+    const credentials = await roleSession('asker', allow('iam:GetUser', '*'));
+    const asker = new IAMClient(clientConfig(emulator, credentials));
+    await asker.send(new GetUserCommand({ UserName: 'ida' }));
+    await asker.send(new GetUserCommand({ UserName: 'ida' }));
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: 'asker', PolicyName: 'p' }));
+
+    const error = await failure(asker.send(new GetUserCommand({ UserName: 'ida' })));
+
+    expect(error.name).toBe('AccessDenied');
+    const asked = emulator.authorizations.filter((d) => d.action === 'iam:GetUser');
+    expect(asked.map((d) => d.decision)).toEqual(['Allowed', 'Allowed', 'ImplicitlyDenied']);
   });
 });
 
