@@ -357,6 +357,43 @@ describe('KMS through Secrets Manager', () => {
   });
 });
 
+describe('secret resource policies', () => {
+  it('refuses a public policy when BlockPublicPolicy is set, and a malformed one always', async () => {
+    const sm = new SecretsManagerClient(clientConfig(emulator));
+    await sm.send(new CreateSecretCommand({ Name: 'rekey/pub', SecretString: 'v' }));
+    const open = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: '*' },
+      ],
+    });
+
+    const blocked = await failure(
+      sm.send(
+        new PutResourcePolicyCommand({
+          SecretId: 'rekey/pub',
+          ResourcePolicy: open,
+          BlockPublicPolicy: true,
+        }),
+      ),
+    );
+    const malformed = await failure(
+      sm.send(new PutResourcePolicyCommand({ SecretId: 'rekey/pub', ResourcePolicy: '{"x": 1}' })),
+    );
+
+    expect([blocked.name, blocked.$metadata.httpStatusCode]).toEqual([
+      'PublicPolicyException',
+      400,
+    ]);
+    expect([malformed.name, malformed.$metadata.httpStatusCode]).toEqual([
+      'MalformedPolicyDocumentException',
+      400,
+    ]);
+    // Without BlockPublicPolicy the API reference says public policies are not blocked.
+    await sm.send(new PutResourcePolicyCommand({ SecretId: 'rekey/pub', ResourcePolicy: open }));
+  });
+});
+
 describe('remembered verdicts', () => {
   it('answers a repeated question the same way, and a changed policy differently', async () => {
     emulator.seed.user({ userName: 'ida' });
