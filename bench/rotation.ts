@@ -82,7 +82,7 @@ async function rotateOnce(
     behaviour: 'late',
     secretId: `${sb.secretPrefix}${userName}`,
     initialKey: oldKey,
-    readerCredentials: sb.emulator.createSystemCredentials(`${userName}-role`),
+    readerCredentials: sb.applicationCredentials(`${userName}-role`, userName),
     endpoint: sb.endpoint,
     region: sb.region,
     clock: sb.clock,

@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     say(throughputReport(throughput.result));
 
     const runMs = performance.now() - started;
-    const targets = verdicts(rotation.result, lambdas.result, runMs);
+    const targets = verdicts(rotation.result, lambdas.result, runMs, throughput.result);
     say(verdictReport(targets));
     say(
       `\nSection times: lambdas ${Math.round(lambdas.ms / 1000)} s, fleet ${Math.round(fleet.ms / 1000)} s, ` +

@@ -22,6 +22,12 @@ export interface ThroughputResult {
   readonly awsCalls: number;
   readonly historyEvents: number;
   readonly peakRssMB: number;
+  /** Whether the sandbox evaluated authorization (it does unless switched off). */
+  readonly authorization: boolean;
+  /** Authorization decisions made during the run, and how many refused. */
+  readonly decisions: number;
+  readonly decisionsPerRotation: number;
+  readonly denied: number;
 }
 
 function seedDueUsers(sb: Sandbox, users: number): string[] {
@@ -78,6 +84,10 @@ export async function runThroughput(sb: Sandbox): Promise<ThroughputResult> {
     awsCalls: sb.emulator.calls.length,
     historyEvents: executions.reduce((n, e) => n + e.events.length, 0),
     peakRssMB: peakRss / 2 ** 20,
+    authorization: sb.emulator.authorization.enabled,
+    decisions: sb.emulator.authorizations.length,
+    decisionsPerRotation: sb.emulator.authorizations.length / Math.max(1, executions.length),
+    denied: sb.emulator.authorizations.filter((d) => d.decision !== 'Allowed').length,
   };
   sb.emulator.reset();
   return result;

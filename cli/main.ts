@@ -190,6 +190,10 @@ export function buildProgram(done: (code: number) => void): Command {
     )
     .addOption(new Option('--seed <account>', 'seed users and keys').choices(['demo']))
     .option('--verbose', 'print what the Lambdas log')
+    .option(
+      '--no-authorization',
+      'do not evaluate IAM, resource and KMS key policies (experiments only)',
+    )
     .addHelpText('after', HELP.sandbox)
     .action(act((flags) => (_ctx, out) => sandboxCommand(out, flags as SandboxFlags)));
   return program;

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { acknowledge, acknowledgeStateMachineRole } from './nag';
 import { grantStartEncrypted } from './permissions';
 import type { RekeyFunction } from './rekey-function';
+import { TRANSIENT_ERRORS } from './transient-errors';
 
 export interface FleetScanProps {
   readonly reportFunction: RekeyFunction;
@@ -33,15 +34,6 @@ export interface FleetScanProps {
   /** Scheduled scans only report (dry run). @default false */
   readonly auditOnly?: boolean;
 }
-
-const TRANSIENT = [
-  'AwsTransientError',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'States.Timeout',
-];
 
 /**
  * The scheduled fleet scan: a state machine that has IAM generate the credential report, waits
@@ -71,7 +63,7 @@ export class FleetScan extends Construct {
         taskTimeout: sfn.Timeout.duration(Duration.minutes(15)),
       });
       task.addRetry({
-        errors: TRANSIENT,
+        errors: [...TRANSIENT_ERRORS],
         interval: Duration.seconds(10),
         backoffRate: 2,
         maxAttempts: 5,

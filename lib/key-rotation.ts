@@ -92,11 +92,13 @@ export class KeyRotation extends Construct {
       extra: Partial<
         Pick<RekeyFunctionProps, 'environment' | 'timeout' | 'memorySize' | 'starResourceReason'>
       > & {
-        /** Whether the step emits events and notifies (every step but fleet-report). */
+        /** Whether the step emits events (every step but fleet-report). */
         readonly telemetry?: boolean;
+        /** Whether the step notifies operators (SNS): only the steps whose code calls notify. */
+        readonly notifies?: boolean;
       } = {},
     ): RekeyFunction => {
-      const { telemetry = true, ...functionProps } = extra;
+      const { telemetry = true, notifies = false, ...functionProps } = extra;
       const f = new RekeyFunction(this, step, {
         step,
         description,
@@ -109,11 +111,11 @@ export class KeyRotation extends Construct {
       f.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [eventBusArn] }),
       );
-      if (props.topic) this.grantNotify(f.role, props.topic);
+      if (props.topic && notifies) this.grantNotify(f.role, props.topic);
       return f;
     };
     const sc = this.scope;
-    const inspect = fn('inspect', 'validate the input and decide');
+    const inspect = fn('inspect', 'validate the input and decide', { notifies: true });
     // GetAccessKeyLastUsed: an unknown key is rekey's provable orphan only if it was never used.
     sc.iam(inspect.role, ['GetUser', 'ListUserTags', 'ListAccessKeys', 'GetAccessKeyLastUsed']);
     sc.secrets(inspect.role, ['DescribeSecret', 'GetSecretValue']);
@@ -165,7 +167,7 @@ export class KeyRotation extends Construct {
     sc.secretsKey(verifyKey.role, false);
     const promoteKey = fn('promote-key', 'make the new key AWSCURRENT');
     sc.secrets(promoteKey.role, ['DescribeSecret', 'UpdateSecretVersionStage']);
-    const checkCutover = fn('check-cutover', "compare the keys' last use");
+    const checkCutover = fn('check-cutover', "compare the keys' last use", { notifies: true });
     sc.iam(checkCutover.role, ['GetAccessKeyLastUsed']);
     // DescribeSecret: stop waiting once the secret (the new key's only copy) is going away.
     sc.secrets(checkCutover.role, ['DescribeSecret']);
@@ -176,7 +178,9 @@ export class KeyRotation extends Construct {
     sc.iam(deleteKey.role, ['ListAccessKeys', 'DeleteAccessKey']);
     sc.secrets(deleteKey.role, ['DescribeSecret']);
     const report = fn('report', 'report the completed rotation');
-    const compensate = fn('compensate', 'restore a safe state after a failure');
+    const compensate = fn('compensate', 'restore a safe state after a failure', {
+      notifies: true,
+    });
     sc.iam(compensate.role, [
       'ListAccessKeys',
       'UpdateAccessKey',
@@ -249,6 +253,7 @@ export class KeyRotation extends Construct {
       starResourceReason: credentialReportReason,
       timeout: Duration.minutes(15),
       memorySize: 1024,
+      notifies: true,
       environment: {
         REKEY_ROTATION_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
         REKEY_FLEET: JSON.stringify({
@@ -292,7 +297,10 @@ export class KeyRotation extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (props.topic) this.failureAlarm.addAlarmAction(new actions.SnsAction(props.topic));
+    if (props.topic) {
+      this.failureAlarm.addAlarmAction(new actions.SnsAction(props.topic));
+      this.allowAlarmsToPublish(props.topic, [this.failureAlarm, this.fleetScan.failureAlarm]);
+    }
     this.dashboard = new RekeyDashboard(this, 'Dashboard', {
       rotation: this.stateMachine,
       fleetScan: this.fleetScan.stateMachine,
@@ -319,6 +327,25 @@ export class KeyRotation extends Construct {
         }),
       );
     }
+  }
+
+  /**
+   * An alarm action publishes as cloudwatch.amazonaws.com, which only the topic policy can allow
+   * (a topic policy replaces SNS's default one): bounded to this account and these alarms.
+   */
+  private allowAlarmsToPublish(topic: ITopic, alarms: cloudwatch.IAlarm[]): void {
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowRekeyAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnEquals: { 'aws:SourceArn': alarms.map((alarm) => alarm.alarmArn) },
+        },
+      }),
+    );
   }
 
   /** CloudWatch Logs and CloudWatch alarms (publishing to an encrypted topic) need the key. */

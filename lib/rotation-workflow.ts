@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { readableFail } from './readable-failure';
+import { TRANSIENT_ERRORS } from './transient-errors';
 
 /** The Lambda of each rotation step. */
 export interface RotationSteps {
@@ -29,23 +30,10 @@ export const REFUSALS = [
   'SecretDeletedError',
 ];
 
-/** Infrastructure and throttling failures: every step is idempotent, so retrying is safe. */
-const TRANSIENT = [
-  'AwsTransientError',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'Lambda.Unknown',
-  'Runtime.ExitError',
-  'Sandbox.Timedout',
-  'States.Timeout',
-];
-
 /** Backoff with full jitter for TRANSIENT failures: every step is idempotent, so retrying is safe. */
 function transientRetry(maxAttempts: number): sfn.RetryProps {
   return {
-    errors: TRANSIENT,
+    errors: [...TRANSIENT_ERRORS],
     interval: Duration.seconds(5),
     backoffRate: 2,
     maxAttempts,

@@ -17,6 +17,8 @@ export interface StateMachineRecord {
   readonly definition: string;
   readonly roleArn: string;
   readonly creationDate: Date;
+  /** The customer managed key of its encryptionConfiguration, if any. */
+  readonly kmsKeyId?: string;
 }
 
 export interface ExecutionRecord {
@@ -58,7 +60,13 @@ export interface ExecutionSink {
   fail(executionArn: string, error: string | undefined, cause: string | undefined): void;
 }
 
-export type FaultKind = 'throttle' | 'server-error' | 'latency' | 'crash-after-success';
+/**
+ * `permission-removed`: the request is evaluated as if a service control policy denying its
+ * actions had just been attached to the account (a permission taken away mid-rotation); it has
+ * an effect only while authorization is on.
+ */
+export type FaultKind =
+  'throttle' | 'server-error' | 'latency' | 'crash-after-success' | 'permission-removed';
 
 export type ServiceName =
   'iam' | 'sts' | 'secretsmanager' | 'states' | 'events' | 'sns' | 'cloudformation';
@@ -84,6 +92,8 @@ export interface CallRecord {
   readonly service: ServiceName;
   readonly operation: string;
   readonly accessKeyId?: string;
+  /** Who signed: a user's ARN, or a role session's (`arn:aws:sts::…:assumed-role/…`). */
+  readonly principal?: string;
   readonly status: number;
   readonly errorCode?: string;
   /** Sandbox time of the call. */

@@ -6,7 +6,7 @@ import { createRekeyApp } from '../lib/app';
 import { SandboxClock, Scheduler, type SchedulerMode } from './clock';
 import type { ExecutionRecord } from './contracts';
 import { Emulator, type Credentials } from './emulator';
-import { Runner, synthTemplate, type DeployedStack } from './runner';
+import { Runner, synthTemplate, type AlarmActionResult, type DeployedStack } from './runner';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -25,6 +25,12 @@ export interface SandboxOptions {
   readonly context?: Readonly<Record<string, unknown>>;
   /** Print what the Lambdas log. @default false */
   readonly verbose?: boolean;
+  /**
+   * Evaluate IAM, resource and KMS key policies for every request, with each Lambda as its own
+   * role. Turn off only to experiment: a permission is proven by a run with it on.
+   * @default true
+   */
+  readonly authorization?: boolean;
 }
 
 /** cdk.json's context, so the sandbox runs the stack exactly as `cdk deploy` would configure it. */
@@ -57,6 +63,7 @@ export class Sandbox {
       port: options.port,
       lastUsedLagSeconds: options.lastUsedLagSeconds ?? 600,
       keyPropagationSeconds: options.keyPropagationSeconds ?? 5,
+      authorization: options.authorization ?? true,
     });
     await emulator.start();
     const context = { ...cdkJsonContext(), ...options.context, 'aws:cdk:bundling-stacks': [] };
@@ -123,6 +130,56 @@ export class Sandbox {
     } finally {
       sfn.destroy();
     }
+  }
+
+  /** Starts the fleet scan as its EventBridge Scheduler schedule does (as the schedule's role). */
+  async startFleetScan(input?: unknown): Promise<string> {
+    return this.runner.startSchedule(
+      undefined,
+      input === undefined ? undefined : JSON.stringify(input),
+    );
+  }
+
+  /** Fires an alarm's actions as CloudWatch would (`rotation` or `fleet-scan`, or its name). */
+  fireAlarm(alarm: string): AlarmActionResult[] {
+    const suffix =
+      alarm === 'rotation' ? 'RotationFailures' : alarm === 'fleet-scan' ? 'ScanFailures' : alarm;
+    const found = this.stack.alarms.find((a) => a.name === alarm || a.name.includes(suffix));
+    return this.runner.fireAlarm(found?.name ?? alarm);
+  }
+
+  /**
+   * Credentials of an application's role that may read `userName`'s secret (GetSecretValue on it,
+   * and kms:Decrypt through Secrets Manager for that secret only): what an operator grants a
+   * consumer. Without such a grant a consumer is refused (the sandbox evaluates authorization).
+   */
+  applicationCredentials(roleName: string, userName: string): Credentials {
+    const { region, accountId } = this.emulator;
+    const secretName = `arn:aws:secretsmanager:${region}:${accountId}:secret:${this.secretPrefix}${userName}`;
+    const secretArn = `${secretName}-??????`;
+    const keyArn = this.stack.functions[0]?.environment.REKEY_KMS_KEY_ARN ?? '*';
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        // The bare name too: before the secret exists, Secrets Manager evaluates the name without
+        // its random suffix, and the application should hear ResourceNotFoundException.
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: [secretArn, secretName],
+        },
+        {
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: keyArn,
+          Condition: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` },
+            StringLike: { 'kms:EncryptionContext:SecretARN': secretArn },
+          },
+        },
+      ],
+    };
+    return this.emulator.createSystemCredentials(roleName, JSON.stringify(policy));
   }
 
   execution(executionArn: string): ExecutionRecord {

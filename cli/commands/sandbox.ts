@@ -1,5 +1,6 @@
 import type * as SandboxModule from '../../sandbox/sandbox';
 import type * as SeedModule from '../../sandbox/demo/seed';
+import type * as RealTimeModule from '../../sandbox/real-time';
 import { CliError, EXIT } from '../errors';
 import { when } from '../format';
 import type { Output } from '../output';
@@ -9,6 +10,8 @@ export interface SandboxFlags {
   readonly clock: 'auto' | 'manual';
   readonly seed?: 'demo';
   readonly verbose?: boolean;
+  /** `--no-authorization`: let any authenticated caller do anything (experiments only). */
+  readonly authorization?: boolean;
 }
 
 /**
@@ -49,7 +52,12 @@ export async function sandboxCommand(out: Output, flags: SandboxFlags): Promise<
   const { Sandbox } = require('../../sandbox/sandbox') as typeof SandboxModule;
   let sb;
   try {
-    sb = await Sandbox.start({ port: flags.port, clockMode: flags.clock, verbose: flags.verbose });
+    sb = await Sandbox.start({
+      port: flags.port,
+      clockMode: flags.clock,
+      verbose: flags.verbose,
+      authorization: flags.authorization ?? true,
+    });
   } catch (error) {
     if ((error as { code?: unknown }).code === 'EADDRINUSE') {
       throw new CliError(
@@ -80,13 +88,19 @@ export async function sandboxCommand(out: Output, flags: SandboxFlags): Promise<
         note: 'sandbox-only fake credentials: valid against this sandbox, not AWS secrets',
       },
       clock: { mode: flags.clock, now: sb.clock.now().toISOString() },
+      authorization: flags.authorization ?? true,
       seeded,
     };
     if (early === undefined) {
       out.data(info);
       printInfo(out, info);
     }
+    // A clock used by hand: between waits, sandbox time runs at least as fast as real time.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { followRealTime } = require('../../sandbox/real-time') as typeof RealTimeModule;
+    const stopFollowing = followRealTime(sb.scheduler);
     const signal = await stopped;
+    stopFollowing();
     out.line();
     out.line(`${signal}: stopping the sandbox (its account lived in memory and is gone).`);
   } finally {
@@ -105,6 +119,7 @@ function printInfo(
     stateMachines: { rotation: string; fleetScan: string };
     credentials: { accessKeyId: string; secretAccessKey: string };
     clock: { mode: string; now: string };
+    authorization: boolean;
     seeded: string[];
   },
 ): void {
@@ -125,6 +140,9 @@ function printInfo(
       (info.clock.mode === 'auto'
         ? ' (waits of days pass in moments)'
         : ' (moves only when you advance it)'),
+  );
+  out.line(
+    `  authorization ${info.authorization ? 'evaluated (IAM, resource and KMS key policies; each Lambda as its role)' : 'off (--no-authorization): any caller may do anything'}`,
   );
   out.line(`  admin        AWS_ACCESS_KEY_ID=${accessKeyId}`);
   out.line(`               AWS_SECRET_ACCESS_KEY=${secretAccessKey}`);

@@ -39,12 +39,35 @@ interface User {
   readonly path: string;
 }
 
-async function loadUser(iam: IAMClient, userName: string): Promise<User> {
+/**
+ * Inspect may read only users under the managed path (its iam:GetUser is scoped to them), so IAM
+ * refuses a user outside it. IAM's refusal names the user's ARN, path included, and says no
+ * policy allows the action: when that ARN lies outside the managed path, the refusal is exactly
+ * "not managed", and saying so is true. Any other refusal (an explicit deny, a permission taken
+ * away, a user inside the path) stays an AccessDenied failure.
+ */
+function outsideManagedPath(error: unknown, managedPath: string): string | undefined {
+  if (awsErrorCode(error) !== 'AccessDenied' || !(error instanceof Error)) return undefined;
+  const match =
+    / on resource: (arn:aws[\w-]*:iam::\d{12}:user(\/(?:[^\s]*\/)?)[^\s/]+) because no identity-based policy allows/.exec(
+      error.message,
+    );
+  const [, arn, path] = match ?? [];
+  return arn !== undefined && path !== undefined && !path.startsWith(managedPath) ? arn : undefined;
+}
+
+async function loadUser(iam: IAMClient, userName: string, managedPath: string): Promise<User> {
   try {
     const { User } = await iam.send(new GetUserCommand({ UserName: userName }));
     return { userName: User?.UserName ?? userName, arn: User?.Arn ?? '', path: User?.Path ?? '/' };
   } catch (error) {
     if (awsErrorCode(error) === 'NoSuchEntity') throw new UserNotFoundError(userName, error);
+    const outside = outsideManagedPath(error, managedPath);
+    if (outside !== undefined) {
+      throw new UserNotManagedError(
+        `${userName} (${outside}) is outside the IAM path this rekey deployment manages (${managedPath}); IAM does not let rekey read it. Nothing was changed.`,
+      );
+    }
     throw error;
   }
 }
@@ -81,7 +104,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     const input = parseRotationInput(event.input);
     userName = input.userName;
     logger.appendKeys({ userName });
-    const user = await loadUser(deps.iam, input.userName);
+    const user = await loadUser(deps.iam, input.userName, config.managedPath);
     userName = user.userName;
     logger.appendKeys({ userName });
     if (!user.path.startsWith(config.managedPath)) {

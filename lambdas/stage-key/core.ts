@@ -178,7 +178,10 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
 
 function stagingError(error: unknown, what: string): Error {
   const code = awsErrorCode(error) ?? 'error';
-  const message = `${what} failed (${code}); the key was deleted.`;
+  // A refusal says which action was denied (its text holds ARNs only, never the value).
+  const denial =
+    code === 'AccessDeniedException' && error instanceof Error ? `: ${error.message}` : '';
+  const message = `${what} failed (${code}${denial}); the key was deleted.`;
   if (code === 'InvalidRequestException' && /deletion/i.test((error as Error).message)) {
     return new SecretDeletedError(`${message} The secret is scheduled for deletion.`);
   }

@@ -1,4 +1,3 @@
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SimulatedConsumer } from '../apps/consumer';
 import { InvariantMonitor } from '../invariants';
 import { Sandbox } from '../sandbox';
@@ -47,7 +46,7 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
       secretPrefix: sb.secretPrefix,
     }).start();
     const alice = users.find((u) => u.userName === 'alice');
-    const reader = sb.emulator.createSystemCredentials('billing-app');
+    const reader = sb.applicationCredentials('billing-app', 'alice');
     const app = alice?.appKey
       ? new SimulatedConsumer({
           name: 'billing-app',
@@ -98,7 +97,7 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
     const ticker = setInterval(flush, 25);
     app?.start();
     // EventBridge Scheduler's daily schedule starts the fleet scan with this input.
-    const scan = await startFleetScan(sb, { dryRun: false });
+    const scan = await sb.startFleetScan({ dryRun: false });
     await waitForExecutions(sb, [scan]);
     await waitForExecutions(sb, rotationArns(sb));
     await app?.stop();
@@ -117,21 +116,6 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
     );
   } finally {
     await sb.stop();
-  }
-}
-
-async function startFleetScan(sb: Sandbox, input: { dryRun: boolean }): Promise<string> {
-  const sfn = new SFNClient(sb.clientConfig());
-  try {
-    const out = await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: sb.stateMachineArn('fleet-scan'),
-        input: JSON.stringify(input),
-      }),
-    );
-    return out.executionArn ?? '';
-  } finally {
-    sfn.destroy();
   }
 }
 

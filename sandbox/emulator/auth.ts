@@ -26,7 +26,7 @@ export interface Authenticated {
 
 function authError(
   query: boolean,
-  kind: 'missing' | 'incomplete' | 'token' | 'signature',
+  kind: 'missing' | 'incomplete' | 'token' | 'signature' | 'expired',
   message?: string,
 ) {
   switch (kind) {
@@ -65,6 +65,21 @@ function authError(
             400,
             true,
           );
+    case 'expired':
+      // A role session past its expiration (AWS-SEMANTICS §2: STS answers ExpiredTokenException).
+      return query
+        ? new ServiceError(
+            'ExpiredToken',
+            'The security token included in the request is expired',
+            403,
+            true,
+          )
+        : new ServiceError(
+            'ExpiredTokenException',
+            'The security token included in the request is expired',
+            400,
+            true,
+          );
     case 'signature':
       return query
         ? new ServiceError('SignatureDoesNotMatch', message ?? SIGNATURE_MESSAGE, 403, true)
@@ -72,9 +87,27 @@ function authError(
   }
 }
 
-function findPrincipal(core: Core, accessKeyId: string, now: Date): Principal | undefined {
+function headerText(request: SignedRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function findPrincipal(
+  core: Core,
+  request: SignedRequest,
+  accessKeyId: string,
+  now: Date,
+  query: boolean,
+): Principal | undefined {
   const system = core.account.system.get(accessKeyId);
   if (system) return { kind: 'system', principal: system };
+  const session = core.policies.sessions.get(accessKeyId);
+  if (session) {
+    // Temporary credentials are only valid with their session token (X-Amz-Security-Token).
+    if (headerText(request, 'x-amz-security-token') !== session.sessionToken) return undefined;
+    if (now.getTime() >= session.expiration.getTime()) throw authError(query, 'expired');
+    return { kind: 'session', session };
+  }
   const key = core.account.findLiveKey(accessKeyId);
   if (!key || key.status !== 'Active') return undefined;
   // A new key is not yet known everywhere: IAM's eventual consistency.
@@ -101,12 +134,14 @@ export function authenticate(
   if (header === undefined) throw authError(query, 'missing');
   const auth = parseAuthorization(header);
   if (!auth) throw authError(query, 'incomplete');
-  const principal = findPrincipal(core, auth.accessKeyId, now);
+  const principal = findPrincipal(core, request, auth.accessKeyId, now, query);
   if (!principal) throw authError(query, 'token');
   const secret =
     principal.kind === 'system'
       ? principal.principal.secretAccessKey
-      : principal.key.secretAccessKey;
+      : principal.kind === 'session'
+        ? principal.session.secretAccessKey
+        : principal.key.secretAccessKey;
   if (!signatureMatches(request, auth, secret)) throw authError(query, 'signature');
   const dateHeader = request.headers['x-amz-date'];
   const signedAt = parseAmzDate(Array.isArray(dateHeader) ? dateHeader[0] : dateHeader);

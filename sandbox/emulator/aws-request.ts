@@ -4,6 +4,9 @@
  */
 import type { ServiceName } from '../contracts';
 import { authenticate } from './auth';
+import { authorize } from './authz';
+import { JSON_CHECKS, QUERY_CHECKS } from './authz/checks';
+import type { PlannedCheck } from './authz/query-checks';
 import type { CallContext, Core, JsonService, QueryService } from './core';
 import { ServiceError } from './errors';
 import { serverError, throttlingError, type Faults } from './faults';
@@ -63,6 +66,7 @@ export class AwsFrontEnd {
     const { service, operation } = routed;
     const now = this.core.clock.now();
     let accessKeyId: string | undefined;
+    let principalArn: string | undefined;
     let recordedFault: ReturnType<Faults['decide']>['recorded'];
     let response: AwsResponse;
     try {
@@ -73,6 +77,12 @@ export class AwsFrontEnd {
         now,
       );
       accessKeyId = auth.accessKeyId;
+      principalArn =
+        principal.kind === 'user'
+          ? principal.user.arn
+          : principal.kind === 'session'
+            ? principal.session.arn
+            : `arn:aws:sts::${this.core.accountId}:assumed-role/${principal.principal.name}/sandbox`;
       if (principal.kind === 'user') {
         // IAM is global: AWS reports its uses in us-east-1 (AWS-SEMANTICS §1.2).
         const region = service.name === 'iam' ? 'us-east-1' : auth.region;
@@ -89,7 +99,12 @@ export class AwsFrontEnd {
       if (decision.latencyMs > 0) await sleep(decision.latencyMs);
       if (decision.kind === 'throttle') throw throttlingError(service.name);
       if (decision.kind === 'server-error') throw serverError(service.name);
-      const ctx: CallContext = { principal, now, region: auth.region };
+      const ctx: CallContext = {
+        principal,
+        now,
+        region: auth.region,
+        ...(decision.kind === 'permission-removed' ? { permissionRemoved: true } : {}),
+      };
       response = this.run(routed, ctx, requestId);
       // The operation took effect; only the answer is lost.
       if (decision.kind === 'crash-after-success') throw serverError(service.name);
@@ -101,6 +116,7 @@ export class AwsFrontEnd {
       service: service.name,
       operation,
       accessKeyId,
+      principal: principalArn,
       status: response.status,
       errorCode,
       at: now,
@@ -141,6 +157,11 @@ export class AwsFrontEnd {
           true,
         );
       }
+      this.authorize(
+        QUERY_CHECKS[service.name]?.[operation]?.(this.core, params, ctx),
+        ctx,
+        service,
+      );
       const result = handler(params, ctx);
       return {
         status: 200,
@@ -159,7 +180,18 @@ export class AwsFrontEnd {
       );
     }
     const input = new JsonInput(parseJsonBody(body), service.invalid);
+    this.authorize(JSON_CHECKS[service.name]?.[operation]?.(this.core, input, ctx), ctx, service);
     return this.json(200, toWireJson(handler(input, ctx)), requestId, service.contentType);
+  }
+
+  /** Every action the request is, before the operation looks at anything (as AWS does). */
+  private authorize(
+    planned: readonly PlannedCheck[] | undefined,
+    ctx: CallContext,
+    service: QueryService | JsonService,
+  ): void {
+    for (const { check, shown } of planned ?? [])
+      authorize(this.core, ctx, service.name, check, shown);
   }
 
   private error(

@@ -3,12 +3,15 @@
  * a Core and a CallContext and return plain values; the protocol layer does the wire.
  */
 import type { CallRecord, Clock, ServiceName } from '../contracts';
+import type { Authorizer } from './authz/authorizer';
+import type { Caller } from './authz/callers';
 import type { ServiceError } from './errors';
 import type { JsonInput, JsonObject } from './json-protocol';
 import type { QueryParams, XmlValue } from './query-protocol';
 import type { Account, Principal } from './state/account';
 import type { ExecutionRegistry } from './state/executions';
 import type { MutationBus } from './state/mutations';
+import type { PolicyState } from './state/policies';
 import type { RecordedEvent, RecordedMessage, Recorder } from './state/recorder';
 import type { SecretStore } from './state/secrets';
 import type { CredentialReports } from './state/reports';
@@ -25,6 +28,8 @@ export interface Core {
   readonly region: string;
   readonly options: CoreOptions;
   readonly account: Account;
+  readonly policies: PolicyState;
+  readonly authorizer: Authorizer;
   readonly reports: CredentialReports;
   readonly secrets: SecretStore;
   readonly executions: ExecutionRegistry;
@@ -42,8 +47,12 @@ export interface CallContext {
   readonly now: Date;
   /** The region the client signed for. */
   readonly region: string;
-  /** `seed` when a setup helper calls an operation directly. @default 'api' */
+  /** `seed` when a setup helper calls an operation directly (never authorized). @default 'api' */
   readonly source?: 'api' | 'seed';
+  /** A service principal acting in the sandbox's place (CloudWatch publishing an alarm). */
+  readonly caller?: Caller;
+  /** A `permission-removed` fault: a service control policy denies this request's actions. */
+  readonly permissionRemoved?: boolean;
 }
 
 export type QueryOperation = (params: QueryParams, ctx: CallContext) => XmlValue | undefined;

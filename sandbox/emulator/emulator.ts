@@ -8,12 +8,19 @@ import type {
   ServiceName,
 } from '../contracts';
 import { AwsFrontEnd } from './aws-request';
+import { authorize } from './authz';
+import { Authorizer, type AuthorizationDecision } from './authz/authorizer';
+import { AuthorizationControls } from './authz/controls';
+import { SECRETS_MANAGER_ALIAS, secretsManagerKey } from './authz/managed';
+import { SNS_CHECKS } from './authz/query-checks';
 import { ControlRoutes, type ControlHandler } from './control';
+import { addBuiltInRoutes } from './control-builtins';
 import { cloudFormationService, StackRegistry, type NewStack } from './cloudformation';
 import type { CallContext, Core, JsonService, QueryService } from './core';
 import { eventBridgeService, snsService } from './events';
 import { Faults } from './faults';
-import { iamService, stsService } from './iam';
+import { iamService } from './iam';
+import { QueryParams } from './query-protocol';
 import { secretsManagerService } from './secrets-manager';
 import { createSeed, type Seed } from './seed';
 import { HttpServer } from './server';
@@ -22,8 +29,10 @@ import { ExecutionRegistry } from './state/executions';
 import { MutationBus, type Mutation } from './state/mutations';
 import { Recorder, type RecordedEvent, type RecordedMessage } from './state/recorder';
 import { CredentialReports } from './state/reports';
+import { PolicyState } from './state/policies';
 import { SecretStore } from './state/secrets';
 import { stepFunctionsService } from './step-functions';
+import { stsService } from './sts';
 import { stateView, type StateView } from './views';
 
 export interface EmulatorOptions {
@@ -43,6 +52,11 @@ export interface EmulatorOptions {
   readonly credentialReportSeconds?: number;
   /** Runs executions; may also be set later with setRunner(). */
   readonly runner?: ExecutionRunner;
+  /**
+   * Evaluate IAM, resource and KMS key policies for every request (AWS's authorization); when
+   * false, any authenticated principal may call anything. @default true
+   */
+  readonly authorization?: boolean;
 }
 
 export interface Credentials {
@@ -64,6 +78,8 @@ export class Emulator {
   readonly faults: FaultControls;
   readonly seed: Seed;
   readonly state: StateView;
+  /** Keys, topic policies, service sessions, checks for the services the sandbox stands in for. */
+  readonly authorization: AuthorizationControls;
   private readonly core: Core;
   private readonly stacks: StackRegistry;
   private readonly faultRules = new Faults();
@@ -88,6 +104,8 @@ export class Emulator {
         credentialReportSeconds: options.credentialReportSeconds ?? 0,
       },
       account: new Account(),
+      policies: new PolicyState(),
+      authorizer: new Authorizer(options.clock, this.accountId, options.authorization ?? true),
       reports: new CredentialReports(),
       secrets: new SecretStore(),
       executions,
@@ -95,7 +113,11 @@ export class Emulator {
       recorder: new Recorder(),
       calls: [],
     };
+    const managedKey = secretsManagerKey(this.accountId, this.region);
+    this.core.policies.keys.set(managedKey.arn, managedKey);
+    this.core.policies.aliases.set(SECRETS_MANAGER_ALIAS, managedKey.arn);
     const secrets = secretsManagerService(this.core);
+    const sns = snsService(this.core);
     this.stacks = new StackRegistry(this.core);
     const services: (QueryService | JsonService)[] = [
       iamService(this.core, options.clock.now()),
@@ -103,7 +125,7 @@ export class Emulator {
       secrets,
       stepFunctionsService(this.core),
       eventBridgeService(this.core),
-      snsService(this.core),
+      sns,
       cloudFormationService(this.stacks),
     ];
     const byName = new Map<ServiceName, QueryService | JsonService>(
@@ -117,7 +139,8 @@ export class Emulator {
       clear: () => rules.clear(),
       list: () => rules.list(),
     };
-    this.admin = this.createSystemCredentials('sandbox-admin');
+    const admin = this.core.account.addSystemPrincipal('sandbox-admin', true);
+    this.admin = { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey };
     const adminPrincipal = this.core.account.system.get(this.admin.accessKeyId);
     const systemContext = (): CallContext => {
       if (!adminPrincipal) throw new Error('The sandbox admin principal is missing');
@@ -129,8 +152,20 @@ export class Emulator {
       };
     };
     this.seed = createSeed(this.core, secrets, systemContext);
+    const core = this.core;
+    this.authorization = new AuthorizationControls(
+      core,
+      (ctx, flat) => {
+        const params = new QueryParams(new URLSearchParams(flat).toString());
+        for (const { check, shown } of SNS_CHECKS.Publish?.(core, params, ctx) ?? []) {
+          authorize(core, ctx, 'sns', check, shown);
+        }
+        sns.operations.Publish?.(params, ctx);
+      },
+      () => systemContext().principal,
+    );
     this.state = stateView(this.core);
-    this.addBuiltInRoutes();
+    addBuiltInRoutes(this);
   }
 
   async start(): Promise<void> {
@@ -141,6 +176,11 @@ export class Emulator {
   async stop(): Promise<void> {
     await this.server.close();
     this.boundPort = undefined;
+  }
+
+  /** Sandbox time now. */
+  now(): Date {
+    return this.core.clock.now();
   }
 
   get endpoint(): string {
@@ -173,15 +213,27 @@ export class Emulator {
     this.core.calls.length = 0;
   }
 
-  /** A non-user principal (like an assumed role): never listed, never in the credential report. */
-  createSystemCredentials(name: string): Credentials {
+  /**
+   * A workload identity the sandbox stands in for (an application's role whose credentials its
+   * platform keeps fresh): never listed, never in the credential report, never expiring. It may
+   * do what the role of the same name allows (create it with CreateRole and PutRolePolicy, or
+   * pass `policy` to have one created holding it as the inline policy `sandbox`).
+   */
+  createSystemCredentials(name: string, policy?: string): Credentials {
+    if (policy !== undefined) this.authorization.grantSystemRole(name, policy);
     const principal = this.core.account.addSystemPrincipal(name);
     return { accessKeyId: principal.accessKeyId, secretAccessKey: principal.secretAccessKey };
   }
 
-  createTopic(name: string): string {
+  /** Every authorization decision so far, in order (empty while authorization is off). */
+  get authorizations(): readonly AuthorizationDecision[] {
+    return this.core.authorizer.decisions;
+  }
+
+  createTopic(name: string, settings: { policy?: string; kmsMasterKeyId?: string } = {}): string {
     const arn = `arn:aws:sns:${this.region}:${this.accountId}:${name}`;
     this.core.recorder.topics.add(arn);
+    this.authorization.setTopic(arn, settings);
     return arn;
   }
 
@@ -206,29 +258,13 @@ export class Emulator {
   /** Forgets account data; keeps system principals, topics, buses, state machines and stacks. */
   reset(): void {
     this.core.account.reset();
+    this.core.policies.reset();
+    this.core.authorizer.clear();
     this.core.reports.reset();
     this.core.secrets.reset();
     this.core.executions.reset();
     this.core.recorder.reset();
     this.clearCalls();
     this.faultRules.clear();
-  }
-
-  private addBuiltInRoutes(): void {
-    this.addControlRoute('POST', '/_sandbox/faults', (body) => ({
-      id: this.faults.add(body as FaultRule),
-    }));
-    this.addControlRoute('DELETE', '/_sandbox/faults', () => this.faults.clear());
-    this.addControlRoute('GET', '/_sandbox/faults', () => this.faults.list());
-    this.addControlRoute('GET', '/_sandbox/events', () => this.events);
-    this.addControlRoute('GET', '/_sandbox/notifications', () => this.notifications);
-    this.addControlRoute('GET', '/_sandbox/calls', () => this.calls);
-    this.addControlRoute('POST', '/_sandbox/reset', () => this.reset());
-    this.addControlRoute('GET', '/_sandbox/info', () => ({
-      endpoint: this.endpoint,
-      region: this.region,
-      accountId: this.accountId,
-      now: this.core.clock.now().toISOString(),
-    }));
   }
 }

@@ -1,4 +1,5 @@
 /** EventBridge PutEvents (awsJson1_1) and SNS Publish (awsQuery): recorded, not delivered. */
+import { useKey } from './authz';
 import type { Core, JsonService, QueryService } from './core';
 import { ServiceError, isRecord } from './errors';
 import { uuid } from './ids';
@@ -117,6 +118,19 @@ export function snsService(core: Core): QueryService {
         }
         if (!core.recorder.topics.has(topicArn)) {
           throw new ServiceError('NotFound', 'Topic does not exist', 404);
+        }
+        // An encrypted topic: SNS generates and decrypts the message's data key as the publisher.
+        const keyId = core.policies.topics.get(topicArn)?.kmsMasterKeyId;
+        const key = keyId === undefined ? undefined : core.policies.findKey(keyId);
+        if (key) {
+          for (const action of ['kms:GenerateDataKey', 'kms:Decrypt'] as const) {
+            useKey(core, ctx, 'sns', {
+              key,
+              action,
+              viaService: 'sns',
+              encryptionContext: { 'aws:sns:topicArn': topicArn },
+            });
+          }
         }
         const attributes: Record<string, { DataType: string; StringValue?: string }> = {};
         for (const [name, value] of params.map('MessageAttributes')) {

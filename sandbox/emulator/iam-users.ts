@@ -146,6 +146,14 @@ export function userOperations(core: Core): Record<string, QueryOperation> {
           409,
         );
       }
+      const own = core.policies.users.get(user.userName.toLowerCase());
+      if (own && (own.inline.size > 0 || own.attached.size > 0)) {
+        throw new ServiceError(
+          'DeleteConflict',
+          'Cannot delete entity, must delete policies first.',
+          409,
+        );
+      }
       core.account.users.delete(user.userName.toLowerCase());
       mutated('DeleteUser', user.userName);
       return undefined;

@@ -19,5 +19,6 @@ export const newSystemKeyId = (): string => `ASIA${randomFrom(BASE32, 16)}`;
 export const newSecretAccessKey = (): string => randomFrom(SECRET_CHARS, 40);
 export const newUserId = (): string => `AIDA${randomFrom(UPPER_ALNUM, 17)}`;
 export const newRoleId = (): string => `AROA${randomFrom(UPPER_ALNUM, 17)}`;
+export const newPolicyId = (): string => `ANPA${randomFrom(UPPER_ALNUM, 17)}`;
 export const newSecretSuffix = (): string => randomFrom(ALNUM, 6);
 export const uuid = (): string => randomUUID();

@@ -3,10 +3,9 @@
  * rekey calls (IAM, STS, Secrets Manager, Step Functions, EventBridge PutEvents, SNS Publish),
  * so the real SDK v3 clients and the AWS CLI work against it through an endpoint URL.
  *
- * It authenticates every request (SigV4, with the key's status and propagation) and records
- * key use like IAM does, but it does not evaluate IAM policies — every authenticated principal
- * may call any operation. rekey's least-privilege policies are checked by the CDK tests and
- * cdk-nag, not here.
+ * It authenticates every request (SigV4, with the key's status and propagation, role sessions
+ * with their token and expiry), records key use like IAM does, and authorizes every request with
+ * IAM, resource and KMS key policies (authz/), unless constructed with `authorization: false`.
  */
 export { Emulator } from './emulator';
 export type { Credentials, EmulatorOptions, FaultControls } from './emulator';
@@ -25,3 +24,16 @@ export type {
   UserView,
 } from './views';
 export type { ControlHandler } from './control';
+export type {
+  AuthorizationDecision,
+  Check,
+  DenialCause,
+  Outcome,
+  Verdict,
+} from './authz/authorizer';
+export type {
+  AuthorizationControls,
+  CheckResult,
+  ServiceSessionOptions,
+  SessionCredentials,
+} from './authz/controls';

@@ -2,6 +2,7 @@
 import type { Core, JsonOperation } from './core';
 import { ServiceError } from './errors';
 import { decodeToken, encodeToken } from './json-protocol';
+import { secretKeyUse } from './secret-policies';
 import { addVersion, moveStage } from './secret-staging';
 import {
   invalidParameter,
@@ -49,6 +50,7 @@ export function valueOperations(core: Core): Record<string, JsonOperation> {
           );
         }
       }
+      secretKeyUse(core, ctx, secret, version.versionId, 'kms:Decrypt');
       // LastAccessedDate has day granularity (AWS-SEMANTICS §3, DescribeSecret).
       secret.lastAccessedDate = dayOf(ctx.now);
       version.lastAccessedDate = dayOf(ctx.now);
@@ -99,6 +101,7 @@ export function valueOperations(core: Core): Record<string, JsonOperation> {
           VersionStages: [...existing.stages],
         };
       }
+      secretKeyUse(core, ctx, secret, token, 'kms:GenerateDataKey');
       const version: SecretVersion = {
         versionId: token,
         ...value,

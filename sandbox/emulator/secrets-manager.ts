@@ -3,6 +3,7 @@ import type { Core, JsonOperation, JsonService } from './core';
 import { ServiceError } from './errors';
 import { newSecretSuffix, uuid } from './ids';
 import { decodeToken, encodeToken, type JsonObject } from './json-protocol';
+import { policyOperations, secretKeyUse } from './secret-policies';
 import { addVersion } from './secret-staging';
 import { valueOperations } from './secret-values';
 import {
@@ -85,6 +86,7 @@ function lifecycleOperations(core: Core): Record<string, JsonOperation> {
         seq: core.secrets.nextSeq(),
       };
       if (value) {
+        secretKeyUse(core, ctx, secret, token, 'kms:GenerateDataKey');
         addVersion(
           secret,
           { versionId: token, ...value, stages: [], createdDate: ctx.now },
@@ -179,7 +181,11 @@ export function secretsManagerService(core: Core): JsonService {
     protocol: 'json',
     name: 'secretsmanager',
     contentType: 'application/x-amz-json-1.1',
-    operations: { ...lifecycleOperations(core), ...valueOperations(core) },
+    operations: {
+      ...lifecycleOperations(core),
+      ...valueOperations(core),
+      ...policyOperations(core),
+    },
     invalid: invalidParameter,
   };
 }

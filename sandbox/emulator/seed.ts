@@ -10,6 +10,7 @@ import type { secretsManagerService } from './secrets-manager';
 import type { Tag } from './state/account';
 import type { CallContext } from './core';
 import { ServiceError } from './errors';
+import { requireValid } from './authz/documents';
 
 export interface SeedAccessKey extends NewAccessKey {
   readonly userName: string;
@@ -27,6 +28,8 @@ export interface Seed {
   user(input: NewUser): { userName: string; arn: string; userId: string };
   accessKey(input: SeedAccessKey): { accessKeyId: string; secretAccessKey: string };
   secret(input: SeedSecret): { arn: string; versionId?: string };
+  /** An inline policy of the user (PutUserPolicy without the wire; validated the same way). */
+  userPolicy(userName: string, policyName: string, document: unknown): void;
 }
 
 /** Seed errors are plain Errors that say what was refused and why. */
@@ -57,6 +60,16 @@ export function createSeed(
         return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
       } catch (error) {
         throw refused('accessKey', error);
+      }
+    },
+    userPolicy: (userName, policyName, document) => {
+      try {
+        const user = core.account.requireUser(userName);
+        const text = typeof document === 'string' ? document : JSON.stringify(document);
+        requireValid(text, 'identity');
+        core.policies.userPolicies(user.userName).inline.set(policyName, text);
+      } catch (error) {
+        throw refused('userPolicy', error);
       }
     },
     secret: (input) => {

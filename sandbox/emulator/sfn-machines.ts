@@ -1,5 +1,6 @@
 /** Step Functions state machine operations: create (idempotent), list, describe. */
 import type { Core, JsonOperation } from './core';
+import { isRecord } from './errors';
 import { requireArn, sfnError, sfnPage, validateDefinition, validateName } from './sfn-validation';
 
 export function machineOperations(core: Core): Record<string, JsonOperation> {
@@ -42,7 +43,15 @@ export function machineOperations(core: Core): Record<string, JsonOperation> {
         }
         return { stateMachineArn, creationDate: existing.creationDate };
       }
+      const encryption = input.raw.encryptionConfiguration;
+      const kmsKeyId =
+        isRecord(encryption) &&
+        encryption.type === 'CUSTOMER_MANAGED_KMS_KEY' &&
+        typeof encryption.kmsKeyId === 'string'
+          ? encryption.kmsKeyId
+          : undefined;
       registry.stateMachines.set(stateMachineArn, {
+        kmsKeyId,
         stateMachineArn,
         name,
         type,

@@ -1,6 +1,7 @@
 /** Step Functions (awsJson1_0) executions: the registry's API. Running them is the runner's job. */
 import type { ExecutionRecord, HistoryEvent } from '../contracts';
-import type { Core, JsonOperation, JsonService } from './core';
+import { useKey } from './authz';
+import type { CallContext, Core, JsonOperation, JsonService } from './core';
 import { isRecord } from './errors';
 import { uuid } from './ids';
 import type { JsonObject } from './json-protocol';
@@ -25,6 +26,27 @@ function withoutData(event: HistoryEvent): JsonObject {
   return out;
 }
 
+/**
+ * A state machine encrypted with a customer managed key: Step Functions encrypts execution data
+ * (GenerateDataKey, at StartExecution) and decrypts it for whoever reads it (DescribeExecution
+ * with data, GetExecutionHistory with execution data) as that caller.
+ */
+function machineKey(
+  core: Core,
+  ctx: CallContext,
+  machine: StoredStateMachine | undefined,
+  action: 'kms:Decrypt' | 'kms:GenerateDataKey',
+): void {
+  const key = machine?.kmsKeyId === undefined ? undefined : core.policies.findKey(machine.kmsKeyId);
+  if (!machine || !key) return;
+  useKey(core, ctx, 'states', {
+    key,
+    action,
+    viaService: 'states',
+    encryptionContext: { 'aws:states:stateMachineArn': machine.stateMachineArn },
+  });
+}
+
 function executionOperations(core: Core): Record<string, JsonOperation> {
   const registry = core.executions;
   const stateMachine = (arn: string): StoredStateMachine => {
@@ -47,6 +69,7 @@ function executionOperations(core: Core): Record<string, JsonOperation> {
       validateName(name);
       const executionInput = input.string('input') ?? '{}';
       validateInput(executionInput);
+      machineKey(core, ctx, machine, 'kms:GenerateDataKey');
       const executionArn = `arn:aws:states:${core.region}:${core.accountId}:execution:${machine.name}:${name}`;
       const existing = registry.executions.get(executionArn);
       if (existing) {
@@ -91,9 +114,12 @@ function executionOperations(core: Core): Record<string, JsonOperation> {
       });
       return { executionArn, startDate: record.startDate };
     },
-    DescribeExecution: (input) => {
+    DescribeExecution: (input, ctx) => {
       const found = execution(input.requiredString('executionArn'));
       const withData = input.string('includedData') !== 'METADATA_ONLY';
+      if (withData) {
+        machineKey(core, ctx, registry.stateMachines.get(found.stateMachineArn), 'kms:Decrypt');
+      }
       const succeeded = found.status === 'SUCCEEDED';
       return {
         executionArn: found.executionArn,
@@ -138,10 +164,13 @@ function executionOperations(core: Core): Record<string, JsonOperation> {
         nextToken: result.nextToken,
       };
     },
-    GetExecutionHistory: (input) => {
+    GetExecutionHistory: (input, ctx) => {
       const found = execution(input.requiredString('executionArn'));
       const ordered = input.boolean('reverseOrder') ? [...found.events].reverse() : found.events;
       const withData = input.boolean('includeExecutionData') ?? true;
+      if (withData) {
+        machineKey(core, ctx, registry.stateMachines.get(found.stateMachineArn), 'kms:Decrypt');
+      }
       const result = sfnPage(ordered, input.number('maxResults'), input.string('nextToken'));
       return {
         events: result.items.map((event) => (withData ? { ...event } : withoutData(event))),

@@ -6,8 +6,16 @@
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Emulator } from '../emulator';
 import type { StackOutput } from '../emulator/cloudformation';
+import { deployPermissions } from './deploy-iam';
+import { functionSpec, stateMachineSpec, type StateMachineSpec } from './deploy-specs';
+import {
+  alarmsOf,
+  schedulesOf,
+  type DeployedAlarm,
+  type DeployedSchedule,
+} from './deploy-services';
 import type { LambdaFunctionSpec } from './lambda-host';
-import { functionArn, physicalName, sandboxAttributes } from './resources';
+import { physicalName, sandboxAttributes } from './resources';
 import { TemplateResolver, type CfnResource, type CfnTemplate } from './template';
 
 /** What the runner needs from the emulator (the real Emulator, or a test double). */
@@ -23,6 +31,7 @@ export type SandboxEmulator = Pick<
   | 'createEventBus'
   | 'createSystemCredentials'
   | 'addControlRoute'
+  | 'authorization'
 >;
 
 export interface DeployOptions {
@@ -40,6 +49,8 @@ export interface DeployedStateMachine {
   readonly alias?: string;
   /** The resolved ASL definition (JSON text). */
   readonly definition: string;
+  /** The state machine's role (RoleArn). */
+  readonly roleArn: string;
 }
 
 export interface DeployedStack {
@@ -54,10 +65,10 @@ export interface DeployedStack {
   readonly eventBusNames: Readonly<Record<string, string>>;
   /** The template's Outputs, resolved as CloudFormation would (for DescribeStacks). */
   readonly outputs: readonly StackOutput[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  /** EventBridge Scheduler schedules whose target the sandbox can start. */
+  readonly schedules: readonly DeployedSchedule[];
+  /** CloudWatch alarms and their actions. */
+  readonly alarms: readonly DeployedAlarm[];
 }
 
 function resourcesOf(
@@ -91,6 +102,7 @@ export async function deployStack(
     eventBusNames[id] = physicalName(resolver, id, resource);
     emulator.createEventBus(eventBusNames[id]);
   }
+  await deployPermissions(emulator, template, resolver, topicArns);
   const functions = resourcesOf(template, resolver, 'AWS::Lambda::Function').map(([id, resource]) =>
     functionSpec(resolver, id, resource),
   );
@@ -106,11 +118,13 @@ export async function deployStack(
   return {
     stackName: env.stackName,
     stateMachineArns,
-    stateMachines: stateMachines.map(({ roleArn: _role, type: _type, ...deployed }) => deployed),
+    stateMachines: stateMachines.map(({ type: _type, kmsKeyId: _key, ...deployed }) => deployed),
     functions,
     topicArns,
     eventBusNames,
     outputs: resolveOutputs(template, resolver),
+    schedules: schedulesOf(template, resolver),
+    alarms: alarmsOf(template, resolver),
   };
 }
 
@@ -131,88 +145,6 @@ export function resolveOutputs(template: CfnTemplate, resolver: TemplateResolver
     });
 }
 
-function functionSpec(
-  resolver: TemplateResolver,
-  logicalId: string,
-  resource: CfnResource,
-): LambdaFunctionSpec {
-  const props = resource.Properties ?? {};
-  const functionName = physicalName(resolver, logicalId, resource);
-  const variables = resolver.resolve(
-    isRecord(props.Environment) ? props.Environment.Variables : undefined,
-  );
-  const environment: Record<string, string> = {};
-  for (const [name, value] of Object.entries(isRecord(variables) ? variables : {})) {
-    environment[name] = typeof value === 'string' ? value : JSON.stringify(value);
-  }
-  const handlerPath = resource.Metadata?.['rekey:handler'];
-  const handler = typeof props.Handler === 'string' ? props.Handler : 'index.handler';
-  return {
-    logicalId,
-    functionName,
-    functionArn: functionArn(resolver.env.region, resolver.env.accountId, functionName),
-    handlerPath: typeof handlerPath === 'string' ? handlerPath : undefined,
-    handlerExport: handler.slice(handler.lastIndexOf('.') + 1),
-    environment,
-    timeoutSeconds: typeof props.Timeout === 'number' ? props.Timeout : 3,
-    memoryMB: typeof props.MemorySize === 'number' ? props.MemorySize : 128,
-  };
-}
-
-interface StateMachineSpec extends DeployedStateMachine {
-  readonly roleArn: string;
-  readonly type: string;
-}
-
-function stateMachineSpec(
-  resolver: TemplateResolver,
-  logicalId: string,
-  resource: CfnResource,
-): StateMachineSpec {
-  const props = resource.Properties ?? {};
-  const where = `${logicalId} (AWS::StepFunctions::StateMachine)`;
-  let definition: string;
-  if (props.DefinitionString !== undefined) {
-    definition = resolver.resolveString(props.DefinitionString, `${where} DefinitionString`);
-  } else if (props.Definition !== undefined) {
-    definition = JSON.stringify(resolver.resolve(props.Definition));
-  } else {
-    throw new Error(`${where} has no DefinitionString or Definition the sandbox can read`);
-  }
-  const substitutions = resolver.resolve(props.DefinitionSubstitutions);
-  if (isRecord(substitutions)) {
-    definition = definition.replace(/\$\{([^}]+)\}/g, (whole, key: string) => {
-      const value = substitutions[key];
-      return value === undefined
-        ? whole
-        : typeof value === 'string'
-          ? value
-          : JSON.stringify(value);
-    });
-  }
-  try {
-    JSON.parse(definition);
-  } catch (error) {
-    throw new Error(
-      `${where} does not resolve to JSON: ${(error as Error).message}\n${definition}`,
-    );
-  }
-  const name = physicalName(resolver, logicalId, resource);
-  const alias = resource.Metadata?.['rekey:state-machine'];
-  return {
-    logicalId,
-    name,
-    arn: sandboxAttributes(resolver, logicalId, resource) as string,
-    alias: typeof alias === 'string' ? alias : undefined,
-    definition,
-    roleArn:
-      props.RoleArn === undefined
-        ? `arn:aws:iam::${resolver.env.accountId}:role/${name}-role`
-        : resolver.resolveString(props.RoleArn, `${where} RoleArn`),
-    type: typeof props.StateMachineType === 'string' ? props.StateMachineType : 'STANDARD',
-  };
-}
-
 /** Through the emulator's own API (CreateStateMachine is idempotent for the same definition). */
 async function register(emulator: SandboxEmulator, spec: StateMachineSpec): Promise<string> {
   const client = new SFNClient({
@@ -227,6 +159,14 @@ async function register(emulator: SandboxEmulator, spec: StateMachineSpec): Prom
         definition: spec.definition,
         roleArn: spec.roleArn,
         type: spec.type === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
+        ...(spec.kmsKeyId === undefined
+          ? {}
+          : {
+              encryptionConfiguration: {
+                type: 'CUSTOMER_MANAGED_KMS_KEY',
+                kmsKeyId: spec.kmsKeyId,
+              },
+            }),
       }),
     );
     return created.stateMachineArn ?? spec.arn;

@@ -19,7 +19,13 @@ import {
 import { EnteredTracker, HistoryRecorder, type Outcome } from './history';
 import type { HistoryFields } from './integrations';
 import type { JsonValue } from './json-path';
+import type { ExecutionIdentity } from './integrations';
 import { localHandlers, type ExecutionScope, type TaskServices } from './tasks';
+
+export interface ExecutorServices extends TaskServices {
+  /** The role each execution runs as; without it, nothing is authorized. */
+  readonly identityFor?: (stateMachine: StateMachineRecord) => ExecutionIdentity;
+}
 
 /** A registry that can also record a timeout (the contract's sink has only succeed and fail). */
 type Sink = ExecutionSink & {
@@ -44,7 +50,7 @@ export class Executor implements ExecutionRunner {
 
   constructor(
     private readonly sink: Sink,
-    private readonly services: TaskServices,
+    private readonly services: ExecutorServices,
   ) {}
 
   /** Executions still running in this runner. */
@@ -127,7 +133,10 @@ export class Executor implements ExecutionRunner {
     });
     const run = machine.run(input, {
       overrides: {
-        taskResourceLocalHandlers: localHandlers(prepared, scope, this.services),
+        taskResourceLocalHandlers: localHandlers(prepared, scope, {
+          ...this.services,
+          identity: this.services.identityFor?.(stateMachine),
+        }),
         retryIntervalOverrides: retryOverrides(prepared),
       },
       context,

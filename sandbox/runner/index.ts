@@ -20,14 +20,17 @@ import {
   type DeployOptions,
   type SandboxEmulator,
 } from './deploy';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Executor } from './executor';
-import { LambdaHost, applyEnvironment, mergeEnvironments } from './lambda-host';
+import { installFunctionEnvironments } from './function-env';
+import { Identities } from './identities';
+import { LambdaHost, assertHandlersCanReach } from './lambda-host';
 import { OutputCapture, type LogEntry, type MetricDatum } from './output-capture';
-import { SdkInvoker, type Credentials } from './sdk-integration';
 import type { CfnTemplate } from './template';
 
 export { clockState, type ClockState } from './control';
 export type { DeployedStack, DeployedStateMachine, DeployOptions, SandboxEmulator } from './deploy';
+export type { DeployedAlarm, DeployedSchedule } from './deploy-services';
 export type { LambdaFunctionSpec } from './lambda-host';
 export type { LogEntry, MetricDatum } from './output-capture';
 export { synthTemplate } from './synth';
@@ -43,21 +46,11 @@ export interface RunnerOptions {
   readonly verbose?: boolean;
 }
 
-/** System principals per emulator, so that redeploying keeps the environment handlers loaded with. */
-const principals = new WeakMap<object, Map<string, Credentials>>();
-
-function systemCredentials(emulator: SandboxEmulator, name: string): Credentials {
-  let known = principals.get(emulator);
-  if (!known) {
-    known = new Map();
-    principals.set(emulator, known);
-  }
-  let credentials = known.get(name);
-  if (!credentials) {
-    credentials = emulator.createSystemCredentials(name);
-    known.set(name, credentials);
-  }
-  return credentials;
+/** What an alarm action did: delivered to the topic, or refused by SNS (and why). */
+export interface AlarmActionResult {
+  readonly topicArn: string;
+  readonly delivered: boolean;
+  readonly error?: string;
 }
 
 export class Runner implements ExecutionRunner {
@@ -67,6 +60,8 @@ export class Runner implements ExecutionRunner {
   private readonly capture: OutputCapture;
   private readonly lambdas: LambdaHost;
   private readonly executor: Executor;
+  private readonly identities: Identities;
+  private deployed?: DeployedStack;
 
   /** Installs itself as the emulator's runner; start the emulator before deploying. */
   constructor(options: RunnerOptions) {
@@ -74,21 +69,26 @@ export class Runner implements ExecutionRunner {
     this.clock = options.clock;
     this.scheduler = options.scheduler;
     this.capture = new OutputCapture(this.clock, options.verbose ?? false);
-    this.lambdas = new LambdaHost(options.repoRoot ?? process.cwd(), this.capture);
-    const sdk = new SdkInvoker(
-      () => this.emulator.endpoint,
-      this.emulator.region,
-      systemCredentials(this.emulator, 'rekey-states'),
-    );
+    this.identities = new Identities(this.emulator);
+    this.lambdas = new LambdaHost(options.repoRoot ?? process.cwd(), this.capture, this.identities);
     this.executor = new Executor(this.emulator.executions, {
       scheduler: this.scheduler,
       clock: this.clock,
       lambdas: this.lambdas,
-      sdk,
       region: this.emulator.region,
+      identityFor: (machine) => this.identities.forStateMachine(machine),
     });
     this.emulator.setRunner(this);
     addControlRoutes(this.emulator, this.scheduler, this.capture);
+    // An alarm's actions, as CloudWatch performs them when the alarm fires: {"alarm": "<name>"}.
+    this.emulator.addControlRoute('POST', '/_sandbox/alarms/fire', (body: unknown) => {
+      const alarm =
+        typeof body === 'object' && body !== null
+          ? (body as Record<string, unknown>).alarm
+          : undefined;
+      if (typeof alarm !== 'string') throw new Error('Give the alarm to fire: {"alarm": "<name>"}');
+      return this.fireAlarm(alarm);
+    });
   }
 
   /** What handlers wrote, in order, with sandbox times. */
@@ -107,25 +107,78 @@ export class Runner implements ExecutionRunner {
   }
 
   /**
-   * Creates the template's topics and event buses, registers its state machines and sets the
-   * handlers' environment: the union of the functions' variables plus the region, the
-   * emulator's endpoint (AWS_ENDPOINT_URL) and a system principal's credentials. Handlers in
-   * this process then read the sandbox clock (`useClock`).
+   * Creates the template's roles and policies (through the emulator's IAM API), key and topic
+   * policies, topics and event buses, and registers its state machines. Each function then runs
+   * with its own environment (its variables, the region, the emulator's endpoint and its role's
+   * credentials: function-env.ts). Handlers in this process read the sandbox clock (`useClock`).
    */
   async deployTemplate(template: CfnTemplate, options: DeployOptions = {}): Promise<DeployedStack> {
+    installFunctionEnvironments();
+    assertHandlersCanReach(this.emulator.endpoint);
     const stack = await deployStack(this.emulator, template, options);
-    const credentials = systemCredentials(this.emulator, 'rekey-lambda');
-    applyEnvironment({
-      ...mergeEnvironments(stack.functions),
-      AWS_REGION: this.emulator.region,
-      AWS_DEFAULT_REGION: this.emulator.region,
-      AWS_ENDPOINT_URL: this.emulator.endpoint,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    });
     this.lambdas.add(stack.functions);
     useClock(this.clock);
+    this.deployed = stack;
     return stack;
+  }
+
+  /**
+   * Starts a schedule's target as EventBridge Scheduler would: scheduler.amazonaws.com assumes
+   * the schedule's role (trust policy, aws:SourceArn) and calls StartExecution with its input.
+   */
+  async startSchedule(name?: string, input?: string): Promise<string> {
+    const schedules = this.deployed?.schedules ?? [];
+    const schedule = name === undefined ? schedules[0] : schedules.find((s) => s.name === name);
+    if (!schedule) throw new Error(`The deployed stack has no schedule ${name ?? ''}`);
+    const session = this.emulator.authorization.serviceSession(
+      'scheduler.amazonaws.com',
+      schedule.roleArn,
+      { sessionName: 'sandbox-scheduler', sourceArn: schedule.arn },
+    );
+    const sfn = new SFNClient({
+      endpoint: this.emulator.endpoint,
+      region: this.emulator.region,
+      credentials: session,
+      maxAttempts: 1,
+    });
+    try {
+      const out = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: schedule.targetArn,
+          input: input ?? schedule.input,
+        }),
+      );
+      return out.executionArn ?? '';
+    } finally {
+      sfn.destroy();
+    }
+  }
+
+  /** Performs an alarm's SNS actions as CloudWatch does: as cloudwatch.amazonaws.com. */
+  fireAlarm(name: string, reason = 'Threshold Crossed'): AlarmActionResult[] {
+    const alarm = this.deployed?.alarms.find((a) => a.name === name || a.arn === name);
+    if (!alarm) throw new Error(`The deployed stack has no alarm ${name}`);
+    return alarm.actions
+      .filter((action) => action.startsWith('arn:aws:sns:'))
+      .map((topicArn) => {
+        try {
+          this.emulator.authorization.publishAsService('cloudwatch.amazonaws.com', alarm.arn, {
+            TopicArn: topicArn,
+            Subject: `ALARM: "${alarm.name}" in ${this.emulator.region}`,
+            Message: JSON.stringify({
+              AlarmName: alarm.name,
+              AlarmArn: alarm.arn,
+              NewStateValue: 'ALARM',
+              NewStateReason: reason,
+              StateChangeTime: this.clock.now().toISOString(),
+            }),
+          });
+          return { topicArn, delivered: true };
+        } catch (error) {
+          const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          return { topicArn, delivered: false, error: text };
+        }
+      });
   }
 
   run(execution: ExecutionRecord, stateMachine: StateMachineRecord): void {

@@ -2,6 +2,7 @@
  * What a Task's Resource does, and the history events one attempt of it writes: a bare Lambda
  * ARN writes LambdaFunction* events; `lambda:invoke` and SDK integrations write Task* events.
  */
+import { randomUUID } from 'node:crypto';
 import type { ExecutionSink } from '../contracts';
 import { cloneJson, type JsonValue } from './json-path';
 import type { LambdaHost } from './lambda-host';
@@ -21,10 +22,20 @@ export interface Integration {
   timedOut(error: StatesError): HistoryFields;
 }
 
+/** What one execution acts as: its state machine's role. */
+export interface ExecutionIdentity {
+  /** AWS's denial sentence when the role may not invoke the function (lambda:InvokeFunction). */
+  invokeDenied(functionArn: string): string | undefined;
+  /** SDK integrations, signed as the role. */
+  readonly sdk: SdkInvoker;
+}
+
 export interface IntegrationServices {
   readonly lambdas: LambdaHost;
   readonly sdk?: SdkInvoker;
   readonly region: string;
+  /** When set, Lambda invocations are authorized for the execution's role. */
+  readonly identity?: ExecutionIdentity;
 }
 
 const LAMBDA_ARN = /^arn:aws:lambda:[^:]+:\d{12}:function:[^:]+(?::[^:]+)?$/;
@@ -37,6 +48,14 @@ function text(value: unknown): string {
 async function invokeFunction(services: IntegrationServices, name: string, event: unknown) {
   const fn = services.lambdas.find(name);
   if (!fn) throw new StatesError('Lambda.ResourceNotFoundException', `Function not found: ${name}`);
+  const denied = services.identity?.invokeDenied(fn.functionArn);
+  if (denied !== undefined) {
+    // How Step Functions reports Lambda's 403 (the suffix's wording is assumed, unverified).
+    throw new StatesError(
+      'Lambda.AWSLambdaException',
+      `${denied} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()})`,
+    );
+  }
   const result = await services.lambdas.invoke(fn, event);
   if (!result.ok) {
     const { errorType, errorMessage, trace } = result;
@@ -148,7 +167,7 @@ export function integrationFor(resource: string, services: IntegrationServices):
   if (LAMBDA_ARN.test(resource)) return bareLambda(resource, services);
   if (resource === 'arn:aws:states:::lambda:invoke') return lambdaInvoke(services);
   const target = sdkTarget(resource);
-  const { sdk } = services;
+  const sdk = services.identity?.sdk ?? services.sdk;
   if (target && sdk) {
     return {
       ...taskEvents(target.resourceType, target.resource, services.region),

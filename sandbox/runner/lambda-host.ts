@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
+import { withFunctionEnvironment } from './function-env';
 import { cloneJson, type JsonValue } from './json-path';
 import type { OutputCapture } from './output-capture';
 
@@ -21,6 +22,21 @@ export interface LambdaFunctionSpec {
   readonly environment: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
   readonly memoryMB: number;
+  /** The execution role's ARN (the Role property), when the template names one. */
+  readonly roleArn?: string;
+  /** Its log group (LoggingConfig.LogGroup) and that group's KMS key ARN. */
+  readonly logGroupName?: string;
+  readonly logGroupKeyArn?: string;
+}
+
+/**
+ * What Lambda gives a function around its code: its environment for the next invocation (with
+ * its role's credentials kept fresh), and whether its logs may be written (the role's
+ * logs:CreateLogStream / PutLogEvents, and CloudWatch Logs' use of the group's KMS key).
+ */
+export interface FunctionRuntime {
+  environment(fn: LambdaFunctionSpec): Record<string, string>;
+  logsAllowed(fn: LambdaFunctionSpec): boolean;
 }
 
 export type InvokeResult = { readonly requestId: string } & (
@@ -36,59 +52,20 @@ export type InvokeResult = { readonly requestId: string } & (
 type Handler = (event: unknown, context: Context) => unknown;
 
 /**
- * Environment already applied in this process. Handlers read it once at load (module-scope SDK
- * clients), so a later deployment must not change it under modules already loaded.
+ * The endpoint handler modules were first loaded with. They create their SDK clients at load
+ * (module scope), which then keep that endpoint and their first credentials for as long as the
+ * modules stay loaded, so a second emulator in the same module registry cannot be served.
  */
-let appliedEnvironment: Record<string, string> | undefined;
-let modulesLoaded = false;
+let loadedEndpoint: string | undefined;
 
-const SECRET_VARIABLES = new Set(['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']);
-
-function show(name: string, value: string): string {
-  return SECRET_VARIABLES.has(name) ? '(secret)' : JSON.stringify(value);
-}
-
-/** The union of the functions' variables; two functions disagreeing on one is an error. */
-export function mergeEnvironments(
-  functions: readonly LambdaFunctionSpec[],
-): Record<string, string> {
-  const merged: Record<string, string> = {};
-  const owner: Record<string, string> = {};
-  for (const fn of functions) {
-    for (const [name, value] of Object.entries(fn.environment)) {
-      const existing = merged[name];
-      if (existing !== undefined && existing !== value) {
-        throw new Error(
-          `Functions ${owner[name]} and ${fn.logicalId} set environment variable ${name} to different ` +
-            `values (${show(name, existing)} and ${show(name, value)}); the sandbox runs every handler ` +
-            'in one process, so each variable must have one value',
-        );
-      }
-      merged[name] = value;
-      owner[name] = fn.logicalId;
-    }
+export function assertHandlersCanReach(endpoint: string): void {
+  if (loadedEndpoint !== undefined && loadedEndpoint !== endpoint) {
+    throw new Error(
+      `Handler modules in this process were loaded against ${loadedEndpoint} and keep their SDK ` +
+        `clients; they cannot reach ${endpoint}. Deploy to one emulator per process (one per jest ` +
+        'test file), or load the runner in jest.isolateModules',
+    );
   }
-  return merged;
-}
-
-/** Sets process.env for the handlers; refuses changes once handler modules have loaded. */
-export function applyEnvironment(environment: Readonly<Record<string, string>>): void {
-  if (modulesLoaded && appliedEnvironment) {
-    for (const [name, value] of Object.entries(environment)) {
-      const before = appliedEnvironment[name];
-      if (before !== undefined && before !== value) {
-        throw new Error(
-          `Environment variable ${name} changes from ${show(name, before)} to ${show(name, value)}, ` +
-            'but handler modules already loaded in this process read it at load time. Deploy to one ' +
-            'emulator per process (one per jest test file), or load the runner in jest.isolateModules',
-        );
-      }
-    }
-  }
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
-  Object.assign(process.env, environment);
-  appliedEnvironment = { ...appliedEnvironment, ...environment };
 }
 
 export class LambdaHost {
@@ -99,6 +76,7 @@ export class LambdaHost {
   constructor(
     private readonly repoRoot: string,
     private readonly capture: OutputCapture,
+    private readonly runtime: FunctionRuntime,
   ) {}
 
   add(functions: readonly LambdaFunctionSpec[]): void {
@@ -121,11 +99,14 @@ export class LambdaHost {
     const requestId = randomUUID();
     const deadline = Date.now() + fn.timeoutSeconds * 1000;
     const context = lambdaContext(fn, requestId, deadline);
+    const environment = this.runtime.environment(fn);
     try {
-      const payload = await this.capture.run(fn.functionName, requestId, async () => {
-        const handler = await this.load(fn);
-        return cloneJson(await handler(cloneJson(event), context));
-      });
+      const payload = await this.capture.run(fn.functionName, requestId, () =>
+        withFunctionEnvironment(environment, async () => {
+          const handler = await this.load(fn);
+          return cloneJson(await handler(cloneJson(event), context));
+        }),
+      );
       return { requestId, ok: true, payload };
     } catch (error) {
       const failure = describeError(error);
@@ -136,13 +117,18 @@ export class LambdaHost {
         `ERROR\tInvoke Error\t${JSON.stringify(failure)}`,
       );
       return { requestId, ok: false, ...failure };
+    } finally {
+      if (!this.runtime.logsAllowed(fn)) this.capture.drop(requestId);
     }
   }
 
   /** Loads the function's module (its cold start), so that timeouts measure the invocation only. */
   async prepare(fn: LambdaFunctionSpec): Promise<void> {
     // The failure itself is reported by the invocation that follows.
-    await this.capture.run(fn.functionName, 'init', () => this.load(fn)).catch(() => undefined);
+    const environment = this.runtime.environment(fn);
+    await this.capture
+      .run(fn.functionName, 'init', () => withFunctionEnvironment(environment, () => this.load(fn)))
+      .catch(() => undefined);
   }
 
   private load(fn: LambdaFunctionSpec): Promise<Handler> {
@@ -157,7 +143,7 @@ export class LambdaHost {
     const key = `${handlerPath}#${fn.handlerExport}`;
     let loaded = this.modules.get(key);
     if (!loaded) {
-      modulesLoaded = true;
+      loadedEndpoint ??= process.env.AWS_ENDPOINT_URL;
       loaded = import(resolve(this.repoRoot, handlerPath)).then(
         (module: Record<string, unknown>) => {
           const handler = module[fn.handlerExport];

@@ -100,6 +100,12 @@ export class OutputCapture {
     }
   }
 
+  /** Forgets an invocation's output: its logs never reached CloudWatch Logs (access denied). */
+  drop(requestId: string): void {
+    const kept = this.logs.filter((entry) => entry.requestId !== requestId);
+    this.logs.splice(0, this.logs.length, ...kept);
+  }
+
   /** Adds a line as if the invocation had printed it (the runtime's own error report). */
   note(functionName: string, requestId: string, stream: 'stdout' | 'stderr', text: string): void {
     this.record({ capture: this, functionName, requestId }, stream, text);

@@ -99,6 +99,11 @@ export const RESOURCE_TYPES: Readonly<Record<string, TypeSpec>> = {
     ref: (r) => `arn:aws:iam::${r.account}:policy${iamPath(r)}${r.name}`,
     attributes: {},
   },
+  'AWS::CloudWatch::Alarm': {
+    nameProperty: 'AlarmName',
+    ref: name,
+    attributes: { Arn: (r) => `arn:aws:cloudwatch:${r.region}:${r.account}:alarm:${r.name}` },
+  },
   'AWS::SQS::Queue': {
     nameProperty: 'QueueName',
     ref: queueUrl,

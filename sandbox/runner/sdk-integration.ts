@@ -9,6 +9,7 @@ import { StatesError } from './retry';
 export interface Credentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  readonly sessionToken?: string;
 }
 
 export interface SdkTarget {
@@ -101,7 +102,8 @@ export class SdkInvoker {
     /** Read when a client is first needed: the emulator may start after the runner exists. */
     private readonly endpoint: () => string,
     private readonly region: string,
-    private readonly credentials: Credentials,
+    /** Called before every call: the state machine's role session, renewed. */
+    private readonly credentials: () => Credentials,
   ) {}
 
   async call(target: SdkTarget, parameters: unknown): Promise<JsonValue> {
@@ -115,6 +117,7 @@ export class SdkInvoker {
       );
     }
     const { client, module } = await this.client(target.service, spec);
+    this.credentials();
     const commandName = `${target.action.charAt(0).toUpperCase()}${target.action.slice(1)}Command`;
     const Command = module[commandName];
     if (typeof Command !== 'function') {
@@ -143,7 +146,7 @@ export class SdkInvoker {
         const client = new Client({
           endpoint: this.endpoint(),
           region: this.region,
-          credentials: this.credentials,
+          credentials: this.credentials(),
           // Step Functions does not retry inside an integration; the state's Retry does.
           maxAttempts: 1,
         });

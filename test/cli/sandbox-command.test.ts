@@ -11,14 +11,17 @@ describe('rekey sandbox', () => {
   let endpoint: string;
   const transcript = new Transcript();
 
-  /** Resolves once the sandbox printed its ready-to-paste export line. */
+  /**
+   * Resolves with the ready-to-paste export line once the sandbox printed everything (its last
+   * line); the output may arrive in several chunks.
+   */
   const ready = (): Promise<string> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no export line in:\n${stdout}`)), 90_000);
       child.stdout?.on('data', (chunk: Buffer) => {
         stdout += chunk.toString('utf8');
         const line = /^\s*export (AWS_ACCESS_KEY_ID=.*)$/m.exec(stdout)?.[1];
-        if (line) {
+        if (line && stdout.includes('Ctrl-C stops the sandbox.')) {
           clearTimeout(timer);
           resolve(line);
         }

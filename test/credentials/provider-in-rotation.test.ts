@@ -45,7 +45,7 @@ describe('fromRekeySecret through a whole rotation in the sandbox', () => {
       behaviour: 'prompt',
       secretId: `${sb.secretPrefix}payments`,
       initialKey: oldKey,
-      readerCredentials: sb.emulator.createSystemCredentials('payments-api'),
+      readerCredentials: sb.applicationCredentials('payments-api', 'payments'),
       endpoint: sb.endpoint,
       region: sb.region,
       clock: sb.clock,

@@ -172,7 +172,7 @@ export function consumerOf(
     behaviour,
     secretId: `${sb.secretPrefix}${user.userName}`,
     initialKey: user.oldKey,
-    readerCredentials: sb.emulator.createSystemCredentials(`${user.userName}-app-role`),
+    readerCredentials: sb.applicationCredentials(`${user.userName}-app-role`, user.userName),
     endpoint: sb.endpoint,
     region: sb.region,
     clock: sb.clock,

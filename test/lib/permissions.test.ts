@@ -102,14 +102,16 @@ const BASE = [
   'xray:PutTraceSegments',
 ];
 /** What every function that emits events and notifies may do besides: rekey events, the topic. */
-const TELEMETRY = ['events:PutEvents', 'sns:Publish'];
+const TELEMETRY = ['events:PutEvents'];
 
 interface StepActions {
   readonly iam: string[];
   readonly secrets: string[];
   readonly other?: string[];
-  /** The function emits events and notifies (all but fleet-report). @default true */
+  /** The function emits events (all but fleet-report). @default true */
   readonly telemetry?: boolean;
+  /** Its code notifies operators (sns:Publish, and the topic key through SNS). @default false */
+  readonly notifies?: boolean;
 }
 
 /** The IAM, Secrets Manager and other actions each function's code calls, and nothing else. */
@@ -118,6 +120,7 @@ const STEP_ACTIONS: Record<AnyStep, StepActions> = {
     iam: ['GetAccessKeyLastUsed', 'GetUser', 'ListAccessKeys', 'ListUserTags'],
     secrets: ['DescribeSecret', 'GetSecretValue'],
     other: ['states:DescribeExecution'],
+    notifies: true,
   },
   'stage-key': {
     iam: [
@@ -139,13 +142,18 @@ const STEP_ACTIONS: Record<AnyStep, StepActions> = {
   },
   'verify-key': { iam: ['ListAccessKeys'], secrets: ['GetSecretValue'] },
   'promote-key': { iam: [], secrets: ['DescribeSecret', 'UpdateSecretVersionStage'] },
-  'check-cutover': { iam: ['GetAccessKeyLastUsed'], secrets: ['DescribeSecret'] },
+  'check-cutover': {
+    iam: ['GetAccessKeyLastUsed'],
+    secrets: ['DescribeSecret'],
+    notifies: true,
+  },
   'deactivate-key': { iam: ['ListAccessKeys', 'UpdateAccessKey'], secrets: ['DescribeSecret'] },
   'delete-key': { iam: ['DeleteAccessKey', 'ListAccessKeys'], secrets: ['DescribeSecret'] },
   report: { iam: [], secrets: [] },
   compensate: {
     iam: ['DeleteAccessKey', 'GetAccessKeyLastUsed', 'ListAccessKeys', 'UpdateAccessKey'],
     secrets: ['DescribeSecret', 'GetSecretValue', 'UntagResource', 'UpdateSecretVersionStage'],
+    notifies: true,
   },
   // GenerateCredentialReport on "*" (no resource type); it neither emits nor notifies.
   'fleet-report': { iam: ['GenerateCredentialReport'], secrets: [], telemetry: false },
@@ -159,6 +167,7 @@ const STEP_ACTIONS: Record<AnyStep, StepActions> = {
       'states:ListExecutions',
       'states:StartExecution',
     ],
+    notifies: true,
   },
 };
 
@@ -186,6 +195,30 @@ describe('permissions of the deployable stack', () => {
     stack = app.stack;
     rotation = app.stack.rotation;
     template = app.template;
+  });
+
+  it("lets CloudWatch publish to the topic only for rekey's two alarms, in this account", () => {
+    const alarms = [rotation.failureAlarm, rotation.fleetScan.failureAlarm].map((alarm) =>
+      resolved(stack, alarm.alarmArn),
+    );
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'AllowPublishThroughSSLOnly', Effect: 'Deny' }),
+          {
+            Sid: 'AllowRekeyAlarmsToPublish',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: resolved(stack, stack.topic.topicArn),
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': resolved(stack, stack.account) },
+              ArnEquals: { 'aws:SourceArn': alarms },
+            },
+          },
+        ]),
+      },
+    });
   });
 
   it('bounds every IAM and Secrets Manager action in every policy to the managed users and secrets', () => {
@@ -221,6 +254,7 @@ describe('permissions of the deployable stack', () => {
       [
         ...BASE,
         ...(expected.telemetry === false ? [] : TELEMETRY),
+        ...(expected.notifies === true ? ['sns:Publish'] : []),
         ...(expected.other ?? []),
         ...expected.iam.map((a) => `iam:${a}`),
         ...expected.secrets.map((a) => `secretsmanager:${a}`),
@@ -237,7 +271,7 @@ describe('permissions of the deployable stack', () => {
   });
 
   it.each(FUNCTIONS)(
-    'lets the %s role use KMS keys only through Secrets Manager or SNS',
+    'lets the %s role use KMS keys only through Secrets Manager, or SNS if it notifies',
     (step) => {
       const statements = statementsOf(stack, template, stepFunction(rotation, step).role);
       const kms = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
@@ -249,7 +283,7 @@ describe('permissions of the deployable stack', () => {
       expect(allowedActions(viaSecrets)).toEqual(SECRETS_KMS[step]);
       const viaSns = kms.filter((s) => viaService(s) === 'sns.${AWS::Region}.amazonaws.com');
       expect(allowedActions(viaSns)).toEqual(
-        STEP_ACTIONS[step].telemetry === false ? [] : ['kms:Decrypt', 'kms:GenerateDataKey'],
+        STEP_ACTIONS[step].notifies === true ? ['kms:Decrypt', 'kms:GenerateDataKey'] : [],
       );
       for (const s of kms) {
         expect(s.Resource).toEqual(resolved(stack, rotation.encryptionKey.keyArn));

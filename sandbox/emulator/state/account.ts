@@ -5,6 +5,7 @@
 import { ServiceError } from '../errors';
 import { newRoleId, newSecretAccessKey, newSystemKeyId } from '../ids';
 import { addSeconds, truncateToMinute } from '../time';
+import type { SessionRecord } from './policies';
 
 export interface Tag {
   Key: string;
@@ -44,8 +45,14 @@ export interface AccessKeyRecord {
   readonly seq: number;
 }
 
+/**
+ * A workload identity the sandbox stands in for (the administrator, a simulated application's
+ * role): credentials the platform keeps fresh, so they never expire. It acts as the role of the
+ * same name when one exists; the administrator holds AdministratorAccess.
+ */
 export interface SystemPrincipal {
   readonly name: string;
+  readonly admin: boolean;
   readonly roleId: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -53,6 +60,7 @@ export interface SystemPrincipal {
 
 export type Principal =
   | { readonly kind: 'user'; readonly user: UserRecord; readonly key: AccessKeyRecord }
+  | { readonly kind: 'session'; readonly session: SessionRecord }
   | { readonly kind: 'system'; readonly principal: SystemPrincipal };
 
 /** AWS records only the first use of a key in a 15-minute span (AWS-SEMANTICS §1.2). */
@@ -113,9 +121,10 @@ export class Account {
     return key && key.deletedAt === undefined ? key : undefined;
   }
 
-  addSystemPrincipal(name: string): SystemPrincipal {
+  addSystemPrincipal(name: string, admin = false): SystemPrincipal {
     const principal: SystemPrincipal = {
       name,
+      admin,
       roleId: newRoleId(),
       accessKeyId: newSystemKeyId(),
       secretAccessKey: newSecretAccessKey(),

@@ -18,6 +18,8 @@ export interface SecretRecord {
   /** As given to CreateSecret; undefined means the default `aws/secretsmanager` key. */
   readonly kmsKeyId?: string;
   tags: Tag[];
+  /** The secret's resource policy (PutResourcePolicy), as JSON text. */
+  resourcePolicy?: string;
   readonly createdDate: Date;
   lastChangedDate: Date;
   lastAccessedDate?: Date;

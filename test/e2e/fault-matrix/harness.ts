@@ -55,12 +55,16 @@ export const OPERATIONS = [
  * answer is lost, once; outage: every call fails (5xx) for the whole run, so the retries give
  * up and the Catch (compensation) path runs.
  */
-export type Kind = 'throttle' | 'server-error' | 'crash-after-success' | 'outage';
+export type Kind =
+  'throttle' | 'server-error' | 'crash-after-success' | 'outage' | 'permission-removed';
 export const RULES: Record<Kind, { kind: Exclude<FaultKind, 'latency'>; times?: number }> = {
   throttle: { kind: 'throttle', times: 6 },
   'server-error': { kind: 'server-error', times: 6 },
   'crash-after-success': { kind: 'crash-after-success', times: 1 },
   outage: { kind: 'server-error' },
+  // As an SCP change would: from the first call on, the action is denied (an explicit deny in a
+  // service control policy) until the fault is cleared, like a permission taken away.
+  'permission-removed': { kind: 'permission-removed' },
 };
 export const KINDS = Object.keys(RULES) as Kind[];
 export const CASES = OPERATIONS.flatMap((operation) => KINDS.map((kind) => ({ operation, kind })));
@@ -263,7 +267,14 @@ export function faultMatrix(scenario: Scenario): () => Sandbox {
         // A re-run after the fault (and the person's fix) always completes the rotation; a
         // transient fault is absorbed by the retries, so the faulted run completes too.
         expect(runs[runs.length - 1]?.status).toBe('SUCCEEDED');
-        if (kind !== 'outage' && scenario.transientRunsSucceed) {
+        if (kind === 'permission-removed' && scenario.transientRunsSucceed) {
+          // A run the denial stopped says which action was denied, and why.
+          for (const e of runs.filter((r) => r.status !== 'SUCCEEDED')) {
+            expect(`${e.error ?? ''} ${e.cause ?? ''}`).toContain(
+              `is not authorized to perform: ${operation}`,
+            );
+          }
+        } else if (kind !== 'outage' && scenario.transientRunsSucceed) {
           expect(outcome.every((o) => o === 'SUCCEEDED')).toBe(true);
         }
         if (scenario === otherCase) {

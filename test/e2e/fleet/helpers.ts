@@ -3,7 +3,6 @@
  * state machine on the sandbox, started through the Step Functions API as EventBridge Scheduler
  * would start it, with the rotations it starts run by the real rotation workflow.
  */
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Retry } from '@smithy/core/retry';
 import type { ScanSummary } from '../../../lambdas/fleet-scan/summary';
 import type { CallRecord, ExecutionRecord } from '../../../sandbox/contracts';
@@ -87,20 +86,9 @@ export function rotationName(userName: string, key: SeededKey): string {
   return `scan-${userName}-${stamp}`;
 }
 
-/** Starts the fleet scan through the Step Functions API, as the schedule does. */
-export async function startScan(sb: Sandbox, input: unknown = {}): Promise<string> {
-  const sfn = new SFNClient(sb.clientConfig());
-  try {
-    const out = await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: sb.stateMachineArn('fleet-scan'),
-        input: JSON.stringify(input),
-      }),
-    );
-    return out.executionArn ?? '';
-  } finally {
-    sfn.destroy();
-  }
+/** Starts the fleet scan as its schedule does: StartExecution as the schedule's role. */
+export function startScan(sb: Sandbox, input: unknown = {}): Promise<string> {
+  return sb.startFleetScan(input);
 }
 
 export interface ScanRun {
@@ -214,14 +202,18 @@ export function scanMetrics(sb: Sandbox, from = 0): Record<string, number> {
  * rotations'), or all of them when it started none.
  */
 export function scanIamCalls(sb: Sandbox): CallRecord[] {
-  const admin = sb.emulator.admin.accessKeyId;
+  const roles = sb.stack.functions
+    .filter((f) => /lambdas\/fleet-(scan|report)\//.test(f.handlerPath ?? ''))
+    .map((f) => (f.roleArn ?? '').slice((f.roleArn ?? '').lastIndexOf('/') + 1));
+  const byScan = (c: CallRecord): boolean =>
+    roles.some((role) => c.principal?.includes(`:assumed-role/${role}/`) === true);
   const calls = sb.emulator.calls;
   const firstStart = calls.findIndex(
-    (c) => c.service === 'states' && c.operation === 'StartExecution' && c.accessKeyId !== admin,
+    (c) => c.service === 'states' && c.operation === 'StartExecution' && byScan(c),
   );
   return calls
     .slice(0, firstStart < 0 ? calls.length : firstStart)
-    .filter((c) => c.service === 'iam');
+    .filter((c) => c.service === 'iam' && byScan(c));
 }
 
 /** `operation: count` of the IAM calls among `calls`. */

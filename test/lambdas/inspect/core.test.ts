@@ -31,6 +31,7 @@ import {
   STAGED_AT,
   STALE_KEY_ID,
   awsErrors,
+  queryError,
   testConfig,
   USER,
   USER_ARN,
@@ -230,6 +231,57 @@ describe('inspect: the user', () => {
     ]);
     expect(telemetry.notifications).toEqual([]);
   });
+
+  it("refuses a user IAM will not show it because its path is outside the managed path: Inspect's GetUser is scoped to that path", async () => {
+    const arn = `arn:aws:iam::${ACCOUNT}:user/ops/${USER}`;
+    iam
+      .on(GetUserCommand)
+      .rejects(
+        queryError(
+          'AccessDenied',
+          403,
+          `User: arn:aws:sts::${ACCOUNT}:assumed-role/inspect/fn is not authorized to perform: iam:GetUser on resource: ${arn} because no identity-based policy allows the iam:GetUser action`,
+        ),
+      );
+
+    const error = await failure(run({ userName: USER }, { managedPath: '/apps/' }));
+
+    expect(error.name).toBe('UserNotManagedError');
+    expect(error.message).toBe(
+      `alice (${arn}) is outside the IAM path this rekey deployment manages (/apps/); IAM does not let rekey read it. Nothing was changed.`,
+    );
+    expect(iam).not.toHaveReceivedCommand(ListUserTagsCommand);
+    expect(sm).not.toHaveReceivedAnyCommand();
+  });
+
+  it.each([
+    [
+      'an explicit deny',
+      `arn:aws:iam::${ACCOUNT}:user/ops/${USER} with an explicit deny in a service control policy`,
+    ],
+    [
+      'a user inside the path',
+      `arn:aws:iam::${ACCOUNT}:user/apps/${USER} because no identity-based policy allows the iam:GetUser action`,
+    ],
+  ])(
+    'keeps any other AccessDenied on GetUser an AccessDenied failure (%s)',
+    async (_case, tail) => {
+      iam
+        .on(GetUserCommand)
+        .rejects(
+          queryError(
+            'AccessDenied',
+            403,
+            `User: arn:aws:sts::${ACCOUNT}:assumed-role/inspect/fn is not authorized to perform: iam:GetUser on resource: ${tail}`,
+          ),
+        );
+
+      const error = await failure(run({ userName: USER }, { managedPath: '/apps/' }));
+
+      expect(error.name).toBe('AccessDenied');
+      expect(telemetry.detailTypes()).toEqual([]);
+    },
+  );
 
   it('refuses a user outside the managed IAM path and reads nothing else', async () => {
     givenUser({ path: '/humans/' });

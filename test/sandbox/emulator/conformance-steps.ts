@@ -51,7 +51,13 @@ export function normalize(value: unknown, versions: Map<string, string>): unknow
       const name = versions.get(key) ?? key;
       // Each side's id format is asserted on its own; here only presence matters.
       out[name] =
-        key === 'UserId' && typeof item === 'string' ? '<user-id>' : normalize(item, versions);
+        key === 'UserId' && typeof item === 'string'
+          ? '<user-id>'
+          : key === 'RoleId' && typeof item === 'string'
+            ? '<role-id>'
+            : key === 'PolicyId' && typeof item === 'string'
+              ? '<policy-id>'
+              : normalize(item, versions);
     }
     return out;
   }

@@ -129,3 +129,11 @@ export async function signedFetch(
   });
   return fetch(emulator.endpoint, { method: 'POST', headers: signed.headers, body: request.body });
 }
+
+/** A one-statement identity policy allowing `action` on `resource`. */
+export function allow(action: string | string[], resource: string | string[]): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: action, Resource: resource }],
+  };
+}

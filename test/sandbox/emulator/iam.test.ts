@@ -16,7 +16,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { SecretsManagerClient, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import type { Emulator } from '../../../sandbox/emulator';
-import { clientConfig, failure, startEmulator, type TestClock } from './helpers';
+import { allow, clientConfig, failure, startEmulator, type TestClock } from './helpers';
 
 let emulator: Emulator;
 let clock: TestClock;
@@ -73,6 +73,7 @@ describe('users', () => {
 
   it('GetUser without a name answers for the user that signed', async () => {
     emulator.seed.user({ userName: 'carol' });
+    emulator.seed.userPolicy('carol', 'self', allow('iam:GetUser', 'arn:aws:iam::*:user/carol'));
     const key = emulator.seed.accessKey({ userName: 'carol' });
     const asCarol = new IAMClient(clientConfig(emulator, key));
     expect((await asCarol.send(new GetUserCommand({}))).User?.UserName).toBe('carol');
@@ -266,6 +267,7 @@ describe('last used', () => {
 
   it('records the signing key, service and region, minute precision, first use per 15 minutes', async () => {
     emulator.seed.user({ userName: 'max' });
+    emulator.seed.userPolicy('max', 'self', allow('iam:GetUser', 'arn:aws:iam::*:user/max'));
     const key = emulator.seed.accessKey({ userName: 'max' });
     clock.set(new Date('2026-03-01T10:45:30Z'));
     await new STSClient(clientConfig(emulator, key, { region: 'eu-west-1' })).send(
@@ -308,6 +310,7 @@ describe('last used', () => {
     ({ emulator, clock } = await startEmulator({ lastUsedLagSeconds: 600 }));
     iam = new IAMClient(clientConfig(emulator));
     emulator.seed.user({ userName: 'olga' });
+    emulator.seed.userPolicy('olga', 'list', allow('secretsmanager:ListSecrets', '*'));
     const key = emulator.seed.accessKey({
       userName: 'olga',
       lastUsed: { date: new Date('2026-02-28T08:00:00Z'), service: 's3', region: 'us-east-1' },

@@ -1,3 +1,4 @@
+import { followRealTime } from '../../../sandbox/real-time';
 import { SandboxClock, Scheduler } from '../../../sandbox/clock';
 
 const START = new Date('2030-01-01T00:00:00.000Z');
@@ -184,5 +185,38 @@ describe('Scheduler in manual mode', () => {
     const scheduler = new Scheduler(new SandboxClock({ start: START }), { mode: 'manual' });
 
     await expect(scheduler.advance(-1)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('following real time (rekey sandbox)', () => {
+  it('moves an auto clock at least as fast as real time between waits, firing timers due meanwhile', async () => {
+    const clock = new SandboxClock({ start: new Date('2030-01-01T00:00:00Z') });
+    const scheduler = new Scheduler(clock, { mode: 'auto' });
+    let fired = false;
+    const stop = followRealTime(scheduler, 10);
+    const realStart = Date.now();
+    const sandboxStart = clock.now().getTime();
+    // The auto clock jumps to this timer at once; after that nothing waits, and only following
+    // real time moves the clock on (without it the clock would stop 50 ms in).
+    await scheduler.sleep(50).then(() => (fired = true));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stop();
+    await scheduler.advance(0);
+    const real = Date.now() - realStart;
+    const sandbox = clock.now().getTime() - sandboxStart;
+
+    expect(fired).toBe(true);
+    // Up to one tick (and the advance under way when it stopped) may be missing at the end.
+    expect(sandbox).toBeGreaterThanOrEqual(real - 100);
+  });
+
+  it('leaves a manual clock alone', async () => {
+    const clock = new SandboxClock({ start: new Date('2030-01-01T00:00:00Z') });
+    const scheduler = new Scheduler(clock, { mode: 'manual' });
+    const stop = followRealTime(scheduler, 10);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    stop();
+
+    expect(clock.now().toISOString()).toBe('2030-01-01T00:00:00.000Z');
   });
 });

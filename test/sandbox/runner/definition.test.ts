@@ -1,5 +1,8 @@
 import { WAIT_RESOURCE, prepareDefinition } from '../../../sandbox/runner/definition';
-import { mergeEnvironments, type LambdaFunctionSpec } from '../../../sandbox/runner/lambda-host';
+import {
+  installFunctionEnvironments,
+  withFunctionEnvironment,
+} from '../../../sandbox/runner/function-env';
 import { RetryPolicy, errorMatches } from '../../../sandbox/runner/retry';
 import { waitMillis } from '../../../sandbox/runner/tasks';
 
@@ -147,28 +150,30 @@ describe('waitMillis', () => {
   });
 });
 
-describe('mergeEnvironments', () => {
-  const fn = (logicalId: string, environment: Record<string, string>): LambdaFunctionSpec => ({
-    logicalId,
-    functionName: logicalId,
-    functionArn: `${FN}${logicalId}`,
-    handlerExport: 'handler',
-    environment,
-    timeoutSeconds: 3,
-    memoryMB: 128,
+describe('function environments', () => {
+  beforeAll(() => installFunctionEnvironments());
+
+  it("answers each function's own variables, even across awaits of concurrent invocations", async () => {
+    const read = async (env: Record<string, string>): Promise<(string | undefined)[]> =>
+      withFunctionEnvironment(env, async () => {
+        const first = process.env.REKEY_X;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return [first, process.env.REKEY_X, process.env.AWS_ACCESS_KEY_ID];
+      });
+    const [a, b] = await Promise.all([
+      read({ REKEY_X: 'a', AWS_ACCESS_KEY_ID: 'ASIAA' }),
+      read({ REKEY_X: 'b' }),
+    ]);
+    expect(a).toEqual(['a', 'a', 'ASIAA']);
+    // A function sees no AWS_ variable it was not given, whatever the process holds.
+    expect(b).toEqual(['b', 'b', undefined]);
   });
 
-  it('unites the functions variables', () => {
-    expect(mergeEnvironments([fn('A', { X: '1', Y: '2' }), fn('B', { X: '1', Z: '3' })])).toEqual({
-      X: '1',
-      Y: '2',
-      Z: '3',
-    });
-  });
-
-  it('refuses one variable with two values, naming both functions', () => {
-    expect(() => mergeEnvironments([fn('A', { X: '1' }), fn('B', { X: '2' })])).toThrow(
-      'Functions A and B set environment variable X to different values ("1" and "2")',
-    );
+  it('leaves the process environment alone outside any function', () => {
+    process.env.REKEY_OUTSIDE = 'yes';
+    expect(withFunctionEnvironment({}, () => process.env.REKEY_OUTSIDE)).toBeUndefined();
+    expect(withFunctionEnvironment({}, () => process.env.PATH)).toBe(process.env.PATH);
+    expect(process.env.REKEY_OUTSIDE).toBe('yes');
+    delete process.env.REKEY_OUTSIDE;
   });
 });

@@ -145,7 +145,8 @@ let sandbox: TestSandbox;
 const arn = (logicalId: string): string => sandbox.stack.stateMachineArns[logicalId] ?? '';
 
 beforeAll(async () => {
-  sandbox = await createSandbox(TEMPLATE);
+  // The hand-written template declares no roles: authorization is not what these tests are about.
+  sandbox = await createSandbox(TEMPLATE, { authorization: false });
 });
 
 afterAll(async () => {
@@ -301,7 +302,7 @@ describe('deploying again', () => {
       });
 
       await expect(runner.deployTemplate(TEMPLATE)).rejects.toThrow(
-        /Environment variable AWS_ENDPOINT_URL changes from "http:\/\/127\.0\.0\.1:\d+" to /,
+        /Handler modules in this process were loaded against http:\/\/127\.0\.0\.1:\d+ and keep their SDK clients; they cannot reach /,
       );
     } finally {
       await other.stop();
