@@ -31,7 +31,7 @@ async function answer(options: ProcessOptions, io: ProcessIo): Promise<void> {
   const intervalMs = options.refreshIntervalSeconds * 1000;
   const file = cacheFile(options.cacheDir, {
     secretId: options.secretId,
-    region: options.region ?? io.env.AWS_REGION,
+    region: options.region,
     endpoint: options.endpoint,
   });
   const { key: cached, ignored } = readCache(file, options.secretId);

@@ -10,7 +10,10 @@ export interface ProcessOptions {
   readonly bootstrapProfile?: string;
   readonly refreshIntervalSeconds: number;
   readonly cacheDir: string;
-  /** --region, or the region of an ARN secret id; undefined: the SDK resolves it. */
+  /**
+   * --region, the region of an ARN secret id, AWS_REGION or AWS_DEFAULT_REGION (the AWS CLI's
+   * variable); undefined: the SDK takes the bootstrap profile's region.
+   */
   readonly region?: string;
   readonly endpoint?: string;
 }
@@ -55,7 +58,8 @@ Options:
   --cache-dir <dir>           where the cache file lives, kept at mode 0700
                               (default: $XDG_CACHE_HOME/rekey/credentials, else ~/.cache/rekey/credentials)
   --region <region>           the secret's region (default: the ARN's region, AWS_REGION,
-                              or the region of the bootstrap profile)
+                              AWS_DEFAULT_REGION, else the bootstrap profile's region); the
+                              profile running this process is not visible to it
   --endpoint-url <url>        Secrets Manager endpoint (default: AWS_ENDPOINT_URL_SECRETS_MANAGER,
                               AWS_ENDPOINT_URL, else AWS); a loopback endpoint that is a
                               rekey sandbox also gives its clock
@@ -64,7 +68,7 @@ Options:
 Example (~/.aws/config):
   [profile alice]
   region = eu-west-1
-  credential_process = rekey credentials --secret-id rekey/alice --bootstrap-profile alice-initial
+  credential_process = rekey credentials --secret-id rekey/alice --region eu-west-1 --bootstrap-profile alice-initial
 
 Exit codes: 0 credentials printed; 1 the secret cannot give credentials (not found, only the
 baseline, not a rekey secret); 2 bad options; 3 no bootstrap credentials or region, access
@@ -138,7 +142,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): P
       bootstrapProfile: profile,
       refreshIntervalSeconds: refreshSeconds(values['refresh-interval']),
       cacheDir: cacheDir ? path.resolve(cacheDir) : defaultCacheDir(env),
-      region: values.region ?? SECRET_ARN.exec(secretId)?.[1],
+      region:
+        values.region ??
+        SECRET_ARN.exec(secretId)?.[1] ??
+        (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined),
       endpoint: endpoint || undefined,
     },
   };

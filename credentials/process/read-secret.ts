@@ -67,7 +67,7 @@ async function getSecretString(
     },
     ...(options.region && { region: options.region }),
     ...(options.endpoint && { endpoint: options.endpoint }),
-    // The bootstrap profile's region applies when neither --region nor AWS_REGION gives one.
+    // The bootstrap profile's region applies when neither --region nor the environment gives one.
     ...(options.bootstrapProfile && { profile: options.bootstrapProfile }),
   });
   try {
@@ -135,7 +135,8 @@ function explain(error: unknown, options: ProcessOptions, signedWith: string): P
   }
   if (/Region is missing/i.test(message)) {
     return new ProcessError(
-      'no region: pass --region, set AWS_REGION, or set a region in the bootstrap profile',
+      'no region: pass --region (the profile that runs rekey credentials is not visible to it), ' +
+        'set AWS_REGION, or set a region in the bootstrap profile',
       EXIT.setup,
     );
   }
