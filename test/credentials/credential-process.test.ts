@@ -3,6 +3,7 @@
  * rotated through the real workflow on the sandbox. Every run reads only its own user's secret,
  * signed with that user's key, as AWS will require once the sandbox enforces IAM policies.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CallRecord } from '../../sandbox/contracts';
@@ -322,6 +323,55 @@ describe('rekey credentials', () => {
         'the application already has until then.\n',
     );
     expect(filesUnder(path.join(h.dir, 'cache'))).toEqual([]);
+  });
+
+  it('without a region says where to give one: exit 3, nothing on stdout', async () => {
+    const key = await rotatedUser(sb, 'cp-region');
+    const h = home();
+    h.setProfiles({ boot: key });
+
+    const run = await runCredentials(
+      [...forUser('cp-region', '--bootstrap-profile', 'boot'), '--endpoint-url', sb.endpoint],
+      h.env,
+    );
+    runs.push(run);
+
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'rekey credentials: no region: pass --region (the profile that runs rekey credentials is ' +
+        'not visible to it), set AWS_REGION, or set a region in the bootstrap profile\n',
+    );
+  });
+
+  it('answers the same through bin/rekey-credentials.js, and is listed in rekey --help', async () => {
+    const key = await rotatedUser(sb, 'cp-bin');
+    const h = home();
+    const { run: first } = await credentials(h, forUser('cp-bin'), {
+      AWS_ACCESS_KEY_ID: key.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
+    });
+    const args = [...forUser('cp-bin'), '--region', sb.region, '--endpoint-url', sb.endpoint];
+
+    const viaBin = await new Promise<ProcessRun>((resolve) =>
+      execFile(
+        process.execPath,
+        [path.join(REPO_ROOT, 'bin', 'rekey-credentials.js'), ...args],
+        { env: h.env },
+        (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    const help = await new Promise<string>((resolve) =>
+      execFile(process.execPath, [REKEY, '--help'], { env: h.env }, (_e, stdout) =>
+        resolve(stdout),
+      ),
+    );
+    runs.push(viaBin);
+
+    expect(first.code).toBe(0);
+    expect(viaBin.code).toBe(0);
+    expect(printed(viaBin)).toMatchObject(key);
+    expect(help).toMatch(/^ {2}credentials \[options\.\.\.\] +print a user's current access key/m);
   });
 
   it('refuses a bootstrap profile that runs rekey credentials again instead of recursing', async () => {
