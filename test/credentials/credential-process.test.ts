@@ -4,27 +4,25 @@
  * signed with that user's key, as AWS will require once the sandbox enforces IAM policies.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { CallRecord } from '../../sandbox/contracts';
 import { Sandbox } from '../../sandbox/sandbox';
-import { rotate, seedUser, staged } from '../e2e/helpers';
+import { rotate } from '../e2e/helpers';
 import {
   currentKey,
-  makeHome,
   REKEY,
   REPO_ROOT,
   rotatedUser,
   runCredentials,
-  type Home,
   type Key,
   type ProcessRun,
 } from './process-helpers';
+import { filesUnder, printed, ProcessSession, reads, REFRESH_SECONDS } from './process-session';
 
-const REFRESH_SECONDS = 1200;
+const MIN_RUNS = 10;
 let sb: Sandbox;
-const homes: Home[] = [];
-const runs: ProcessRun[] = [];
+const session = new ProcessSession(() => sb);
+const { home, credentials, forUser } = session;
 
 beforeAll(async () => {
   sb = await Sandbox.start();
@@ -33,64 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await sb?.stop();
 });
-
-function home(): Home {
-  const made = makeHome();
-  homes.push(made);
-  return made;
-}
-
-/** Runs `rekey credentials` for `secretId` on the sandbox; returns the run and its AWS calls. */
-async function credentials(
-  h: Home,
-  args: readonly string[],
-  env: Record<string, string> = {},
-): Promise<{ run: ProcessRun; calls: CallRecord[] }> {
-  const mark = sb.emulator.calls.length;
-  const run = await runCredentials(
-    [...args, '--region', sb.region, '--endpoint-url', sb.endpoint],
-    { ...h.env, ...env },
-  );
-  runs.push(run);
-  return { run, calls: sb.emulator.calls.slice(mark) };
-}
-
-const forUser = (user: string, ...extra: string[]): string[] => [
-  '--secret-id',
-  `${sb.secretPrefix}${user}`,
-  ...extra,
-];
-
-/** The Version 1 document, checked for exactly its four fields. */
-function printed(run: ProcessRun): Key & { expiration: Date } {
-  const doc = JSON.parse(run.stdout) as Record<string, unknown>;
-  expect(Object.keys(doc).sort()).toEqual([
-    'AccessKeyId',
-    'Expiration',
-    'SecretAccessKey',
-    'Version',
-  ]);
-  expect(doc.Version).toBe(1);
-  return {
-    accessKeyId: String(doc.AccessKeyId),
-    secretAccessKey: String(doc.SecretAccessKey),
-    expiration: new Date(String(doc.Expiration)),
-  };
-}
-
-const reads = (calls: readonly CallRecord[]): string[] =>
-  calls
-    .filter((c) => c.operation === 'GetSecretValue')
-    // The emulator names no key for a request it refused to authenticate.
-    .map((c) => `${c.accessKeyId ?? 'refused'} ${c.status} ${c.errorCode ?? ''}`.trim());
-
-/** Every file under `dir`, recursively. */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)],
-  );
-}
 
 describe('rekey credentials', () => {
   it('bootstraps from the named profile and prints Version 1 JSON that expires one refresh interval ahead', async () => {
@@ -240,110 +180,6 @@ describe('rekey credentials', () => {
     expect(readFileSync(file, 'utf8')).toBe(cached);
   });
 
-  it('a --secret-id that names no secret: a clear error, exit 1, nothing on stdout', async () => {
-    const key = await rotatedUser(sb, 'cp-typo');
-    const h = home();
-    h.setProfiles({ boot: key });
-
-    const { run } = await credentials(h, forUser('cp-tpyo', '--bootstrap-profile', 'boot'));
-
-    expect(run.code).toBe(1);
-    expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(
-      `rekey credentials: secret "rekey/cp-tpyo" was not found at ${sb.endpoint} ` +
-        '(ResourceNotFoundException): check --secret-id and --region\n',
-    );
-    expect(filesUnder(path.join(h.dir, 'cache'))).toEqual([]);
-  });
-
-  it('a malformed --secret-id is refused before any call: exit 2, nothing on stdout', async () => {
-    const h = home();
-
-    const { run, calls } = await credentials(h, ['--secret-id', 'rekey/alice smith']);
-
-    expect(run.code).toBe(2);
-    expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(
-      'rekey credentials: --secret-id "rekey/alice smith" is not a secret name ' +
-        '(letters, digits and /_+=.@-) or a secret ARN (rekey credentials --help for usage)\n',
-    );
-    expect(calls).toEqual([]);
-  });
-
-  it('a missing bootstrap says how to give one: exit 3, nothing on stdout, no call', async () => {
-    await rotatedUser(sb, 'cp-noboot');
-    const h = home();
-
-    const none = await credentials(h, forUser('cp-noboot'));
-    const unknown = await credentials(h, forUser('cp-noboot', '--bootstrap-profile', 'nobody'));
-
-    expect([none.run.code, unknown.run.code]).toEqual([3, 3]);
-    expect([none.run.stdout, unknown.run.stdout]).toEqual(['', '']);
-    expect([...none.calls, ...unknown.calls]).toEqual([]);
-    expect(none.run.stderr).toBe(
-      'rekey credentials: no cached key and no bootstrap credentials: pass --bootstrap-profile ' +
-        'NAME (a profile holding credentials that can read the secret, e.g. the current key of ' +
-        'the user), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.\n',
-    );
-    expect(unknown.run.stderr).toMatch(
-      /^rekey credentials: no bootstrap credentials: profile "nobody" gives none \(.+\)\. Point --bootstrap-profile at a profile holding credentials that can read the secret\.\n$/,
-    );
-  });
-
-  it('a secret holding only the baseline: a clear error naming the key, exit 1, nothing on stdout', async () => {
-    const { oldKey } = seedUser(sb, 'cp-baseline');
-    // The first rotation fails after writing the baseline: CreateAccessKey keeps failing.
-    const fault = sb.emulator.faults.add({
-      service: 'iam',
-      operation: 'CreateAccessKey',
-      kind: 'server-error',
-    });
-    const failed = await rotate(sb, { userName: 'cp-baseline' }).finally(() =>
-      sb.emulator.faults.remove(fault),
-    );
-    expect(failed.status).toBe('FAILED');
-    expect(staged(sb, 'cp-baseline', 'AWSCURRENT')?.value).toEqual(
-      expect.not.objectContaining({ SecretAccessKey: expect.anything() as unknown }),
-    );
-    const h = home();
-    h.setProfiles({ boot: oldKey });
-
-    const { run, calls } = await credentials(
-      h,
-      forUser('cp-baseline', '--bootstrap-profile', 'boot'),
-    );
-
-    expect(run.code).toBe(1);
-    expect(run.stdout).toBe('');
-    expect(reads(calls)).toEqual([`${oldKey.accessKeyId} 200`]);
-    expect(run.stderr).toBe(
-      `rekey credentials: secret "rekey/cp-baseline" (AWSCURRENT) has no SecretAccessKey: it is ` +
-        `the baseline for access key ${oldKey.accessKeyId}, because rekey has not completed a ` +
-        'rotation for this user yet. Run or wait for the first rotation, or keep the credentials ' +
-        'the application already has until then.\n',
-    );
-    expect(filesUnder(path.join(h.dir, 'cache'))).toEqual([]);
-  });
-
-  it('without a region says where to give one: exit 3, nothing on stdout', async () => {
-    const key = await rotatedUser(sb, 'cp-region');
-    const h = home();
-    h.setProfiles({ boot: key });
-
-    const run = await runCredentials(
-      [...forUser('cp-region', '--bootstrap-profile', 'boot'), '--endpoint-url', sb.endpoint],
-      h.env,
-    );
-    runs.push(run);
-
-    expect(run.code).toBe(3);
-    expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(
-      'rekey credentials: no region: pass --region (the profile that runs rekey credentials is ' +
-        'not visible to it), set AWS_REGION, or set a region in the bootstrap profile\n',
-    );
-  });
-
   it('answers the same through bin/rekey-credentials.js, and is listed in rekey --help', async () => {
     const key = await rotatedUser(sb, 'cp-bin');
     const h = home();
@@ -366,26 +202,12 @@ describe('rekey credentials', () => {
         resolve(stdout),
       ),
     );
-    runs.push(viaBin);
+    session.runs.push(viaBin);
 
     expect(first.code).toBe(0);
     expect(viaBin.code).toBe(0);
     expect(printed(viaBin)).toMatchObject(key);
     expect(help).toMatch(/^ {2}credentials \[options\.\.\.\] +print a user's current access key/m);
-  });
-
-  it('refuses a bootstrap profile that runs rekey credentials again instead of recursing', async () => {
-    await rotatedUser(sb, 'cp-loop');
-    const h = home();
-    const again = `${process.execPath} ${REKEY} credentials ${forUser('cp-loop', '--bootstrap-profile', 'loop').join(' ')}`;
-    writeFileSync(h.configFile, `[profile loop]\ncredential_process = ${again}\n`);
-
-    const { run, calls } = await credentials(h, forUser('cp-loop', '--bootstrap-profile', 'loop'));
-
-    expect(run.code).toBe(3);
-    expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('started again while resolving its own bootstrap profile');
-    expect(calls).toEqual([]);
   });
 
   it('answers a fresh cache with Node built-ins only: no AWS SDK, tsx, CDK or sandbox code', async () => {
@@ -404,7 +226,7 @@ describe('rekey credentials', () => {
         },
         recorder,
       );
-      runs.push(run);
+      session.runs.push(run);
       expect(run.code).toBe(0);
       return readFileSync(file, 'utf8').split('\n');
     };
@@ -429,24 +251,8 @@ describe('rekey credentials', () => {
   });
 
   it('I4: no secret access key on stderr of any run, nor in any cache directory file but the cache file', () => {
-    const secrets = sb.emulator.state.accessKeys.map((k) => k.secretAccessKey);
-    expect(runs.length).toBeGreaterThan(10);
-    const leaks: string[] = [];
-    for (const run of runs) {
-      if (secrets.some((s) => run.stderr.includes(s))) leaks.push(`stderr: ${run.stderr}`);
-    }
-    for (const h of homes) {
-      for (const file of filesUnder(path.join(h.dir, 'cache'))) {
-        const inCacheDir = path.dirname(file) === h.cacheDir && file.endsWith('.json');
-        const text = readFileSync(file, 'utf8');
-        if (!inCacheDir && secrets.some((s) => text.includes(s))) leaks.push(file);
-      }
-      // Only cache files: no temporary file left behind by a write.
-      for (const file of filesUnder(h.cacheDir)) {
-        if (!file.endsWith('.json')) leaks.push(`not a cache file: ${file}`);
-      }
-    }
-    expect(leaks).toEqual([]);
+    expect(session.runs.length).toBeGreaterThan(MIN_RUNS);
+    expect(session.leaks()).toEqual([]);
   });
 });
 
