@@ -6,6 +6,8 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', {}],
   },
+  // `rekey credentials` runs from dist/: rebuilt first when its sources changed.
+  globalSetup: '<rootDir>/test/setup/build-credentials.ts',
   setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/setup/matchers.ts'],
   testTimeout: 60000,

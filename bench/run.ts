@@ -9,9 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { CredentialProcessResult } from './credential-process';
 import type { FleetResult } from './fleet';
 import type { LambdaResult } from './lambdas';
 import {
+  credentialProcessReport,
   fleetReport,
   lambdaReport,
   rotationReport,
@@ -94,13 +96,22 @@ async function main(): Promise<void> {
     say(lambdaReport(lambdas.result));
     const throughput = await section<ThroughputResult>('throughput', dir);
     say(throughputReport(throughput.result));
+    const credentials = await section<CredentialProcessResult>('credentials', dir);
+    say(credentialProcessReport(credentials.result));
 
     const runMs = performance.now() - started;
-    const targets = verdicts(rotation.result, lambdas.result, runMs, throughput.result);
+    const targets = verdicts(
+      rotation.result,
+      lambdas.result,
+      runMs,
+      credentials.result,
+      throughput.result,
+    );
     say(verdictReport(targets));
     say(
       `\nSection times: lambdas ${Math.round(lambdas.ms / 1000)} s, fleet ${Math.round(fleet.ms / 1000)} s, ` +
-        `rotation ${Math.round(rotation.ms / 1000)} s, throughput ${Math.round(throughput.ms / 1000)} s. ` +
+        `rotation ${Math.round(rotation.ms / 1000)} s, throughput ${Math.round(throughput.ms / 1000)} s, ` +
+        `credentials ${Math.round(credentials.ms / 1000)} s. ` +
         `Load average at the end: ${os
           .loadavg()
           .map((n) => n.toFixed(2))
@@ -126,12 +137,14 @@ async function main(): Promise<void> {
             fleet: fleet.ms / 1000,
             rotation: rotation.ms / 1000,
             throughput: throughput.ms / 1000,
+            credentials: credentials.ms / 1000,
           },
           targets,
           fleet: fleet.result,
           rotation: rotation.result,
           lambdas: lambdas.result,
           throughput: throughput.result,
+          credentials: credentials.result,
         },
         null,
         2,

@@ -1,6 +1,6 @@
 /**
  * Runs one benchmark section in this process, on its own sandbox, and writes its result as JSON:
- *   tsx bench/section.ts <lambdas|fleet|rotation|throughput> <out.json>
+ *   tsx bench/section.ts <lambdas|fleet|rotation|throughput|credentials> <out.json>
  * Each section gets a fresh process because the handlers read their environment once per
  * process, so sandboxes with different context cannot share one, and so that no section's
  * heap or loaded modules colour another's timings.
@@ -8,15 +8,18 @@
 import { writeFileSync } from 'node:fs';
 import { Sandbox, REPO_ROOT } from '../sandbox/sandbox';
 import { recordInvocations } from './common';
+import { runCredentialProcess } from './credential-process';
 import { runFleet } from './fleet';
 import { runLambdas } from './lambdas';
 import { CUTOVER_DEADLINE_HOURS, runRotations } from './rotation';
 import { runThroughput } from './throughput';
 
-const SECTIONS = ['lambdas', 'fleet', 'rotation', 'throughput'] as const;
+const SECTIONS = ['lambdas', 'fleet', 'rotation', 'throughput', 'credentials'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function run(section: Section): Promise<unknown> {
+  // Whole processes timed from outside: no sandbox in this process to compete with them.
+  if (section === 'credentials') return runCredentialProcess(REPO_ROOT);
   const invocations = recordInvocations();
   const sb = await Sandbox.start(
     section === 'rotation'

@@ -21,7 +21,8 @@ export const HELP = {
   )}
 
 Credentials come from the default AWS chain (environment, --profile, SSO, instance role).
-No command prints a secret access key (only rekey sandbox shows its own fake admin key).
+No command prints a secret access key, except rekey credentials (a credential_process: its
+stdout is the key); rekey sandbox shows its own fake admin key.
 ${EXIT_CODES}`,
 
   rotate: `${examples(

@@ -11,6 +11,7 @@ import { CliError, EXIT, explain } from './errors';
 import { HELP } from './help';
 import { createOutput, type Output } from './output';
 import { checkUserName } from './users';
+import type * as CredentialProcess from '../credentials/process/main';
 
 function integer(name: string, min: number, max: number): (value: string) => number {
   return (value) => {
@@ -196,11 +197,45 @@ export function buildProgram(done: (code: number) => void): Command {
     )
     .addHelpText('after', HELP.sandbox)
     .action(act((flags) => (_ctx, out) => sandboxCommand(out, flags as SandboxFlags)));
+
+  // bin/rekey.js runs `rekey credentials` from dist/ before this program loads (it must start
+  // fast), and main() hands it its arguments untouched: commander would take its --region and
+  // --endpoint-url for the global options. This entry lists it in --help, and refuses global
+  // options written before it, which it would not see.
+  program
+    .command('credentials')
+    .description(
+      "print a user's current access key from its rekey secret, as a credential_process for the AWS CLI, SDKs and Terraform (rekey credentials --help)",
+    )
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[options...]')
+    .action(() => {
+      process.stderr.write(
+        'rekey credentials: write its options after the command, e.g. rekey credentials --secret-id rekey/alice --region eu-west-1\n',
+      );
+      done(EXIT.usage);
+    });
   return program;
+}
+
+/** `rekey credentials <args>`, the same code as bin/rekey.js runs from dist/. */
+function credentialsCommand(args: readonly string[]): Promise<number> {
+  // require(), not import(): the `rekey` shim registers tsx for require() only.
+  const { runCredentialProcess } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('../credentials/process/main') as typeof CredentialProcess;
+  return runCredentialProcess(args, {
+    env: process.env,
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  });
 }
 
 /** Parses argv and runs the command; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[2] === 'credentials') return credentialsCommand(argv.slice(3));
   // The SDK warns on every run that its 2027 releases will need Node 22; rekey pins its SDK
   // versions and supports Node 20, so the warning would only clutter stderr.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -13,3 +13,23 @@ export class RekeyCredentialsError extends Error {
     this.secretId = secretId;
   }
 }
+
+/**
+ * Codes with which AWS refuses an access key it does not accept (unknown, deactivated or
+ * deleted): query services (IAM, STS) and JSON services (Secrets Manager). A wrong signature
+ * or an expired one is a different problem, which another identity would not solve.
+ */
+const REJECTED_KEY_CODES: ReadonlySet<string> = new Set([
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+]);
+
+/** True when an SDK error says AWS no longer accepts the access key that signed the request. */
+export function isRejectedKeyError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, Code } = error as { name?: unknown; Code?: unknown };
+  return (
+    (typeof name === 'string' && REJECTED_KEY_CODES.has(name)) ||
+    (typeof Code === 'string' && REJECTED_KEY_CODES.has(Code))
+  );
+}

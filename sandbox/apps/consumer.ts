@@ -26,8 +26,11 @@ export interface ConsumerOptions {
   readonly secretId: string;
   /** The key the application was configured with before rekey managed it. */
   readonly initialKey: { accessKeyId: string; secretAccessKey: string };
-  /** Credentials the application reads its secret with (its role, not the rotated key). */
-  readonly readerCredentials: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Credentials the application reads its secret with (its role, not the rotated key).
+   * @default - none: the application reads the secret with the key it holds, its only identity
+   */
+  readonly readerCredentials?: { accessKeyId: string; secretAccessKey: string };
   readonly endpoint: string;
   readonly region: string;
   readonly clock: Clock;
@@ -54,22 +57,25 @@ type Keys = { accessKeyId: string; secretAccessKey: string };
 export class SimulatedConsumer {
   readonly calls: ConsumerCall[] = [];
   private readonly abort = new AbortController();
-  private readonly secrets: SecretsManagerClient;
+  /** The reader's client, when the application has an identity besides the rotated key. */
+  private readonly secrets?: SecretsManagerClient;
   private readonly provider?: RekeyCredentialProvider;
   private cached?: { keys: Keys; until: number };
   private loop?: Promise<void>;
 
   constructor(private readonly options: ConsumerOptions) {
-    this.secrets = new SecretsManagerClient({
-      endpoint: options.endpoint,
-      region: options.region,
-      credentials: options.readerCredentials,
-    });
+    const { endpoint, region, readerCredentials } = options;
+    if (readerCredentials) {
+      this.secrets = new SecretsManagerClient({ endpoint, region, credentials: readerCredentials });
+    }
     if (options.behaviour === 'prompt') {
       this.provider = fromRekeySecret({
         secretId: options.secretId,
         refreshInterval: this.cacheSeconds * 1000,
-        client: this.secrets,
+        // Without a reader, the provider signs its reads with the key it holds.
+        ...(this.secrets
+          ? { client: this.secrets }
+          : { initialCredentials: options.initialKey, clientConfig: { endpoint, region } }),
         now: () => options.clock.now(),
       });
     }
@@ -99,7 +105,7 @@ export class SimulatedConsumer {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
-    this.secrets.destroy();
+    this.secrets?.destroy();
   }
 
   /** One signed request with the key the application holds now. */
@@ -146,19 +152,26 @@ export class SimulatedConsumer {
     }
     const now = this.options.clock.now().getTime();
     if (!this.cached || now >= this.cached.until) {
-      this.cached = { keys: await this.readSecret(), until: now + this.cacheSeconds * 1000 };
+      const held = this.cached?.keys ?? initialKey;
+      this.cached = { keys: await this.readSecret(held), until: now + this.cacheSeconds * 1000 };
     }
     return this.cached.keys;
   }
 
-  private async readSecret(): Promise<Keys> {
+  /** Reads with the reader's identity, or else with the key the application holds. */
+  private async readSecret(held: Keys): Promise<Keys> {
+    const { endpoint, region } = this.options;
+    const client =
+      this.secrets ?? new SecretsManagerClient({ endpoint, region, credentials: held });
     let out;
     try {
-      out = await this.secrets.send(new GetSecretValueCommand({ SecretId: this.options.secretId }));
+      out = await client.send(new GetSecretValueCommand({ SecretId: this.options.secretId }));
     } catch (error) {
       // Before rekey's first rotation of the user there is no secret yet: keep the configured key.
       if ((error as Error).name === 'ResourceNotFoundException') return this.options.initialKey;
       throw error;
+    } finally {
+      if (client !== this.secrets) client.destroy();
     }
     const value = JSON.parse(out.SecretString ?? '{}') as {
       AccessKeyId?: string;
