@@ -1,6 +1,7 @@
 import { Duration, type App } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
+  ConsumerAccess,
   DeadlineAction,
   InactiveKeyAction,
   UserSelection,
@@ -28,6 +29,8 @@ export const CONTEXT_SETTINGS = {
   maxConcurrentRotations: 'number',
   /** Days before an exemption ends that scans announce it (KeyRotationProps.exemptionWarning). @default 14 */
   exemptionWarningDays: 'number',
+  /** Whether each user may read its own secret (KeyRotationProps.consumerAccess). @default self */
+  consumerAccess: 'string',
 } as const;
 
 type Name = keyof typeof CONTEXT_SETTINGS;
@@ -104,5 +107,6 @@ export function rotationProps(
     logRetention: c.logRetentionDays,
     maxConcurrentRotations: c.maxConcurrentRotations,
     exemptionWarning: days(c.exemptionWarningDays),
+    consumerAccess: oneOf('consumerAccess', c.consumerAccess, Object.values(ConsumerAccess)),
   };
 }

@@ -4,5 +4,6 @@ export * from './rekey-function';
 export * from './rekey-stack';
 export * from './rotation-workflow';
 export * from './permissions';
+export * from './consumer-access';
 export * from './app';
 export * from './app-context';

@@ -29,6 +29,19 @@ export enum UserSelection {
   OPT_IN = 'opt-in',
 }
 
+/** Who may read each user's secret besides rekey (and roles named in `rekey:readers`). */
+export enum ConsumerAccess {
+  /**
+   * Each managed user may read its own secret, and only its own: the secret's resource policy
+   * names the user, and the KMS key policy lets IAM users decrypt only through Secrets Manager,
+   * only for the secret named after them. Applications that hold nothing but the user's key can
+   * then read the next key with the current one.
+   */
+  SELF = 'self',
+  /** rekey sets no resource policy on secrets and adds no key policy statement for users. */
+  NONE = 'none',
+}
+
 /** Properties of {@link KeyRotation}. Every one is optional; the defaults follow DESIGN.md. */
 export interface KeyRotationProps {
   /**
@@ -147,6 +160,13 @@ export interface KeyRotationProps {
    * @default RetentionDays.ONE_YEAR
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Whether each managed user may read its own secret with its own key (a resource policy on the
+   * secret, a key policy statement on the KMS key). Roles are added per user with the tag
+   * `rekey:readers` or in CDK with `grantReadSecret`.
+   * @default ConsumerAccess.SELF
+   */
+  readonly consumerAccess?: ConsumerAccess;
 }
 
 const DAY = 86_400;
@@ -191,6 +211,7 @@ export interface ResolvedProps {
   readonly secretPrefix: string;
   readonly maxConcurrentRotations: number;
   readonly exemptionWarningDays: number;
+  readonly consumerAccess: ConsumerAccess;
 }
 
 const PATH = /^\/([\u0021-\u007e]*\/)?$/;
@@ -291,6 +312,7 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
         'days',
       ) / DAY,
     ),
+    consumerAccess: props.consumerAccess ?? ConsumerAccess.SELF,
   };
 }
 

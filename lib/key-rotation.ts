@@ -8,7 +8,13 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeStateMachineRole } from './nag';
-import { resolveProps, type KeyRotationProps, type ResolvedProps } from './key-rotation-props';
+import { grantRead, usersDecryptOwnSecret } from './consumer-access';
+import {
+  ConsumerAccess,
+  resolveProps,
+  type KeyRotationProps,
+  type ResolvedProps,
+} from './key-rotation-props';
 import { RekeyScope } from './permissions';
 import { RekeyFunction, type RekeyFunctionProps } from './rekey-function';
 import { FleetScan } from './fleet-scan';
@@ -58,6 +64,10 @@ export class KeyRotation extends Construct {
         enableKeyRotation: true,
       });
     this.allowServicesToUseKey();
+    if (s.consumerAccess === ConsumerAccess.SELF) {
+      // A key imported from elsewhere ignores this: add the statement to its policy yourself.
+      this.encryptionKey.addToResourcePolicy(usersDecryptOwnSecret(this.encryptionKey, s));
+    }
     this.scope = new RekeyScope(s.managedPath, s.secretPrefix, this.encryptionKey);
     const stateMachineName = `${Names.uniqueResourceName(this, { maxLength: 60, separator: '-' })}-rotation`;
     const eventBusName = props.eventBus?.eventBusName ?? 'default';
@@ -81,6 +91,7 @@ export class KeyRotation extends Construct {
         mode: s.userSelection,
         minRotateAfterDays: s.minRotateAfterDays,
       }),
+      REKEY_CONSUMER_ACCESS: s.consumerAccess,
     };
     const eventBusArn =
       props.eventBus?.eventBusArn ??
@@ -154,6 +165,8 @@ export class KeyRotation extends Construct {
       'PutSecretValue',
       'TagResource',
       'UntagResource',
+      // consumerAccess SELF: the secret's resource policy lets the user (and its readers) read it.
+      ...(s.consumerAccess === ConsumerAccess.SELF ? ['PutResourcePolicy'] : []),
     ]);
     sc.secretsKey(stageKey.role, true);
     readExecutions(
@@ -308,6 +321,15 @@ export class KeyRotation extends Construct {
       topic: props.topic,
       maxKeyAgeDays: 90,
     });
+  }
+
+  /**
+   * Lets a principal (an application's role) read one user's secret: GetSecretValue and
+   * DescribeSecret on it, and kms:Decrypt through Secrets Manager for it alone. A role that
+   * reads with this needs nothing in the secret's resource policy (same account).
+   */
+  public grantReadSecret(grantee: iam.IGrantable, userName: string): iam.Grant {
+    return grantRead(grantee, this.encryptionKey, this.settings, userName);
   }
 
   /** Lets a role publish to the topic, including through its KMS key (only via SNS). */

@@ -49,6 +49,13 @@ export class RekeyStack extends Stack {
       description: 'The scheduled fleet scan; start it by hand with {} or {"dryRun": true}',
     });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
-    new CfnOutput(this, 'SecretPrefix', { value: this.rotation.settings.secretPrefix });
+    new CfnOutput(this, 'SecretPrefix', {
+      value: this.rotation.settings.secretPrefix,
+      description: "Each user's secret is <prefix><userName>",
+    });
+    new CfnOutput(this, 'EncryptionKeyArn', {
+      value: encryptionKey.keyArn,
+      description: 'The KMS key of the secrets: readers need kms:Decrypt on it via Secrets Manager',
+    });
   }
 }

@@ -148,8 +148,11 @@ function explain(error: unknown, options: ProcessOptions, signedWith: string): P
     );
   }
   if (/AccessDenied/.test(code)) {
+    // AWS authorizes before it looks: a secret that does not exist is denied too.
     return new ProcessError(
-      `${signedWith} may not read ${secret}: ${code}: ${message}`,
+      `${signedWith} may not read ${secret}${at} (${code}): check --secret-id (a name that does ` +
+        "not exist is denied as well) and that rekey's consumerAccess lets the user read its own " +
+        'secret, or that the role is in its rekey:readers',
       EXIT.setup,
     );
   }

@@ -14,6 +14,7 @@ import { executionRunning, refuseIfClaimed } from '../shared/executions';
 import { listKeys, userTags } from '../shared/keys';
 import { logger } from '../shared/logger';
 import { auditKeys } from '../shared/orphans';
+import { readersOf, smtpRegionsOf } from '../shared/consumers';
 import { resolvePolicy } from '../shared/policy';
 import { describeStages, secretName, secretNameProblem, type SecretStages } from '../shared/secret';
 import type { RotationState } from '../shared/types';
@@ -114,12 +115,14 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     }
     const unnamable = secretNameProblem(config.secretPrefix, userName);
     if (unnamable) throw new UserNotManagedError(unnamable);
-    const resolved = resolvePolicy(
-      config.policy,
-      config.selection,
-      await userTags(deps.iam, userName),
-      now,
-    );
+    const tags = await userTags(deps.iam, userName);
+    const resolved = resolvePolicy(config.policy, config.selection, tags, now);
+    const readers = readersOf(tags, user.arn.split(':')[4] ?? '');
+    const smtp = smtpRegionsOf(tags);
+    const warnings = [
+      ...resolved.warnings,
+      ...[readers.warning, smtp.warning].filter((w): w is string => w !== undefined),
+    ];
     const keys = await listKeys(deps.iam, userName);
     const secretId = secretName(config.secretPrefix, userName);
     const stages = await describeStages(deps.secrets, secretId);
@@ -152,7 +155,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
       secretId,
       stages,
     });
-    for (const warning of resolved.warnings) logger.warn('policy tag ignored', { warning });
+    for (const warning of warnings) logger.warn('policy tag ignored', { warning });
     const reason = explain(plan, input.userName, userName, orphans);
     const state: RotationState = {
       ...input,
@@ -166,6 +169,8 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
       knownKeyIds: keys.map((k) => k.accessKeyId),
       ...plan,
       ...(plan.decision === 'rotate' && orphans.length > 0 && { orphanKeyIds: orphans }),
+      ...(readers.values.length > 0 && { readers: readers.values }),
+      ...(smtp.values.length > 0 && { sesSmtpRegions: smtp.values }),
       reason,
     };
     const detailType =
@@ -185,7 +190,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
       mode: input.mode,
       requestedBy: input.requestedBy,
       ...(state.requestedUserName && { requestedUserName: state.requestedUserName }),
-      warnings: resolved.warnings,
+      warnings,
       at,
     });
     return state;

@@ -12,6 +12,8 @@ export interface Config {
   readonly selection: Selection;
   readonly rotationStateMachineArn?: string;
   readonly fleet: FleetSettings;
+  /** `self`: each user may read its own secret (StageKey sets the secret's resource policy). */
+  readonly consumerAccess: 'self' | 'none';
 }
 
 /** How the fleet scan paces itself and warns. */
@@ -32,6 +34,7 @@ export const ENV = {
   selection: 'REKEY_SELECTION',
   rotationStateMachineArn: 'REKEY_ROTATION_STATE_MACHINE_ARN',
   fleet: 'REKEY_FLEET',
+  consumerAccess: 'REKEY_CONSUMER_ACCESS',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -109,5 +112,12 @@ export function loadConfig(env: Env = process.env): Config {
     selection: { mode, minRotateAfterDays },
     rotationStateMachineArn: optional(env, ENV.rotationStateMachineArn),
     fleet: fleetFrom(json(env, ENV.fleet)),
+    consumerAccess: consumerAccessFrom(optional(env, ENV.consumerAccess)),
   };
+}
+
+function consumerAccessFrom(raw: string | undefined): 'self' | 'none' {
+  if (raw === undefined || raw === 'self') return 'self';
+  if (raw === 'none') return 'none';
+  throw new Error(`${ENV.consumerAccess} must be self or none; got ${raw}`);
 }

@@ -29,6 +29,10 @@ export interface SecretValue {
   readonly AccessKeyId: string;
   readonly SecretAccessKey?: string;
   readonly CreateDate: string;
+  /** SES SMTP user name (the access key id), with `rekey:ses-smtp-regions`. */
+  readonly SmtpUsername?: string;
+  /** SES SMTP password per region, derived from the secret access key. */
+  readonly SmtpPasswords?: Readonly<Record<string, string>>;
 }
 
 export function secretName(prefix: string, userName: string): string {

@@ -93,6 +93,10 @@ export interface RotationState extends RotationInput {
   readonly oldKey?: KeyRef;
   /** Keys the user held when the rotation started; any other key was created by a rotation. */
   readonly knownKeyIds: readonly string[];
+  /** Roles (`rekey:readers`) the secret's resource policy lets read it besides the user. */
+  readonly readers?: readonly string[];
+  /** Regions (`rekey:ses-smtp-regions`) whose SES SMTP password the secret carries too. */
+  readonly sesSmtpRegions?: readonly string[];
   /** Keys an earlier, ended rotation provably created and never published: discarded first (I3). */
   readonly orphanKeyIds?: readonly string[];
   /** An inactive key policy lets rekey delete to free the second slot. */

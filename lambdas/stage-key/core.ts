@@ -30,7 +30,10 @@ import {
   SECRET_TAGS,
   secretValue,
   type SecretStages,
+  type SecretValue,
 } from '../shared/secret';
+import { putReadPolicy } from '../shared/consumers';
+import { sesSmtpPassword } from '../shared/ses-smtp';
 import type { NewKey, RotationState } from '../shared/types';
 
 export interface StageDeps extends Deps {
@@ -130,6 +133,9 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
     const existing = await describeStages(deps.secrets, secretId);
     if (existing) requireLiveSecret(existing, secretId);
     if (state.newKey) {
+      if (deps.config.consumerAccess === 'self') {
+        await putReadPolicy(deps.secrets, secretId, state.userArn, state.readers ?? []);
+      }
       await claimSecret(deps.secrets, secretId, executionArn);
       return state;
     }
@@ -140,6 +146,9 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
         oldKey,
         kmsKeyArn: deps.config.kmsKeyArn,
       });
+    }
+    if (deps.config.consumerAccess === 'self') {
+      await putReadPolicy(deps.secrets, secretId, state.userArn, state.readers ?? []);
     }
     const stages = requireLiveSecret(await describeStages(deps.secrets, secretId), secretId);
     const adopted = await alreadyStaged(deps, state, stages);
@@ -160,6 +169,7 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
             AccessKeyId: key.accessKeyId,
             SecretAccessKey: secret,
             CreateDate: key.createDate,
+            ...smtpCredentials(key.accessKeyId, secret, state.sesSmtpRegions ?? []),
           }),
           VersionStages: [AWSPENDING],
         }),
@@ -174,6 +184,21 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
   } catch (error) {
     throw asRetryable(error, 'Staging the new key');
   }
+}
+
+/** SES SMTP credentials derived here, so the secret access key still never leaves this step. */
+function smtpCredentials(
+  accessKeyId: string,
+  secretAccessKey: string,
+  regions: readonly string[],
+): Pick<SecretValue, 'SmtpUsername' | 'SmtpPasswords'> {
+  if (regions.length === 0) return {};
+  return {
+    SmtpUsername: accessKeyId,
+    SmtpPasswords: Object.fromEntries(
+      regions.map((region) => [region, sesSmtpPassword(secretAccessKey, region)]),
+    ),
+  };
 }
 
 function stagingError(error: unknown, what: string): Error {

@@ -46,14 +46,13 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
       secretPrefix: sb.secretPrefix,
     }).start();
     const alice = users.find((u) => u.userName === 'alice');
-    const reader = sb.applicationCredentials('billing-app', 'alice');
     const app = alice?.appKey
       ? new SimulatedConsumer({
           name: 'billing-app',
           behaviour: 'prompt',
           secretId: `${sb.secretPrefix}alice`,
+          // Its only identity is alice's key: it reads her secret with the key it holds.
           initialKey: alice.appKey,
-          readerCredentials: reader,
           endpoint: sb.endpoint,
           region: sb.region,
           clock: sb.clock,

@@ -110,6 +110,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     selection: { mode: 'opt-out', minRotateAfterDays: 30 },
     rotationStateMachineArn: STATE_MACHINE,
     fleet: { maxConcurrentRotations: 100, exemptionWarningDays: 14 },
+    consumerAccess: 'self',
     ...overrides,
   };
 }

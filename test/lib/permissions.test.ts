@@ -134,6 +134,7 @@ const STEP_ACTIONS: Record<AnyStep, StepActions> = {
       'CreateSecret',
       'DescribeSecret',
       'GetSecretValue',
+      'PutResourcePolicy',
       'PutSecretValue',
       'TagResource',
       'UntagResource',

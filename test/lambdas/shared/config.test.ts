@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       selection: { mode: 'opt-out', minRotateAfterDays: 80 },
       rotationStateMachineArn: undefined,
       fleet: { maxConcurrentRotations: 100, exemptionWarningDays: 14 },
+      consumerAccess: 'self',
     });
   });
 
@@ -28,6 +29,7 @@ describe('loadConfig', () => {
       REKEY_SELECTION: JSON.stringify({ mode: 'opt-in', minRotateAfterDays: 30 }),
       REKEY_ROTATION_STATE_MACHINE_ARN: STATE_MACHINE,
       REKEY_FLEET: JSON.stringify({ maxConcurrentRotations: 25, exemptionWarningDays: 30 }),
+      REKEY_CONSUMER_ACCESS: 'none',
     });
 
     expect(config).toEqual({
@@ -40,6 +42,7 @@ describe('loadConfig', () => {
       selection: { mode: 'opt-in', minRotateAfterDays: 30 },
       rotationStateMachineArn: STATE_MACHINE,
       fleet: { maxConcurrentRotations: 25, exemptionWarningDays: 30 },
+      consumerAccess: 'none',
     });
   });
 
@@ -117,4 +120,10 @@ describe('loadConfig', () => {
   ])('fails the cold start with a clear error for %s=%s', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new Error(message));
   });
+});
+
+it('refuses a consumer access it does not know, naming the variable', () => {
+  expect(() => loadConfig({ REKEY_CONSUMER_ACCESS: 'everyone' })).toThrow(
+    'REKEY_CONSUMER_ACCESS must be self or none; got everyone',
+  );
 });

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-iam';
 import {
   CreateSecretCommand,
+  PutResourcePolicyCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
   TagResourceCommand,
@@ -14,6 +15,7 @@ import {
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { creatingMarker } from '../../../lambdas/shared/markers';
+import { sesSmtpPassword } from '../../../lambdas/shared/ses-smtp';
 import { stageKey, type StageDeps } from '../../../lambdas/stage-key/core';
 import {
   awsErrors,
@@ -42,6 +44,7 @@ import {
   STALE_KEY_ID,
   testConfig,
   USER,
+  USER_ARN,
 } from '../helpers';
 
 const iamClient = new IAMClient({ region: 'us-east-1' });
@@ -123,6 +126,7 @@ describe('stage-key: creating and staging', () => {
     await stageKey(inspectedState(), deps());
 
     expect(mutations(iam, iamOnce, sm)).toEqual([
+      'PutResourcePolicy',
       `TagResource ${MARKER}`,
       'CreateAccessKey',
       'PutSecretValue AWSPENDING',
@@ -269,7 +273,7 @@ describe('stage-key: the second slot', () => {
         'rekey never removes a key it cannot prove it created; delete or deactivate it yourself if ' +
         'unwanted, then start the rotation again.',
     );
-    expect(mutations(iam, iamOnce, sm)).toEqual([]);
+    expect(mutations(iam, iamOnce, sm)).toEqual(['PutResourcePolicy']);
     expect(keys.status(FOREIGN_KEY_ID)).toBe('Active');
     expect(keys.status(OLD_KEY_ID)).toBe('Active');
   });
@@ -286,6 +290,7 @@ describe('stage-key: the second slot', () => {
         'alone; remove the one that is not needed, then start again.',
     );
     expect(mutations(iam, iamOnce, sm)).toEqual([
+      'PutResourcePolicy',
       `TagResource ${MARKER}`,
       'CreateAccessKey',
       `UntagResource ${MARKER}`,
@@ -423,6 +428,7 @@ describe('stage-key: retries and resume (I5)', () => {
     const state = await stageKey(inspectedState(), deps());
 
     expect(mutations(iam, iamOnce, sm)).toEqual([
+      'PutResourcePolicy',
       `UpdateAccessKey ${ORPHAN_KEY_ID} Inactive`,
       `DeleteAccessKey ${ORPHAN_KEY_ID}`,
       `TagResource ${MARKER}`,
@@ -516,7 +522,10 @@ describe('stage-key: retries and resume (I5)', () => {
     const result = await stageKey(state, deps());
 
     expect(result).toBe(state);
-    expect(mutations(iam, iamOnce, sm)).toEqual(['TagResource rekey:execution']);
+    expect(mutations(iam, iamOnce, sm)).toEqual([
+      'PutResourcePolicy',
+      'TagResource rekey:execution',
+    ]);
     expect(secret.tags.get('rekey:execution')).toBe(EXECUTION_ARN);
   });
 });
@@ -613,5 +622,67 @@ describe('stage-key: the secret is the lifeline', () => {
     expect(error.name).toBe('SecretDeletedError');
     expect(keys.status(NEW_KEY_ID)).toBe('deleted');
     expect(keys.deletedWhileActive).toEqual([]);
+  });
+});
+
+describe('stage-key: who may read the secret', () => {
+  const policyOf = () => {
+    const [call] = sm.commandCalls(PutResourcePolicyCommand);
+    if (!call) throw new Error('PutResourcePolicy was not sent');
+    return call.args[0].input;
+  };
+
+  it('lets the user read its own secret, and its readers, before it creates the key', async () => {
+    const billing = 'arn:aws:iam::123456789012:role/billing';
+
+    await stageKey(inspectedState({ readers: [billing] }), deps());
+
+    const input = policyOf();
+    expect(input.BlockPublicPolicy).toBe(true);
+    expect(JSON.parse(input.ResourcePolicy ?? '{}')).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'RekeyUserReadsOwnSecret',
+          Effect: 'Allow',
+          Principal: { AWS: USER_ARN },
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: '*',
+        },
+        {
+          Sid: 'RekeyReaders',
+          Effect: 'Allow',
+          Principal: { AWS: [billing] },
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: '*',
+        },
+      ],
+    });
+    expect(
+      sm
+        .commandCalls(PutResourcePolicyCommand)[0]
+        ?.calledBefore(iamOnce.commandCalls(CreateAccessKeyCommand)[0] as never),
+    ).toBe(true);
+  });
+
+  it('sets no resource policy under consumerAccess none', async () => {
+    await stageKey(inspectedState(), { ...deps(), config: testConfig({ consumerAccess: 'none' }) });
+
+    expect(sm).not.toHaveReceivedCommand(PutResourcePolicyCommand);
+  });
+
+  it('derives an SES SMTP password per tagged region inside the step, next to the key', async () => {
+    await stageKey(inspectedState({ sesSmtpRegions: ['eu-west-1', 'us-east-1'] }), deps());
+
+    const value = JSON.parse(putInput().SecretString ?? '{}') as Record<string, unknown>;
+    expect(value).toMatchObject({
+      AccessKeyId: NEW_KEY_ID,
+      SecretAccessKey: NEW_SECRET,
+      SmtpUsername: NEW_KEY_ID,
+      SmtpPasswords: {
+        'eu-west-1': sesSmtpPassword(NEW_SECRET, 'eu-west-1'),
+        'us-east-1': sesSmtpPassword(NEW_SECRET, 'us-east-1'),
+      },
+    });
   });
 });
