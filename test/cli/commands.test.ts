@@ -78,6 +78,9 @@ describe('rekey CLI against the sandbox', () => {
           /^arn:aws:sns:us-east-1:123456789012:/,
         ) as unknown,
         SecretPrefix: 'rekey/',
+        EncryptionKeyArn: expect.stringMatching(
+          /^arn:aws:kms:us-east-1:123456789012:key\//,
+        ) as unknown,
       });
     });
   });

@@ -45,6 +45,7 @@ export const OPERATIONS = [
   'secretsmanager:PutSecretValue',
   'secretsmanager:GetSecretValue',
   'secretsmanager:UpdateSecretVersionStage',
+  'secretsmanager:PutResourcePolicy',
   'events:PutEvents',
   'states:DescribeExecution',
 ] as const;
