@@ -10,6 +10,12 @@ export interface InvariantOptions {
   readonly users: readonly string[];
   /** Secret name prefix (`rekey/`). */
   readonly secretPrefix: string;
+  /**
+   * Whether a principal (`role/<name>`, `user/<name>`, `system/<name>`) is rekey's. @default a role
+   * session: the sandbox runs rekey's functions as their roles, and people and applications as
+   * users or the sandbox's own workload identities.
+   */
+  readonly isRekey?: (principal: string) => boolean;
 }
 
 interface Snapshot {
@@ -37,6 +43,9 @@ export class InvariantMonitor {
   private readonly secretsDeleted = new Set<string>();
   /** Keys I3 does not hold rekey to, with the reason (a person destroyed their secret). */
   readonly excused: string[] = [];
+  /** Keys any version of a watched user's secret has named. */
+  private readonly everHeld = new Set<string>();
+  private readonly inactiveAtStart = new Set<string>();
 
   constructor(
     private readonly emulator: Emulator,
@@ -47,7 +56,9 @@ export class InvariantMonitor {
     for (const key of this.last.keys.values()) {
       this.keysAtStart.add(key.accessKeyId);
       if (key.status === 'Active' && !key.deletedAt) this.hadActiveKey.add(key.userName);
+      if (key.status === 'Inactive' && !key.deletedAt) this.inactiveAtStart.add(key.accessKeyId);
     }
+    this.noteHeldKeys();
   }
 
   start(): this {
@@ -55,18 +66,60 @@ export class InvariantMonitor {
       if (m.operation === 'DeleteSecret' && m.secretId?.startsWith(this.options.secretPrefix)) {
         this.secretsDeleted.add(m.secretId.slice(this.options.secretPrefix.length));
       }
+      if (m.service === 'iam' && m.accessKeyId !== undefined && m.principal !== undefined) {
+        this.checkOwnership(m.operation, m.accessKeyId, m.principal);
+      }
       this.check(`${m.service}:${m.operation}`);
     });
     return this;
+  }
+
+  private noteHeldKeys(): void {
+    for (const user of this.watched) {
+      for (const version of this.secretOf(user)?.versions ?? []) {
+        const id = keyIdOf(version.value);
+        if (id !== undefined) this.everHeld.add(id);
+      }
+    }
+  }
+
+  /**
+   * rekey never destroys what it cannot prove it owns: a key rekey deactivates or deletes is one
+   * it created, one the user's secret named (the key being rotated), or one inactive from the
+   * start (the second slot that policy lets it free). Deactivating before deleting does not make
+   * a person's key rekey's.
+   */
+  private checkOwnership(operation: string, accessKeyId: string, principal: string): void {
+    const isRekey = this.options.isRekey ?? ((p: string) => p.startsWith('role/'));
+    if (!isRekey(principal)) return;
+    const key = this.emulator.state.accessKeys.find((k) => k.accessKeyId === accessKeyId);
+    if (!key || !this.watched.has(key.userName)) return;
+    const destroys =
+      operation === 'DeleteAccessKey' ||
+      (operation === 'UpdateAccessKey' && key.status === 'Inactive');
+    if (!destroys) return;
+    const owned =
+      (key.createdBy !== undefined && isRekey(key.createdBy)) ||
+      this.everHeld.has(accessKeyId) ||
+      this.inactiveAtStart.has(accessKeyId);
+    if (!owned) {
+      this.violation(
+        `ownership: ${principal} ran ${operation} on ${accessKeyId} of ${key.userName}, which ` +
+          `${key.createdBy ?? 'a setup step'} created and no secret of the user ever held`,
+      );
+    }
   }
 
   stop(): void {
     this.unsubscribe?.();
   }
 
+  /** The user's secret, when rekey made it (a secret of that name somebody else made is not). */
   private secretOf(userName: string): SecretView | undefined {
     return this.emulator.state.secrets.find(
-      (s) => s.name === `${this.options.secretPrefix}${userName}`,
+      (s) =>
+        s.name === `${this.options.secretPrefix}${userName}` &&
+        s.tags.some((t) => t.Key === 'rekey:managed-by' && t.Value === 'rekey'),
     );
   }
 
@@ -115,6 +168,7 @@ export class InvariantMonitor {
       }
     }
     this.last = now;
+    this.noteHeldKeys();
   }
 
   /**

@@ -148,6 +148,11 @@ export class Sandbox {
     return this.runner.fireAlarm(found?.name ?? alarm);
   }
 
+  /** The KMS key rekey encrypts the users' secrets with (the stack's own key). */
+  get encryptionKeyArn(): string | undefined {
+    return this.stack.functions[0]?.environment.REKEY_KMS_KEY_ARN;
+  }
+
   /**
    * Credentials of an application's role that may read `userName`'s secret (GetSecretValue on it,
    * and kms:Decrypt through Secrets Manager for that secret only): what an operator grants a
@@ -157,7 +162,7 @@ export class Sandbox {
     const { region, accountId } = this.emulator;
     const secretName = `arn:aws:secretsmanager:${region}:${accountId}:secret:${this.secretPrefix}${userName}`;
     const secretArn = `${secretName}-??????`;
-    const keyArn = this.stack.functions[0]?.environment.REKEY_KMS_KEY_ARN ?? '*';
+    const keyArn = this.encryptionKeyArn ?? '*';
     const policy = {
       Version: '2012-10-17',
       Statement: [

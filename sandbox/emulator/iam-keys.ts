@@ -5,7 +5,12 @@ import { targetUser } from './iam-users';
 import { page } from './iam-validation';
 import { newAccessKeyId, newSecretAccessKey } from './ids';
 import type { QueryParams } from './query-protocol';
-import type { AccessKeyRecord, KeyStatus, UserRecord } from './state/account';
+import {
+  principalName,
+  type AccessKeyRecord,
+  type KeyStatus,
+  type UserRecord,
+} from './state/account';
 import { truncateToMinute } from './time';
 
 export const MAX_KEYS_PER_USER = 2;
@@ -23,6 +28,7 @@ export function createAccessKey(
   user: UserRecord,
   input: NewAccessKey,
   source: 'api' | 'seed',
+  createdBy?: string,
 ): AccessKeyRecord {
   if (core.account.keysOf(user).length >= MAX_KEYS_PER_USER) {
     throw new ServiceError(
@@ -39,6 +45,7 @@ export function createAccessKey(
     secretAccessKey: newSecretAccessKey(),
     uses: [],
     seq: core.account.nextSeq(),
+    ...(createdBy !== undefined && { createdBy }),
   };
   if (input.lastUsed) {
     const date = truncateToMinute(input.lastUsed.date);
@@ -51,6 +58,7 @@ export function createAccessKey(
     userName: user.userName,
     accessKeyId: key.accessKeyId,
     source,
+    ...(createdBy !== undefined && { principal: createdBy }),
   });
   return key;
 }
@@ -84,18 +92,19 @@ function targetKey(core: Core, params: QueryParams, ctx: CallContext): AccessKey
 }
 
 export function keyOperations(core: Core): Record<string, QueryOperation> {
-  const mutated = (operation: string, key: AccessKeyRecord): void =>
+  const mutated = (operation: string, key: AccessKeyRecord, ctx: CallContext): void =>
     core.mutations.emit({
       service: 'iam',
       operation,
       userName: key.userName,
       accessKeyId: key.accessKeyId,
       source: 'api',
+      principal: principalName(ctx.principal),
     });
   return {
     CreateAccessKey: (params, ctx) => {
       const user = targetUser(core, params, ctx);
-      const key = createAccessKey(core, user, {}, 'api');
+      const key = createAccessKey(core, user, {}, 'api', principalName(ctx.principal));
       return {
         AccessKey: {
           UserName: key.userName,
@@ -135,13 +144,13 @@ export function keyOperations(core: Core): Record<string, QueryOperation> {
       }
       const key = targetKey(core, params, ctx);
       key.status = status;
-      mutated('UpdateAccessKey', key);
+      mutated('UpdateAccessKey', key, ctx);
       return undefined;
     },
     DeleteAccessKey: (params, ctx) => {
       const key = targetKey(core, params, ctx);
       core.account.deleteKey(key, ctx.now);
-      mutated('DeleteAccessKey', key);
+      mutated('DeleteAccessKey', key, ctx);
       return undefined;
     },
     GetAccessKeyLastUsed: (params, ctx) => {

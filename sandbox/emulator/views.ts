@@ -26,6 +26,8 @@ export interface AccessKeyView {
   readonly secretAccessKey: string;
   /** Set for deleted keys, which stay listed as tombstones. */
   readonly deletedAt?: Date;
+  /** Who called CreateAccessKey: `role/<name>`, `user/<name>` or `system/<name>`; absent if seeded. */
+  readonly createdBy?: string;
   /** The newest recorded use, even if IAM does not report it yet (lastUsedLagSeconds). */
   readonly lastUsed?: LastUsedView;
   /** The use GetAccessKeyLastUsed reports now. */
@@ -86,6 +88,7 @@ export function stateView(core: Core): StateView {
           createDate: key.createDate,
           secretAccessKey: key.secretAccessKey,
           deletedAt: key.deletedAt,
+          ...(key.createdBy !== undefined && { createdBy: key.createdBy }),
           lastUsed: useView(key.uses[key.uses.length - 1]),
           visibleLastUsed: useView(core.account.visibleUse(key, core.clock.now())),
         }));

@@ -40,6 +40,8 @@ export interface AccessKeyRecord {
   readonly createDate: Date;
   readonly secretAccessKey: string;
   deletedAt?: Date;
+  /** Who called CreateAccessKey (see principalName); absent for seeded keys. */
+  readonly createdBy?: string;
   /** Every recorded use, oldest first (only the first use in each 15-minute span). */
   readonly uses: KeyUse[];
   readonly seq: number;
@@ -62,6 +64,21 @@ export type Principal =
   | { readonly kind: 'user'; readonly user: UserRecord; readonly key: AccessKeyRecord }
   | { readonly kind: 'session'; readonly session: SessionRecord }
   | { readonly kind: 'system'; readonly principal: SystemPrincipal };
+
+/**
+ * A principal as the sandbox's own bookkeeping names it: `role/<name>` for a role session (a
+ * Lambda function's role), `user/<name>`, or `system/<name>` (the administrator, a workload).
+ */
+export function principalName(principal: Principal): string {
+  switch (principal.kind) {
+    case 'session':
+      return `role/${principal.session.roleName}`;
+    case 'user':
+      return `user/${principal.user.userName}`;
+    case 'system':
+      return `system/${principal.principal.name}`;
+  }
+}
 
 /** AWS records only the first use of a key in a 15-minute span (AWS-SEMANTICS §1.2). */
 const USE_SPAN_MS = 15 * 60_000;

@@ -9,6 +9,8 @@ export interface Mutation {
   readonly secretId?: string;
   /** `seed` when made by the emulator's setup helpers rather than a request. */
   readonly source: 'api' | 'seed';
+  /** Who made a request's change (see principalName); absent for `seed`. */
+  readonly principal?: string;
 }
 
 export type MutationListener = (mutation: Mutation) => void;
