@@ -28,6 +28,7 @@ export const REFUSALS = [
   'InactiveKeyPresentError',
   'RotationInProgressError',
   'SecretDeletedError',
+  'SecretNotOwnedError',
 ];
 
 /** Backoff with full jitter for TRANSIENT failures: every step is idempotent, so retrying is safe. */

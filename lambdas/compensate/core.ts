@@ -14,6 +14,7 @@ import {
 } from '../shared/secret';
 import type { CaughtError, NewKey, RotationState } from '../shared/types';
 import { describeOutcome, readFinalState, type Outcome } from './outcome';
+import { stagedByThisExecution } from '../shared/staged';
 
 export type { Outcome } from './outcome';
 
@@ -109,14 +110,21 @@ async function report(
  */
 export async function compensate(event: CompensateEvent, deps: Deps): Promise<Result> {
   if (event.compensationError) return reportUnrecovered(event, deps);
-  const { newKey, userName, secretId, executionArn } = event;
+  const { userName, secretId, executionArn } = event;
   logger.appendKeys({ userName });
   try {
     const stages = await describeStages(deps.secrets, secretId);
     const live = stages !== undefined && stages.deletedDate === undefined ? stages : undefined;
+    // StageKey staged its key but failed before returning it (its claim failed, say).
+    const newKey = event.newKey ?? (live && (await stagedByThisExecution(deps, event, live)));
     const discarded: string[] = [];
+    // With the secret gone after verification, PromoteKey may have made the key current (and an
+    // application may have read it) before the secret went: rekey cannot tell, so it keeps it.
+    const mayHaveBeenPromoted = stages === undefined && event.verifiedAt !== undefined;
     const everPromoted =
-      event.promotedAt !== undefined || (newKey && stages?.current === newKey.versionId);
+      event.promotedAt !== undefined ||
+      mayHaveBeenPromoted ||
+      (newKey && stages?.current === newKey.versionId);
     if (newKey && !everPromoted) {
       await discardKey(deps.iam, userName, newKey.accessKeyId);
       discarded.push(newKey.accessKeyId);
@@ -146,7 +154,7 @@ export async function compensate(event: CompensateEvent, deps: Deps): Promise<Re
     discarded.push(...(await discardOrphans(deps.iam, userName, keys, audit.orphans)));
     if (live) await clearMarker(deps.secrets, secretId, executionArn);
     const { outcome, text } = describeOutcome({
-      state: event,
+      state: newKey ? { ...event, newKey } : event,
       final: await readFinalState(deps, event),
       discarded,
       unknown: audit.unknown.map((k) => k.accessKeyId),
@@ -155,7 +163,7 @@ export async function compensate(event: CompensateEvent, deps: Deps): Promise<Re
     const message = causeMessage(event.error.Cause) || event.error.Error;
     return await report(
       deps,
-      event,
+      newKey ? { ...event, newKey } : event,
       {
         outcome,
         error: event.error.Error,

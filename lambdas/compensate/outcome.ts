@@ -83,7 +83,7 @@ export function describeOutcome(input: OutcomeInput): { outcome: Outcome; text: 
       ? `rekey deleted ${discarded.filter((id) => id !== newId).join(', ')}, which it had created and never published.`
       : '',
     input.unknown.length > 0
-      ? `rekey left alone ${input.unknown.join(', ')}, which it did not create.`
+      ? `rekey left alone ${input.unknown.join(', ')}, which it cannot prove it created.`
       : '',
   ].filter(Boolean);
   const done = (outcome: Outcome, text: string) => ({
@@ -127,15 +127,31 @@ export function describeOutcome(input: OutcomeInput): { outcome: Outcome; text: 
         `The old key ${oldId} is active and current; the new key ${newId} ${fresh === 'deleted' ? 'no longer exists (removed outside rekey)' : 'is inactive (deactivated outside rekey)'}.`,
       );
     }
-    return newId && discarded.includes(newId)
-      ? done(
-          'restored',
-          `The user is as it was: the old key ${oldId} is active and current; the new key ${newId} was deleted.`,
-        )
-      : done(
-          discarded.length > 0 ? 'restored' : 'unchanged',
-          `${discarded.length > 0 ? 'The user is as it was' : 'Nothing was changed'}: the old key ${oldId} is active and current.`,
-        );
+    // A key this rotation cannot prove it staged (another rotation's, say) is named, not hidden.
+    const alsoActive = active
+      .filter((k) => k.accessKeyId !== oldId && !input.unknown.includes(k.accessKeyId))
+      .map((k) => k.accessKeyId);
+    const others =
+      alsoActive.length > 0
+        ? ` ${alsoActive.join(', ')} ${alsoActive.length === 1 ? 'is' : 'are'} active too; compensation left ${alsoActive.length === 1 ? 'it as it is' : 'them as they are'}.`
+        : '';
+    // "Nothing was changed" only where no key appeared that compensation could not account for.
+    const untouched = input.unknown.length === 0 && alsoActive.length === 0;
+    const result =
+      newId && discarded.includes(newId)
+        ? done(
+            'restored',
+            `The user is as it was: the old key ${oldId} is active and current; the new key ${newId} was deleted.`,
+          )
+        : done(
+            discarded.length > 0 ? 'restored' : 'unchanged',
+            discarded.length > 0
+              ? `The user is as it was: the old key ${oldId} is active and current.`
+              : untouched
+                ? `Nothing was changed: the old key ${oldId} is active and current.`
+                : `The old key ${oldId} is active and current.`,
+          );
+    return { ...result, text: `${result.text}${others}` };
   }
   if (newId !== undefined && current === newId && fresh === 'Active') {
     if (old === 'Active')

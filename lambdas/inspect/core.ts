@@ -16,7 +16,13 @@ import { logger } from '../shared/logger';
 import { auditKeys } from '../shared/orphans';
 import { readersOf, smtpRegionsOf } from '../shared/consumers';
 import { resolvePolicy } from '../shared/policy';
-import { describeStages, secretName, secretNameProblem, type SecretStages } from '../shared/secret';
+import {
+  describeStages,
+  requireOwnedSecret,
+  secretName,
+  secretNameProblem,
+  type SecretStages,
+} from '../shared/secret';
 import type { RotationState } from '../shared/types';
 import { parseRotationInput } from './input';
 import { planRotation, type Plan } from './plan';
@@ -31,7 +37,12 @@ export interface InspectDeps extends Deps {
 }
 
 /** Refusals an operator must act on go to the SNS topic too. */
-const NOTIFY = new Set(['TwoActiveKeysError', 'InactiveKeyPresentError', 'SecretDeletedError']);
+const NOTIFY = new Set([
+  'TwoActiveKeysError',
+  'InactiveKeyPresentError',
+  'SecretDeletedError',
+  'SecretNotOwnedError',
+]);
 
 interface User {
   /** The name as IAM spells it: user names ignore case, secret and execution names do not. */
@@ -127,6 +138,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     const secretId = secretName(config.secretPrefix, userName);
     const stages = await describeStages(deps.secrets, secretId);
     refuseIfDeleting(stages, secretId);
+    if (stages) requireOwnedSecret(stages, secretId, config.kmsKeyArn);
     const isRunning = executionRunning(deps.sfn);
     await refuseIfClaimed(isRunning, stages, userName, event.executionArn);
     const audit = await auditKeys({
@@ -167,6 +179,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
       startedAt: at,
       policy: resolved.policy,
       knownKeyIds: keys.map((k) => k.accessKeyId),
+      ...(stages && { secretArn: stages.arn }),
       ...plan,
       ...(plan.decision === 'rotate' && orphans.length > 0 && { orphanKeyIds: orphans }),
       ...(readers.values.length > 0 && { readers: readers.values }),

@@ -112,6 +112,17 @@ export class SecretDeletedError extends RekeyError {
 }
 
 /**
+ * A secret with the user's name exists that rekey did not create (no `rekey:managed-by` tag), or
+ * it is encrypted with another KMS key than rekey's, so writing a key into it could let others
+ * read it. rekey writes into no such secret. Nothing was changed.
+ */
+export class SecretNotOwnedError extends RekeyError {
+  constructor(message: string) {
+    super('SecretNotOwnedError', message);
+  }
+}
+
+/**
  * The user holds a key that rekey cannot prove it created (made by hand or by another tool while
  * the rotation ran). rekey leaves it alone and stops: it never destroys what it cannot prove it owns.
  */

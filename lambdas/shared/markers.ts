@@ -16,14 +16,22 @@ import { createHash } from 'node:crypto';
  * was never used (rekey never held its secret) and no secret version holds it. One call creates
  * one key at most: once that key is discarded, the marker names it (`!<key>`) and proves nothing
  * more. Any other key is somebody else's, and rekey leaves it alone. A throttled or refused call
- * created nothing. What remains: a key made by hand inside the window itself (the seconds of one
- * unanswered call, when IAM did not act on it) cannot be told from rekey's.
+ * created nothing, and its marker is cleared. The call is cut off after CALL_TIMEOUT_MS, so even a
+ * marker whose end was never recorded (the step died in the call, or clearing a refused call's
+ * marker failed too) covers those seconds only. What remains: a key made by hand inside one
+ * call's window (seconds) cannot be told from rekey's.
  */
 export const MARKER_PREFIX = 'rekey:creating:';
 /** A marker younger than this may belong to a stage attempt that is still running. */
 export const MARKER_FRESH_MS = 15 * 60_000;
-/** With no recorded end, the call cannot have outlived its step's two-minute task timeout. */
-export const MAX_CALL_MS = 2 * 60_000;
+/**
+ * CreateAccessKey is abandoned after this long (an abort signal on the call): IAM answers in well
+ * under a second, so a slower call has lost its connection, and whatever IAM did, it did inside
+ * the call. Also the window of a marker with no recorded end.
+ */
+export const CALL_TIMEOUT_MS = 10_000;
+/** With no recorded end, the call cannot have outlived its abort signal. */
+export const MAX_CALL_MS = CALL_TIMEOUT_MS;
 /**
  * IAM's CreateDate has whole seconds (a key made at 12:00:04.9 shows 12:00:04), and Lambda's and
  * IAM's clocks are kept within milliseconds of each other.

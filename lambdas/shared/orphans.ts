@@ -132,7 +132,7 @@ export function describeUnknown(userName: string, unknown: readonly AccessKey[])
     .map((k) => `${k.accessKeyId} (${k.status.toLowerCase()}, created ${k.createDate})`)
     .join(', ');
   return (
-    `${userName} holds ${unknown.length === 1 ? 'a key' : 'keys'} rekey did not create: ${keys}. ` +
+    `${userName} holds ${unknown.length === 1 ? 'a key' : 'keys'} rekey cannot prove it created: ${keys}. ` +
     'rekey never removes a key it cannot prove it created; delete or deactivate ' +
     `${unknown.length === 1 ? 'it' : 'them'} yourself if unwanted, then start the rotation again.`
   );

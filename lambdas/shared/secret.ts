@@ -5,7 +5,7 @@ import {
   TagResourceCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { awsErrorCode, SecretDeletedError } from './errors';
+import { awsErrorCode, SecretDeletedError, SecretNotOwnedError } from './errors';
 import type { KeyRef } from './types';
 
 export const AWSCURRENT = 'AWSCURRENT';
@@ -94,6 +94,8 @@ export interface SecretStages {
   readonly previous?: string;
   /** Set while the secret is scheduled for deletion (ISO date of the deletion request). */
   readonly deletedDate?: string;
+  /** The KMS key the secret is encrypted with, as its creator named it; absent: aws/secretsmanager. */
+  readonly kmsKeyId?: string;
 }
 
 /** DescribeSecret, reduced to the labels and tags; undefined when the secret does not exist. */
@@ -114,6 +116,7 @@ export async function describeStages(
       pending: holder(AWSPENDING),
       previous: holder(AWSPREVIOUS),
       deletedDate: out.DeletedDate?.toISOString(),
+      ...(out.KmsKeyId && { kmsKeyId: out.KmsKeyId }),
     };
   } catch (error) {
     if (awsErrorCode(error) === 'ResourceNotFoundException') return undefined;
@@ -163,6 +166,44 @@ export async function ensureSecret(
   } catch (error) {
     if (awsErrorCode(error) !== 'ResourceExistsException') throw error;
   }
+}
+
+/** The key id of a KMS key ARN (`…:key/<id>`), or the reference as given (an id, an alias). */
+const kmsKeyIdOf = (ref: string): string => /:key\/([^/]+)$/.exec(ref)?.[1] ?? ref;
+
+/**
+ * rekey writes a key only into a secret it created (tagged `rekey:managed-by=rekey`) that is
+ * encrypted with rekey's own KMS key: reading it then takes kms:Decrypt under that key's policy,
+ * which only rekey, the user and its readers hold. A secret of the same name created by somebody else (before
+ * rekey's first rotation, or after a deletion) may be readable by whoever made it.
+ */
+export function requireOwnedSecret(
+  stages: SecretStages,
+  secretId: string,
+  kmsKeyArn: string | undefined,
+): SecretStages {
+  const managedBy = stages.tags[SECRET_TAGS.managedBy];
+  if (managedBy !== 'rekey') {
+    throw new SecretNotOwnedError(
+      `The secret ${secretId} (${stages.arn}) was not created by rekey (its tag ` +
+        `${SECRET_TAGS.managedBy} is ${managedBy === undefined ? 'absent' : `"${managedBy}"`}), so rekey ` +
+        'writes no key into it: whoever created it may be able to read it. Nothing was changed. ' +
+        'Delete it (aws secretsmanager delete-secret --secret-id ' +
+        `${secretId} --force-delete-without-recovery) to let rekey create its own, then start again.`,
+    );
+  }
+  const expected = kmsKeyArn === undefined ? undefined : kmsKeyIdOf(kmsKeyArn);
+  const actual = stages.kmsKeyId === undefined ? undefined : kmsKeyIdOf(stages.kmsKeyId);
+  if (expected !== actual) {
+    throw new SecretNotOwnedError(
+      `The secret ${secretId} is encrypted with ${stages.kmsKeyId ?? 'the AWS managed key aws/secretsmanager'}, ` +
+        `not rekey's key${kmsKeyArn ? ` ${kmsKeyArn}` : ''}, so anyone allowed to use that key and read the ` +
+        'secret could read the key of the user. Nothing was changed. Switch it to the key of rekey (aws secretsmanager ' +
+        `update-secret --secret-id ${secretId} --kms-key-id ${kmsKeyArn ?? '<rekey key ARN>'}) or delete ` +
+        'it, then start again.',
+    );
+  }
+  return stages;
 }
 
 /** Records which execution owns the rotation, for resume and for refusing a second one. */

@@ -91,6 +91,11 @@ export interface RotationState extends RotationInput {
   readonly reason: string;
   /** The key being replaced. Absent when the decision is skip for lack of an active key. */
   readonly oldKey?: KeyRef;
+  /**
+   * The secret as Inspect found it (its ARN ends in a random suffix, so a secret deleted and
+   * created again has another). Absent before the user's first rotation.
+   */
+  readonly secretArn?: string;
   /** Keys the user held when the rotation started; any other key was created by a rotation. */
   readonly knownKeyIds: readonly string[];
   /** Roles (`rekey:readers`) the secret's resource policy lets read it besides the user. */

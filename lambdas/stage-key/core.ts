@@ -16,18 +16,18 @@ import {
 } from '../shared/errors';
 import { executionRunning, refuseIfClaimed } from '../shared/executions';
 import { discardKey, listKeys } from '../shared/keys';
-import { createKey } from './create';
+import { createKey, discardLost } from './create';
+import { stagedByThisExecution } from '../shared/staged';
 import { logger } from '../shared/logger';
-import { clearMarker, ownMarker, removeMarkers, setMarker } from '../shared/markers';
-import { auditKeys, describeUnknown, discardOrphans } from '../shared/orphans';
+import { clearMarker, removeMarkers, setMarker } from '../shared/markers';
+import { auditKeys, describeUnknown } from '../shared/orphans';
 import {
   AWSPENDING,
   claimSecret,
   describeStages,
   ensureSecret,
-  keyIdOfVersion,
   requireLiveSecret,
-  SECRET_TAGS,
+  requireOwnedSecret,
   secretValue,
   type SecretStages,
   type SecretValue,
@@ -61,33 +61,6 @@ async function deleteInactiveKey(
 }
 
 /**
- * A key this rotation staged on an earlier attempt whose answer was lost: adopt it (I5). Only
- * this execution's own: its claim, or (before any claim) its creating-marker, is on the secret.
- */
-async function alreadyStaged(
-  deps: StageDeps,
-  state: RotationState,
-  stages: SecretStages,
-): Promise<NewKey | undefined> {
-  if (!stages.pending) return undefined;
-  const claim = stages.tags[SECRET_TAGS.execution];
-  const ours =
-    claim === state.executionArn ||
-    (claim === undefined && ownMarker(stages.tags, state.executionArn) !== undefined);
-  if (!ours) return undefined;
-  const { accessKeyId } = await keyIdOfVersion(deps.secrets, state.secretId, stages.pending);
-  const key = (await listKeys(deps.iam, state.userName)).find((k) => k.accessKeyId === accessKeyId);
-  if (!key || key.status !== 'Active' || state.knownKeyIds.includes(key.accessKeyId))
-    return undefined;
-  return {
-    accessKeyId: key.accessKeyId,
-    createDate: key.createDate,
-    versionId: stages.pending,
-    stagedAt: deps.clock.now().toISOString(),
-  };
-}
-
-/**
  * Before creating a key: discard the keys rekey provably created and never published (I3),
  * refuse while another rotation is creating one, and stop at any key nobody can explain.
  */
@@ -115,11 +88,61 @@ async function clearTheWay(
       `${state.userName} is being rotated by execution ${audit.liveCreator}, which is creating its new key right now.`,
     );
   }
-  await discardOrphans(deps.iam, state.userName, keys, audit.orphans);
+  await discardLost(deps, state, keys, audit.orphans);
   if (audit.unknown.length > 0) {
     throw new UnknownKeyError(describeUnknown(state.userName, audit.unknown));
   }
   await removeMarkers(deps.secrets, state.secretId, audit.spentMarkers);
+}
+
+/**
+ * The secret Inspect found, still live and still rekey's. One with another ARN was deleted and
+ * created again since (by somebody else, or by rekey for another execution): not this rotation's.
+ */
+function requireSameSecret(
+  state: RotationState,
+  stages: SecretStages,
+  kmsKeyArn: string | undefined,
+): void {
+  requireLiveSecret(stages, state.secretId);
+  requireOwnedSecret(stages, state.secretId, kmsKeyArn);
+  if (state.secretArn !== undefined && stages.arn !== state.secretArn) {
+    throw new SecretDeletedError(
+      `The secret ${state.secretId} was deleted and created again since this rotation began ` +
+        `(it was ${state.secretArn}, it is ${stages.arn}): rekey stopped before its next change. ` +
+        'Start the rotation again to rotate with the secret as it is now.',
+    );
+  }
+}
+
+/**
+ * No secret, where Inspect found one: it was deleted since, and rekey does not create it again
+ * (what it held is gone). Where Inspect found none (a first rotation), any key that appeared
+ * since may be one an earlier attempt of this step created, whose secret was then deleted with
+ * its secret access key: rekey cannot prove that, so it stops before creating anything.
+ */
+async function refuseIfSecretVanished(deps: StageDeps, state: RotationState): Promise<void> {
+  if (state.secretArn !== undefined) {
+    throw new SecretDeletedError(
+      `The secret ${state.secretId} (${state.secretArn}) was deleted since this rotation began, ` +
+        'and its recovery window, if it had one, has passed: rekey stopped before its next change ' +
+        'and does not create it again. Start the rotation again: rekey then creates a new secret.',
+    );
+  }
+  const appeared = (await listKeys(deps.iam, state.userName)).filter(
+    (k) => !state.knownKeyIds.includes(k.accessKeyId),
+  );
+  if (appeared.length === 0) return;
+  const keys = appeared.map((k) => `${k.accessKeyId} (created ${k.createDate})`).join(', ');
+  throw new UnknownKeyError(
+    `${state.userName} holds ${appeared.length === 1 ? 'a key' : 'keys'} that appeared since this ` +
+      `rotation began, ${keys}, and the secret ${state.secretId} does not exist. If an earlier ` +
+      'attempt of this rotation created it, the secret that held its secret access key was ' +
+      'deleted since, and nobody can use the key; rekey cannot prove which it is, so it created ' +
+      'nothing and leaves it alone. Delete it if nobody made it by hand (aws iam ' +
+      `delete-access-key --user-name ${state.userName} --access-key-id ${appeared[0]?.accessKeyId ?? ''}), ` +
+      'then start the rotation again.',
+  );
 }
 
 /** Step 2: create the new key and publish it straight into the secret as AWSPENDING. */
@@ -131,7 +154,7 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
   logger.appendKeys({ userName, oldKeyId: oldKey.accessKeyId });
   try {
     const existing = await describeStages(deps.secrets, secretId);
-    if (existing) requireLiveSecret(existing, secretId);
+    if (existing) requireSameSecret(state, existing, deps.config.kmsKeyArn);
     if (state.newKey) {
       if (deps.config.consumerAccess === 'self') {
         await putReadPolicy(deps.secrets, secretId, state.userArn, state.readers ?? []);
@@ -140,6 +163,7 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
       return state;
     }
     if (!existing) {
+      await refuseIfSecretVanished(deps, state);
       await ensureSecret(deps.secrets, {
         secretId,
         userName,
@@ -150,8 +174,12 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
     if (deps.config.consumerAccess === 'self') {
       await putReadPolicy(deps.secrets, secretId, state.userArn, state.readers ?? []);
     }
-    const stages = requireLiveSecret(await describeStages(deps.secrets, secretId), secretId);
-    const adopted = await alreadyStaged(deps, state, stages);
+    const stages = requireOwnedSecret(
+      requireLiveSecret(await describeStages(deps.secrets, secretId), secretId),
+      secretId,
+      deps.config.kmsKeyArn,
+    );
+    const adopted = await stagedByThisExecution(deps, state, stages);
     if (adopted) return await finish(deps, state, adopted, 'adopted');
     await clearTheWay(deps, state, stages);
     if (state.inactiveKeyToDelete) await deleteInactiveKey(deps, state, state.inactiveKeyToDelete);

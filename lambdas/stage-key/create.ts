@@ -7,8 +7,16 @@ import {
   UnknownKeyError,
 } from '../shared/errors';
 import { executionRunning, refuseIfClaimed } from '../shared/executions';
-import { listKeys } from '../shared/keys';
-import { clearMarker, isFresh, otherMarkers, setMarker } from '../shared/markers';
+import { listKeys, type AccessKey } from '../shared/keys';
+import { logger } from '../shared/logger';
+import {
+  CALL_TIMEOUT_MS,
+  clearMarker,
+  isFresh,
+  MAX_CALL_MS,
+  otherMarkers,
+  setMarker,
+} from '../shared/markers';
 import { auditKeys, discardOrphans } from '../shared/orphans';
 import { describeStages } from '../shared/secret';
 import type { KeyRef, RotationState } from '../shared/types';
@@ -38,12 +46,40 @@ async function refuseIfRacing(deps: StageDeps, state: RotationState): Promise<vo
   }
 }
 
+/**
+ * Discards proven orphans and says so: an event per key (and a log line), so that the history of
+ * a key rekey deleted is never only a debug message.
+ */
+export async function discardLost(
+  deps: StageDeps,
+  state: RotationState,
+  keys: readonly AccessKey[],
+  orphans: readonly AccessKey[],
+): Promise<string[]> {
+  const discarded = await discardOrphans(deps.iam, state.userName, keys, orphans);
+  for (const keyId of discarded) {
+    const key = orphans.find((k) => k.accessKeyId === keyId);
+    await deps.telemetry.emit('Orphan Key Discarded', {
+      userName: state.userName,
+      executionArn: state.executionArn,
+      keyId,
+      createDate: key?.createDate,
+      reason:
+        'created by a CreateAccessKey call of rekey whose answer was lost (inside its ' +
+        'creating-marker window, never used, in no secret version): its secret access key ' +
+        'was never stored, so nobody can use it',
+      at: deps.clock.now().toISOString(),
+    });
+  }
+  return discarded;
+}
+
 /** After an unanswered CreateAccessKey: record when it ended, and discard what it created. */
 async function reconcileLostCreate(
   deps: StageDeps,
   state: RotationState,
   startedAt: Date,
-): Promise<void> {
+): Promise<string | undefined> {
   const endedAt = deps.clock.now();
   await setMarker(deps.secrets, state.secretId, state.executionArn, startedAt, endedAt);
   const stages = await describeStages(deps.secrets, state.secretId);
@@ -59,7 +95,7 @@ async function reconcileLostCreate(
     // Only this execution's own marker counts here; others were settled before the call.
     isRunning: () => Promise.resolve(true),
   });
-  const [discarded] = await discardOrphans(deps.iam, state.userName, keys, audit.orphans);
+  const [discarded] = await discardLost(deps, state, keys, audit.orphans);
   // One call creates one key: once it is gone, the window proves nothing about any other key.
   if (discarded) {
     await setMarker(
@@ -71,6 +107,7 @@ async function reconcileLostCreate(
       discarded,
     );
   }
+  return discarded;
 }
 
 export async function createKey(
@@ -81,6 +118,7 @@ export async function createKey(
   try {
     const { AccessKey } = await deps.iamOnce.send(
       new CreateAccessKeyCommand({ UserName: state.userName }),
+      { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
     );
     if (!AccessKey?.AccessKeyId || !AccessKey.SecretAccessKey) {
       throw new AwsTransientError('CreateAccessKey answered without a key');
@@ -96,7 +134,13 @@ export async function createKey(
     const status = httpStatus(error);
     if (status !== undefined && status < 500) {
       // IAM refused the call (throttled, denied, slots full): it created nothing to clean up.
-      await clearMarker(deps.secrets, state.secretId, state.executionArn).catch(() => undefined);
+      // Should the marker outlive this (clearing fails too), its window is the call's seconds.
+      await clearMarker(deps.secrets, state.secretId, state.executionArn).catch((clearing) =>
+        logger.warn('could not clear the creating-marker of a refused CreateAccessKey', {
+          errorName: (clearing as Error).name,
+          windowMs: MAX_CALL_MS,
+        }),
+      );
       if (code === 'LimitExceeded' || code === 'LimitExceededException') {
         await refuseIfRacing(deps, state);
         throw new UnknownKeyError(
@@ -114,9 +158,12 @@ export async function createKey(
       throw error;
     }
     // A 5xx or a lost connection: IAM may have created a key whose secret nobody saw.
-    await reconcileLostCreate(deps, state, startedAt);
+    const discarded = await reconcileLostCreate(deps, state, startedAt);
     throw new AwsTransientError(
-      `CreateAccessKey failed (${code}); its outcome was reconciled`,
+      `CreateAccessKey failed (${code}); its outcome was reconciled: ` +
+        (discarded
+          ? `the key it created, ${discarded}, was discarded`
+          : 'it created no key that rekey can find'),
       error,
     );
   }

@@ -55,6 +55,22 @@ export function seedUser(sb: Sandbox, userName: string, options: SeedOptions = {
   return { userName, oldKey };
 }
 
+/**
+ * A secret as rekey creates it (its tags, the stack's KMS key) holding `value` as AWSCURRENT: the
+ * state an earlier rotation or an operator's edit left.
+ */
+export function seedRekeySecret(sb: Sandbox, userName: string, value: object): void {
+  sb.emulator.seed.secret({
+    name: `${sb.secretPrefix}${userName}`,
+    value: JSON.stringify(value),
+    kmsKeyId: sb.encryptionKeyArn,
+    tags: [
+      { Key: 'rekey:managed-by', Value: 'rekey' },
+      { Key: 'rekey:user', Value: userName },
+    ],
+  });
+}
+
 /** Every key the user ever had, deleted ones (tombstones) included, in creation order. */
 export function allKeys(sb: Sandbox, userName: string): AccessKeyView[] {
   return sb.emulator.state.accessKeys.filter((k) => k.userName === userName);

@@ -18,6 +18,7 @@ import {
   notificationsAbout,
   output,
   rotate,
+  seedRekeySecret,
   seedUser,
   staged,
   statesEntered,
@@ -144,9 +145,9 @@ describe('one active key and one inactive key', () => {
   it('refuses, changing nothing, when the secret names the inactive key as AWSCURRENT', async () => {
     const user = seedUser(sb, 'slot-inactive-current');
     const inactive = sb.emulator.seed.accessKey({ userName: user.userName, status: 'Inactive' });
-    sb.emulator.seed.secret({
-      name: `${sb.secretPrefix}${user.userName}`,
-      value: JSON.stringify({ UserName: user.userName, AccessKeyId: inactive.accessKeyId }),
+    seedRekeySecret(sb, user.userName, {
+      UserName: user.userName,
+      AccessKeyId: inactive.accessKeyId,
     });
     const before = accountSnapshot(sb);
 

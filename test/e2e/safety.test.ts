@@ -5,7 +5,9 @@
  */
 import { IAMClient } from '@aws-sdk/client-iam';
 import {
+  CreateSecretCommand,
   DeleteSecretCommand,
+  GetSecretValueCommand,
   RestoreSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -23,6 +25,7 @@ import {
   liveKeys,
   MINUTE,
   notificationsAbout,
+  secretOf,
   seedUser,
   shortenSdkBackoff,
   staged,
@@ -153,9 +156,10 @@ describe('proven ownership: rekey discards a key only when it can prove it creat
     const execution = sb.execution(arn);
     expect(failedAttempts(execution, 'StageKey')).toBeGreaterThanOrEqual(2);
     expect(execution).toMatchObject({ status: 'FAILED', error: 'UnknownKeyError' });
-    expect(execution.cause).toContain(`holds a key rekey did not create: ${handMade()}`);
+    expect(execution.cause).toContain(`holds a key rekey cannot prove it created: ${handMade()}`);
+    // Nothing the rotation did is left, but a key it cannot account for is: no "Nothing was changed".
     expect(execution.cause).toContain(
-      `Nothing was changed: the old key ${user.oldKey.accessKeyId} is active and current.`,
+      `The old key ${user.oldKey.accessKeyId} is active and current. rekey left alone ${handMade()}, which it cannot prove it created.`,
     );
     expect(keyById(sb, handMade())).toMatchObject({ status: 'Active' });
     expect(keyById(sb, handMade())?.deletedAt).toBeUndefined();
@@ -329,6 +333,127 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
     expect(sb.execution(rerun).cause).toContain(`The secret rekey/${user.userName} does not exist`);
     expectNoViolations();
     expect(monitor?.excused).toHaveLength(1);
+  });
+});
+
+describe('a secret of its own: rekey writes keys only into secrets it created, with its KMS key', () => {
+  it('writes nothing into a secret a role without KMS rights created before the first rotation, and says so', async () => {
+    const user = seedUser(sb, 'own-squatted');
+    monitor = watch(sb, [user.userName]);
+    const { region, accountId } = sb.emulator;
+    const squatter = sb.emulator.createSystemCredentials(
+      'squatter',
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['secretsmanager:CreateSecret', 'secretsmanager:GetSecretValue'],
+            Resource: `arn:aws:secretsmanager:${region}:${accountId}:secret:rekey/*`,
+          },
+        ],
+      }),
+    );
+    const sm = new SecretsManagerClient(sb.clientConfig(squatter));
+    await sm.send(
+      new CreateSecretCommand({ Name: `rekey/${user.userName}`, SecretString: '{"note":"mine"}' }),
+    );
+
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(arn), { stepMs: 15 * MINUTE });
+    const read = await sm.send(new GetSecretValueCommand({ SecretId: `rekey/${user.userName}` }));
+    sm.destroy();
+
+    expect(sb.execution(arn)).toMatchObject({ status: 'FAILED', error: 'SecretNotOwnedError' });
+    expect(sb.execution(arn).cause).toContain('was not created by rekey');
+    expect(liveKeys(sb, user.userName).map((k) => k.accessKeyId)).toEqual([
+      user.oldKey.accessKeyId,
+    ]);
+    expect(read.SecretString).toBe('{"note":"mine"}');
+    expect(notificationsAbout(sb, user.userName).join('\n')).toContain('was not created by rekey');
+    expectNoViolations();
+  });
+
+  it('does not create again a secret force-deleted while StageKey waited to retry, and says what it cannot tell', async () => {
+    const user = seedUser(sb, 'own-vanished');
+    monitor = watch(sb, [user.userName]);
+    // The claim (the second TagResource, after the marker) is throttled: StageKey fails after
+    // staging its key, and an operator force-deletes the secret before the retry.
+    const claim = sb.emulator.faults.add({
+      service: 'secretsmanager',
+      operation: 'TagResource',
+      kind: 'throttle',
+      after: 1,
+      times: 5,
+    });
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(
+      sb,
+      () => failedAttempts(sb.execution(arn), 'StageKey') > 0 || ended(arn)(),
+      {
+        stepMs: 200,
+      },
+    );
+    sb.emulator.faults.remove(claim);
+    await asAdmin(({ secrets }) =>
+      secrets.send(
+        new DeleteSecretCommand({
+          SecretId: `rekey/${user.userName}`,
+          ForceDeleteWithoutRecovery: true,
+        }),
+      ),
+    );
+    await advanceUntil(sb, ended(arn), { stepMs: 15 * MINUTE });
+
+    const execution = sb.execution(arn);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'UnknownKeyError' });
+    const [stranded] = liveKeys(sb, user.userName).filter(
+      (k) => k.accessKeyId !== user.oldKey.accessKeyId,
+    );
+    expect(execution.cause).toContain(
+      `holds a key that appeared since this rotation began, ${stranded?.accessKeyId ?? '?'}`,
+    );
+    expect(execution.cause).not.toContain('Nothing was changed');
+    expect(secretOf(sb, user.userName)).toBeUndefined();
+    expect(keyById(sb, user.oldKey.accessKeyId)?.status).toBe('Active');
+    expectNoViolations();
+    expect(monitor?.excused).toEqual([
+      `I3: key ${stranded?.accessKeyId ?? '?'} of ${user.userName}: its secret was deleted`,
+    ]);
+  });
+
+  it('removes the key it staged when its claim could not be written, and says the user is as it was', async () => {
+    const user = seedUser(sb, 'own-unclaimed');
+    monitor = watch(sb, [user.userName]);
+    // The marker goes through; every later TagResource (the claim) is refused.
+    sb.emulator.faults.add({
+      service: 'secretsmanager',
+      operation: 'TagResource',
+      kind: 'throttle',
+      after: 1,
+    });
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(arn), { stepMs: 1000 });
+    sb.emulator.faults.clear();
+
+    const execution = sb.execution(arn);
+    expect(execution.status).toBe('FAILED');
+    expect(execution.cause).toContain(
+      `The user is as it was: the old key ${user.oldKey.accessKeyId} is active and current; the new key`,
+    );
+    expect(liveKeys(sb, user.userName).map((k) => k.accessKeyId)).toEqual([
+      user.oldKey.accessKeyId,
+    ]);
+    expect(staged(sb, user.userName, 'AWSPENDING')).toBeUndefined();
+    const failed = sb.emulator.events.find(
+      (e) => e.DetailType === 'Rotation Failed' && e.Detail.userName === user.userName,
+    );
+    expect(failed?.Detail).toMatchObject({ outcome: 'restored' });
+    expectNoViolations();
+
+    const rerun = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(rerun), { stepMs: 15 * MINUTE });
+    expect(sb.execution(rerun).status).toBe('SUCCEEDED');
   });
 });
 

@@ -475,16 +475,20 @@ export class FakeSecret {
   }
 
   /** A secret rekey created before: the baseline naming the old key is AWSCURRENT. */
+  /** An empty secret as rekey creates it: its tags, encrypted with rekey's KMS key. */
+  static owned(): FakeSecret {
+    const secret = new FakeSecret();
+    secret.kmsKeyId = KMS_KEY_ARN;
+    return secret.tag('rekey:managed-by', 'rekey').tag('rekey:user', USER);
+  }
+
   static withBaseline(): FakeSecret {
-    return new FakeSecret()
-      .tag('rekey:managed-by', 'rekey')
-      .tag('rekey:user', USER)
-      .version(
-        BASELINE_VERSION,
-        { AccessKeyId: OLD_KEY_ID },
-        ['AWSCURRENT'],
-        '2026-01-01T00:00:00Z',
-      );
+    return FakeSecret.owned().version(
+      BASELINE_VERSION,
+      { AccessKeyId: OLD_KEY_ID },
+      ['AWSCURRENT'],
+      '2026-01-01T00:00:00Z',
+    );
   }
 
   /** Baseline AWSCURRENT and the new key staged as AWSPENDING. */

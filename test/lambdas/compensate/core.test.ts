@@ -315,7 +315,7 @@ describe('compensate: keys whose creation answer was lost (I3)', () => {
     expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
     expect(result.compensation).toMatchObject({ outcome: 'unchanged', discardedKeyIds: [] });
     expect(result.compensation.cause).toContain(
-      `rekey left alone ${ORPHAN_KEY_ID}, which it did not create.`,
+      `rekey left alone ${ORPHAN_KEY_ID}, which it cannot prove it created.`,
     );
   });
 
@@ -490,5 +490,57 @@ describe('compensate: when compensation itself failed', () => {
     );
     expect(telemetry.detailTypes()).toEqual(['Rotation Failed']);
     expect(telemetry.notifications).toHaveLength(1);
+  });
+});
+
+describe('compensate: a key staged by a StageKey that never returned', () => {
+  beforeEach(() => {
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+  });
+
+  it('removes the key its own marker proves it staged (the claim failed): restored, not "nothing was changed"', async () => {
+    secret.tag(MARKER, `${EXECUTION_ARN}@${NEW_CREATED}`);
+
+    const result = await compensate(
+      event(inspectedState(), caught('AwsTransientError', 'Staging the new key failed')),
+      deps(),
+    );
+
+    expect(keys.status(NEW_KEY_ID)).toBe('deleted');
+    expect(secret.holder('AWSPENDING')).toBeUndefined();
+    expect(result.compensation.outcome).toBe('restored');
+    expect(result.compensation.discardedKeyIds).toEqual([NEW_KEY_ID]);
+    expect(result.compensation.cause).not.toContain('Nothing was changed');
+    expect(telemetry.event('Rotation Failed')).toMatchObject({ newKeyId: NEW_KEY_ID });
+  });
+
+  it('leaves an AWSPENDING key it cannot prove its own (another rotation staged it), and names it', async () => {
+    const result = await compensate(
+      event(inspectedState(), caught('AwsTransientError', 'Staging the new key failed')),
+      deps(),
+    );
+
+    expect(keys.status(NEW_KEY_ID)).toBe('Active');
+    expect(mutations(iam, sm).filter((m) => !m.startsWith('UntagResource'))).toEqual([]);
+    expect(result.compensation.outcome).toBe('unchanged');
+    expect(result.compensation.cause).toContain(
+      `The old key ${OLD_KEY_ID} is active and current. ${NEW_KEY_ID} is active too; compensation left it as it is.`,
+    );
+  });
+});
+
+describe('compensate: the secret gone after verification', () => {
+  it('keeps the new key: PromoteKey may have made it current before the secret went', async () => {
+    secret = new FakeSecret(false).install(sm);
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const result = await compensate(
+      event(verifiedState(), caught('SecretDeletedError', 'gone')),
+      deps(),
+    );
+
+    expect(keys.status(NEW_KEY_ID)).toBe('Active');
+    expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+    expect(result.compensation.outcome).toBe('secret-deleted');
   });
 });

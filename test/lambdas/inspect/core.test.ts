@@ -27,6 +27,7 @@ import {
   OLD_KEY_ID,
   ORPHAN_KEY_ID,
   OTHER_EXECUTION_ARN,
+  SECRET_ARN,
   SECRET_ID,
   STAGED_AT,
   STALE_KEY_ID,
@@ -406,7 +407,7 @@ describe('inspect: the key-slot table', () => {
       .add(STALE_KEY_ID, 'Inactive', '2025-06-01T00:00:00Z')
       .add(OLD_KEY_ID, 'Active', OLD_CREATED);
     givenSecret(
-      new FakeSecret().version(BASELINE_VERSION, { AccessKeyId: STALE_KEY_ID }, ['AWSCURRENT']),
+      FakeSecret.owned().version(BASELINE_VERSION, { AccessKeyId: STALE_KEY_ID }, ['AWSCURRENT']),
     );
 
     const error = await failure(run({ userName: USER }));
@@ -469,14 +470,14 @@ describe('inspect: the key-slot table', () => {
     [
       'AWSCURRENT holds the newer key but nothing holds the older one',
       () =>
-        new FakeSecret().version(NEW_VERSION, { AccessKeyId: NEW_KEY_ID, SecretAccessKey: 'x' }, [
+        FakeSecret.owned().version(NEW_VERSION, { AccessKeyId: NEW_KEY_ID, SecretAccessKey: 'x' }, [
           'AWSCURRENT',
         ]),
     ],
     [
       'AWSPENDING holds the newer key but AWSCURRENT another key',
       () =>
-        new FakeSecret()
+        FakeSecret.owned()
           .version(BASELINE_VERSION, { AccessKeyId: STALE_KEY_ID }, ['AWSCURRENT'])
           .version(NEW_VERSION, { AccessKeyId: NEW_KEY_ID, SecretAccessKey: 'x' }, ['AWSPENDING']),
     ],
@@ -938,5 +939,37 @@ describe("inspect: an ended rotation's orphan (I3)", () => {
     expect(error.message).toBe(
       `alice is being rotated by execution ${ENDED}, which is creating its new key right now.`,
     );
+  });
+});
+
+describe('inspect: a secret rekey does not own', () => {
+  beforeEach(() => {
+    givenUser();
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+  });
+
+  it('records the secret it found, so that later steps notice one deleted and created again', async () => {
+    givenSecret(FakeSecret.withBaseline());
+
+    const state = await run({ userName: USER });
+
+    expect(state.secretArn).toBe(SECRET_ARN);
+  });
+
+  it('refuses a secret with the name of the user that somebody else created: changes nothing, notifies', async () => {
+    givenSecret(
+      new FakeSecret().version(BASELINE_VERSION, { AccessKeyId: OLD_KEY_ID }, ['AWSCURRENT']),
+    );
+
+    const error = await failure(run({ userName: USER }));
+
+    expect(error.name).toBe('SecretNotOwnedError');
+    expect(error.message).toContain(
+      'was not created by rekey (its tag rekey:managed-by is absent)',
+    );
+    expect(mutations(iam, sm, sfn)).toEqual([]);
+    expect(telemetry.notifications.map((n) => n.subject)).toEqual([
+      `rekey refused to rotate ${USER}`,
+    ]);
   });
 });

@@ -16,6 +16,7 @@ import {
   BASELINE_VERSION,
   EXECUTION_ARN,
   failure,
+  KMS_KEY_ARN,
   FakeSecret,
   jsonError,
   NEW_KEY_ID,
@@ -76,6 +77,7 @@ describe('describeStages', () => {
     expect(await describeStages(smClient, SECRET_ID)).toEqual({
       arn: SECRET_ARN,
       tags: { 'rekey:managed-by': 'rekey', 'rekey:user': USER, 'rekey:execution': EXECUTION_ARN },
+      kmsKeyId: KMS_KEY_ARN,
       current: NEW_VERSION,
       pending: undefined,
       previous: BASELINE_VERSION,

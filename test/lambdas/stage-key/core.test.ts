@@ -11,6 +11,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
   TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -38,6 +39,7 @@ import {
   OLD_KEY_ID,
   ORPHAN_KEY_ID,
   OTHER_EXECUTION_ARN,
+  SECRET_ARN,
   SECRET_ID,
   STAGED_AT,
   stagedState,
@@ -269,7 +271,7 @@ describe('stage-key: the second slot', () => {
 
     expect(error.name).toBe('UnknownKeyError');
     expect(error.message).toBe(
-      `alice holds a key rekey did not create: ${FOREIGN_KEY_ID} (active, created 2026-03-01T11:59:00.000Z). ` +
+      `alice holds a key rekey cannot prove it created: ${FOREIGN_KEY_ID} (active, created 2026-03-01T11:59:00.000Z). ` +
         'rekey never removes a key it cannot prove it created; delete or deactivate it yourself if ' +
         'unwanted, then start the rotation again.',
     );
@@ -347,7 +349,7 @@ describe('stage-key: failures', () => {
 
     expect(error.name).toBe('AwsTransientError');
     expect(error.message).toBe(
-      'CreateAccessKey failed (ServiceFailure); its outcome was reconciled',
+      `CreateAccessKey failed (ServiceFailure); its outcome was reconciled: the key it created, ${ORPHAN_KEY_ID}, was discarded`,
     );
     expect(mutations(iam, iamOnce, sm).slice(-5)).toEqual([
       'CreateAccessKey',
@@ -380,7 +382,7 @@ describe('stage-key: failures', () => {
 describe('stage-key: retries and resume (I5)', () => {
   it('adopts the key an earlier attempt staged when its answer was lost: no second CreateAccessKey', async () => {
     keys.add(NEW_KEY_ID, 'Active', NEW_CREATED);
-    secret = FakeSecret.staged().tag(MARKER, EXECUTION_ARN).install(sm);
+    secret = FakeSecret.staged().tag(MARKER, `${EXECUTION_ARN}@${NEW_CREATED}`).install(sm);
 
     const state = await stageKey(inspectedState(), deps());
 
@@ -683,6 +685,134 @@ describe('stage-key: who may read the secret', () => {
         'eu-west-1': sesSmtpPassword(NEW_SECRET, 'eu-west-1'),
         'us-east-1': sesSmtpPassword(NEW_SECRET, 'us-east-1'),
       },
+    });
+  });
+});
+
+describe('stage-key: only into a secret of its own, only the secret Inspect found', () => {
+  it('refuses a secret somebody else created before the first rotation: no tag, another KMS key', async () => {
+    const squatted = new FakeSecret();
+    squatted.kmsKeyId = undefined;
+    secret = squatted.install(sm);
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('SecretNotOwnedError');
+    expect(error.message).toContain(
+      `The secret ${SECRET_ID} (${SECRET_ARN}) was not created by rekey`,
+    );
+    expect(mutations(iam, iamOnce, sm)).toEqual([]);
+  });
+
+  it('refuses a secret of its own name encrypted with another KMS key than rekey', async () => {
+    secret = FakeSecret.withBaseline().install(sm);
+    secret.kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/00000000-1111-2222-3333-444444444444';
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('SecretNotOwnedError');
+    expect(error.message).toContain(`--kms-key-id ${KMS_KEY_ARN}`);
+    expect(mutations(iam, iamOnce, sm)).toEqual([]);
+  });
+
+  it('accepts the KMS key of rekey named by its id instead of its ARN', async () => {
+    secret.kmsKeyId = KMS_KEY_ARN.split('/')[1];
+
+    const state = await stageKey(inspectedState(), deps());
+
+    expect(state.newKey?.accessKeyId).toBe(NEW_KEY_ID);
+  });
+
+  it('refuses when CreateSecret finds a secret somebody else created just now', async () => {
+    secret = new FakeSecret(false).install(sm);
+    sm.on(CreateSecretCommand).callsFake(() => {
+      secret.exists = true;
+      secret.tag('made-by', 'someone');
+      throw awsErrors.secretExists();
+    });
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('SecretNotOwnedError');
+    expect(iamOnce).not.toHaveReceivedCommand(CreateAccessKeyCommand);
+  });
+
+  it('stops before any change when the secret Inspect found is gone (force-deleted): no CreateSecret', async () => {
+    secret = new FakeSecret(false).install(sm);
+
+    const error = await failure(stageKey(inspectedState({ secretArn: SECRET_ARN }), deps()));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(error.message).toContain(`was deleted since this rotation began`);
+    expect(mutations(iam, iamOnce, sm)).toEqual([]);
+  });
+
+  it('stops before any change when the secret was deleted and created again since Inspect', async () => {
+    const before = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:rekey/alice-zzzzzz';
+
+    const error = await failure(stageKey(inspectedState({ secretArn: before }), deps()));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(error.message).toContain(`(it was ${before}, it is ${SECRET_ARN})`);
+    expect(mutations(iam, iamOnce, sm)).toEqual([]);
+  });
+
+  it('on a first rotation whose secret vanished after an attempt staged a key: creates nothing, says what it cannot tell', async () => {
+    secret = new FakeSecret(false).install(sm);
+    keys.add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('UnknownKeyError');
+    expect(error.message).toContain(
+      `${USER} holds a key that appeared since this rotation began, ${NEW_KEY_ID}`,
+    );
+    expect(error.message).toContain('the secret that held its secret access key was deleted');
+    expect(mutations(iam, iamOnce, sm)).toEqual([]);
+    expect(keys.status(NEW_KEY_ID)).toBe('Active');
+  });
+});
+
+describe('stage-key: a refused CreateAccessKey whose marker could not be cleared', () => {
+  it('takes a key made by hand after the call window for no orphan of its own: refused, the key kept', async () => {
+    iamOnce.on(CreateAccessKeyCommand).rejectsOnce(awsErrors.iamThrottling());
+    sm.on(UntagResourceCommand).rejects(awsErrors.smThrottling());
+    const clock = new FakeClock(STAGED_AT);
+
+    const first = await failure(stageKey(inspectedState(), { ...deps(), clock }));
+    expect(first.name).toBe('AwsTransientError');
+    expect(secret.tags.get(MARKER)).toBe(`${EXECUTION_ARN}@${STAGED_AT}`);
+
+    // Somebody creates a key by hand 12 s after the refused call started; the step is retried.
+    const handMade = new Date(Date.parse(STAGED_AT) + 12_000).toISOString();
+    keys.add(FOREIGN_KEY_ID, 'Active', handMade);
+    clock.set(new Date(Date.parse(STAGED_AT) + 20_000));
+    sm.on(UntagResourceCommand).callsFake((input: { TagKeys?: string[] }) => {
+      for (const key of input.TagKeys ?? []) secret.tags.delete(key);
+      return {};
+    });
+
+    const retry = await failure(stageKey(inspectedState(), { ...deps(), clock }));
+
+    expect(retry.name).toBe('UnknownKeyError');
+    expect(keys.status(FOREIGN_KEY_ID)).toBe('Active');
+    expect(iam).not.toHaveReceivedCommandWith(UpdateAccessKeyCommand, {
+      AccessKeyId: FOREIGN_KEY_ID,
+    });
+  });
+
+  it('names the orphan it discards in an event', async () => {
+    keys.add(ORPHAN_KEY_ID, 'Active', '2026-03-01T12:00:01Z');
+    secret.tag(MARKER, EARLIER_CALL);
+
+    await stageKey(inspectedState(), deps());
+
+    expect(keys.status(ORPHAN_KEY_ID)).toBe('deleted');
+    expect(telemetry.event('Orphan Key Discarded')).toMatchObject({
+      userName: USER,
+      executionArn: EXECUTION_ARN,
+      keyId: ORPHAN_KEY_ID,
+      createDate: '2026-03-01T12:00:01.000Z',
     });
   });
 });
