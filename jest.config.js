@@ -11,4 +11,8 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/setup/matchers.ts'],
   testTimeout: 60000,
+  // On CI a handle that a failed test left open (a server it never reached stop() for) must
+  // end the run with the failure reported, not hang it until the job times out. Locally jest
+  // still waits and names the leak.
+  forceExit: process.env.CI === 'true',
 };

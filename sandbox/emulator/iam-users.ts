@@ -11,7 +11,7 @@ import {
 } from './iam-validation';
 import { newUserId } from './ids';
 import type { QueryParams, XmlValue } from './query-protocol';
-import type { Tag, UserRecord } from './state/account';
+import { principalName, type Tag, type UserRecord } from './state/account';
 
 export interface NewUser {
   readonly userName: string;
@@ -87,8 +87,14 @@ export function targetUser(core: Core, params: QueryParams, ctx: CallContext): U
 }
 
 export function userOperations(core: Core): Record<string, QueryOperation> {
-  const mutated = (operation: string, userName: string): void =>
-    core.mutations.emit({ service: 'iam', operation, userName, source: 'api' });
+  const mutated = (operation: string, userName: string, ctx: CallContext): void =>
+    core.mutations.emit({
+      service: 'iam',
+      operation,
+      userName,
+      source: 'api',
+      principal: principalName(ctx.principal),
+    });
   return {
     CreateUser: (params) => {
       const user = createUser(
@@ -111,19 +117,19 @@ export function userOperations(core: Core): Record<string, QueryOperation> {
         Marker: result.Marker,
       };
     },
-    TagUser: (params) => {
+    TagUser: (params, ctx) => {
       const user = core.account.requireUser(params.required('UserName'));
       const tags = readTags(params);
       validateTags(tags);
       user.tags = mergeTags(user.tags, tags);
-      mutated('TagUser', user.userName);
+      mutated('TagUser', user.userName, ctx);
       return undefined;
     },
-    UntagUser: (params) => {
+    UntagUser: (params, ctx) => {
       const user = core.account.requireUser(params.required('UserName'));
       const keys = new Set(params.stringList('TagKeys').map((key) => key.toLowerCase()));
       user.tags = user.tags.filter((tag) => !keys.has(tag.Key.toLowerCase()));
-      mutated('UntagUser', user.userName);
+      mutated('UntagUser', user.userName, ctx);
       return undefined;
     },
     ListUserTags: (params) => {
@@ -137,7 +143,7 @@ export function userOperations(core: Core): Record<string, QueryOperation> {
         Marker: result.Marker,
       };
     },
-    DeleteUser: (params) => {
+    DeleteUser: (params, ctx) => {
       const user = core.account.requireUser(params.required('UserName'));
       if (core.account.keysOf(user).length > 0) {
         throw new ServiceError(
@@ -155,7 +161,7 @@ export function userOperations(core: Core): Record<string, QueryOperation> {
         );
       }
       core.account.users.delete(user.userName.toLowerCase());
-      mutated('DeleteUser', user.userName);
+      mutated('DeleteUser', user.userName, ctx);
       return undefined;
     },
   };

@@ -44,14 +44,22 @@ it('reports every IAM change to mutation listeners, but not a key use, and unsub
       userName: 'alice',
       accessKeyId: id,
       source: 'api',
+      principal: 'system/sandbox-admin',
     },
-    { service: 'iam', operation: 'TagUser', userName: 'alice', source: 'api' },
+    {
+      service: 'iam',
+      operation: 'TagUser',
+      userName: 'alice',
+      source: 'api',
+      principal: 'system/sandbox-admin',
+    },
     {
       service: 'iam',
       operation: 'UpdateAccessKey',
       userName: 'alice',
       accessKeyId: id,
       source: 'api',
+      principal: 'system/sandbox-admin',
     },
     {
       service: 'iam',
@@ -59,6 +67,7 @@ it('reports every IAM change to mutation listeners, but not a key use, and unsub
       userName: 'alice',
       accessKeyId: id,
       source: 'api',
+      principal: 'system/sandbox-admin',
     },
     {
       service: 'secretsmanager',

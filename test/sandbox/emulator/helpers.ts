@@ -26,12 +26,23 @@ export interface Harness {
   readonly clock: TestClock;
 }
 
+/**
+ * Every emulator a test starts is stopped after it, whether or not the test reached its own
+ * stop(): a failed expectation must not leave a listening server that keeps jest from exiting.
+ */
+const running = new Set<Emulator>();
+afterEach(async () => {
+  await Promise.all([...running].map((emulator) => emulator.stop()));
+  running.clear();
+});
+
 export async function startEmulator(
   options: Partial<Omit<EmulatorOptions, 'clock'>> = {},
   clock = new TestClock(),
 ): Promise<Harness> {
   const emulator = new Emulator({ clock, ...options });
   await emulator.start();
+  running.add(emulator);
   return { emulator, clock };
 }
 
