@@ -67,7 +67,9 @@ export class Sandbox {
     });
     await emulator.start();
     const context = { ...cdkJsonContext(), ...options.context, 'aws:cdk:bundling-stacks': [] };
-    const { app, stack } = createRekeyApp({ context });
+    // CDK's built-in template validation changes nothing in the template and costs ten seconds on
+    // a first synthesis: `cdk synth` runs it, and so does the suite (test/lib/validation.test.ts).
+    const { app, stack } = createRekeyApp({ context, builtinCloudFormationValidation: false });
     const runner = new Runner({
       emulator,
       clock,

@@ -3,10 +3,10 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { createRekeyApp } from '../../lib/app';
 import { readContext, rotationProps } from '../../lib/app-context';
 import { DeadlineAction, UserSelection } from '../../lib/key-rotation-props';
-import { SKIP_BUNDLING } from './support';
+import { NO_VALIDATION, SKIP_BUNDLING } from './support';
 
 const settings = (context: Record<string, unknown>) =>
-  readContext(new App({ context: { ...SKIP_BUNDLING, ...context } }));
+  readContext(new App({ context: { ...SKIP_BUNDLING, ...context }, ...NO_VALIDATION }));
 
 describe('rekey context settings', () => {
   it.each([
@@ -22,7 +22,9 @@ describe('rekey context settings', () => {
       'Context rekey:logRetentionDays must be a CloudWatch Logs retention (e.g. 30, 90, 365); got 17.',
     ],
   ])('refuses %s = %p, naming the context key', (key, value, message) => {
-    expect(() => createRekeyApp({ context: { ...SKIP_BUNDLING, [key]: value } })).toThrow(message);
+    expect(() =>
+      createRekeyApp({ context: { ...SKIP_BUNDLING, [key]: value }, ...NO_VALIDATION }),
+    ).toThrow(message);
   });
 
   it('converts values given as strings with -c', () => {

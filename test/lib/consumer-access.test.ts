@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsumerAccess, KeyRotation } from '../../lib';
-import { realApp, render, resolved, rotationStack, SKIP_BUNDLING } from './support';
+import { NO_VALIDATION, realApp, render, resolved, rotationStack, SKIP_BUNDLING } from './support';
 
 const keyStatements = (template: Template): Record<string, unknown>[] => {
   const [key] = Object.values(template.findResources('AWS::KMS::Key'));
@@ -82,7 +82,7 @@ describe('consumer access: ConsumerAccess.NONE', () => {
 
 describe('KeyRotation.grantReadSecret', () => {
   it("grants a role one user's secret and the key's decrypt through Secrets Manager for it alone", () => {
-    const app = new App({ context: SKIP_BUNDLING });
+    const app = new App({ context: SKIP_BUNDLING, ...NO_VALIDATION });
     const stack = new Stack(app, 'Test');
     const rotation = new KeyRotation(stack, 'Rotation');
     const role = new iam.Role(stack, 'BillingApp', {

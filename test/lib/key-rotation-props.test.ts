@@ -1,11 +1,11 @@
 import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { KeyRotation } from '../../lib/key-rotation';
 import type { KeyRotationProps } from '../../lib/key-rotation-props';
-import { SKIP_BUNDLING } from './support';
+import { NO_VALIDATION, SKIP_BUNDLING } from './support';
 
 const construct = (
   props: KeyRotationProps,
-  stack = new Stack(new App({ context: SKIP_BUNDLING })),
+  stack = new Stack(new App({ context: SKIP_BUNDLING, ...NO_VALIDATION })),
 ) => new KeyRotation(stack, 'Rotation', props);
 
 describe('KeyRotation prop validation', () => {
@@ -101,7 +101,7 @@ describe('KeyRotation prop validation', () => {
   });
 
   it('leaves a path and prefix given as deploy-time parameters to CloudFormation', () => {
-    const stack = new Stack(new App({ context: SKIP_BUNDLING }));
+    const stack = new Stack(new App({ context: SKIP_BUNDLING, ...NO_VALIDATION }));
     const managedPath = new CfnParameter(stack, 'ManagedPath').valueAsString;
     const secretPrefix = new CfnParameter(stack, 'SecretPrefix').valueAsString;
 

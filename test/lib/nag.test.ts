@@ -12,7 +12,7 @@ import { readContext, rotationProps } from '../../lib/app-context';
 import * as nag from '../../lib/nag';
 import { UserSelection } from '../../lib/key-rotation-props';
 import { RekeyStack } from '../../lib/rekey-stack';
-import { cdkJsonContext, stateMachineOf } from './support';
+import { cdkJsonContext, NO_VALIDATION, stateMachineOf } from './support';
 
 /** The report CDK's policy validation writes into the cloud assembly (CDK >= 2.26x name). */
 const REPORT_FILE = 'validation-report.json';
@@ -69,7 +69,7 @@ describe('cdk-nag AwsSolutions on the deployable app', () => {
   let app: App;
   let assemblyDir: string;
   beforeAll(() => {
-    ({ app } = createRekeyApp({ context: cdkJsonContext() }));
+    ({ app } = createRekeyApp({ context: cdkJsonContext(), ...NO_VALIDATION }));
     assemblyDir = app.synth().directory;
   });
 
@@ -116,7 +116,7 @@ describe('the cdk-nag gate', () => {
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
   it('fails synthesis and reports the finding when a resource breaks a rule', () => {
-    const { app, stack } = createRekeyApp({ outdir, context: cdkJsonContext() });
+    const { app, stack } = createRekeyApp({ outdir, context: cdkJsonContext(), ...NO_VALIDATION });
     new sns.Topic(stack, 'Unencrypted');
 
     expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
@@ -134,7 +134,7 @@ describe('rekey acknowledgements', () => {
     jest.spyOn(nag, 'acknowledge').mockImplementation((construct, finding) => {
       made.push({ path: construct.node.path, id: `AwsSolutions-${finding}` });
     });
-    const app = new App({ context: cdkJsonContext() });
+    const app = new App({ context: cdkJsonContext(), ...NO_VALIDATION });
     new RekeyStack(app, 'Rekey', { rotation: rotationProps(readContext(app)) });
     app.synth();
 
@@ -154,7 +154,7 @@ describe('rekey acknowledgements', () => {
 
 describe('cdk-nag on the fleet scan', () => {
   it('finds nothing with every fleet setting changed from its default', () => {
-    const app = new App({ context: cdkJsonContext() });
+    const app = new App({ context: cdkJsonContext(), ...NO_VALIDATION });
     new RekeyStack(app, 'Rekey', {
       rotation: {
         managedPath: '/apps/',
@@ -176,7 +176,7 @@ describe('cdk-nag on the fleet scan', () => {
   });
 
   it('acknowledges "*" on the fleet roles for the credential report and X-Ray only', () => {
-    const { app } = createRekeyApp({ context: cdkJsonContext() });
+    const { app } = createRekeyApp({ context: cdkJsonContext(), ...NO_VALIDATION });
     const star = acknowledgements(app).filter(
       (a) =>
         /fleet-(report|scan)\/Role/.test(a.path) &&
@@ -194,7 +194,7 @@ describe('cdk-nag on the fleet scan', () => {
   });
 
   it("acknowledges the fleet scan's execution wildcard on the rotation state machine only", () => {
-    const { app, stack } = createRekeyApp({ context: cdkJsonContext() });
+    const { app, stack } = createRekeyApp({ context: cdkJsonContext(), ...NO_VALIDATION });
     const name = stateMachineOf(Template.fromStack(stack), 'rotation').properties.StateMachineName;
     const executions = acknowledgements(app).filter(
       (a) => a.path.startsWith('Rekey/Rotation/fleet-scan/') && a.id.includes(':execution:'),

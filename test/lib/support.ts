@@ -13,6 +13,12 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** Context that makes NodejsFunction skip esbuild, so construct tests synthesize in seconds. */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
 
+/**
+ * CDK's built-in CloudFormation validation reports on a template and never changes it; it costs
+ * ten seconds per test file, so construct tests skip it and validation.test.ts runs it once.
+ */
+export const NO_VALIDATION = { builtinCloudFormationValidation: false } as const;
+
 /** The nine step folders under lambdas/, in workflow order. */
 export const STEPS = [
   'inspect',
@@ -47,7 +53,7 @@ export function cdkJsonContext(overrides: Record<string, unknown> = {}): Record<
 export function realApp(
   overrides: Record<string, unknown> = {},
 ): RekeyApp & { template: Template } {
-  const rekey = createRekeyApp({ context: cdkJsonContext(overrides) });
+  const rekey = createRekeyApp({ context: cdkJsonContext(overrides), ...NO_VALIDATION });
   return { ...rekey, template: Template.fromStack(rekey.stack) };
 }
 
@@ -57,7 +63,7 @@ export function rotationStack(props: (stack: Stack) => KeyRotationProps = () => 
   rotation: KeyRotation;
   template: Template;
 } {
-  const app = new App({ context: SKIP_BUNDLING });
+  const app = new App({ context: SKIP_BUNDLING, ...NO_VALIDATION });
   const stack = new Stack(app, 'Test');
   const rotation = new KeyRotation(stack, 'Rotation', props(stack));
   return { stack, rotation, template: Template.fromStack(stack) };
