@@ -3,7 +3,8 @@
  * itself, configured through a temporary AWS_CONFIG_FILE with
  * `credential_process = rekey credentials ...`, signing a request every few sandbox minutes.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { requireTool } from '../setup/tools';
 import { AwsCliConsumer } from '../../sandbox/apps/aws-cli-consumer';
 import type { Sandbox } from '../../sandbox/sandbox';
 import { makeHome, REKEY } from '../credentials/process-helpers';
@@ -19,10 +20,7 @@ import {
 } from './pickup-helpers';
 
 const AWS = '/usr/bin/aws';
-const maybe = existsSync(AWS) ? describe : describe.skip;
-if (!existsSync(AWS)) {
-  console.warn(`Skipping the AWS CLI pickup test: ${AWS} is absent (apt-get install awscli)`);
-}
+const maybe = requireTool(AWS) ? describe : describe.skip;
 
 maybe('an application holding only alice’s key: the AWS CLI v2 with rekey credentials', () => {
   let sb: Sandbox;

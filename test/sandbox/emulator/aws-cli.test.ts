@@ -4,16 +4,13 @@
  * first on PATH. `apt-get install awscli` installs it; .ci/run does.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { ExecutionRecord, ExecutionRunner } from '../../../sandbox/contracts';
 import type { Emulator } from '../../../sandbox/emulator';
+import { requireTool } from '../../setup/tools';
 import { startEmulator } from './helpers';
 
 const AWS = '/usr/bin/aws';
-const hasCli = existsSync(AWS);
-if (!hasCli) {
-  console.warn(`Skipping the AWS CLI tests: ${AWS} is absent (apt-get install awscli installs it)`);
-}
+const hasCli = requireTool(AWS) !== undefined;
 const maybe = hasCli ? describe : describe.skip;
 
 interface CliResult {

@@ -9,9 +9,7 @@
  * decisions (a user outside a path) are the emulator's alone (authz.test.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -24,13 +22,10 @@ import {
 import type { Emulator } from '../../../sandbox/emulator';
 import { runAuthzSequence } from './conformance-authz-steps';
 import type { Outcome, Target } from './conformance-steps';
+import { requireTool } from '../../setup/tools';
 import { startEmulator, TestClock } from './helpers';
 
-const motoPath = (process.env.PATH ?? '')
-  .split(delimiter)
-  .map((dir) => join(dir, 'moto_server'))
-  .find((candidate) => existsSync(candidate));
-if (!motoPath) console.warn('Skipping the moto conformance tests: moto_server is not on PATH');
+const motoPath = requireTool('moto_server');
 const maybe = motoPath ? describe : describe.skip;
 
 function freePort(): Promise<number> {

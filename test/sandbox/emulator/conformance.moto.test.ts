@@ -5,18 +5,13 @@
  * documentation (AWS-SEMANTICS.md) sides with the emulator, each side's known value is asserted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
 import type { Emulator } from '../../../sandbox/emulator';
 import { runSequence, type Outcome } from './conformance-steps';
+import { requireTool } from '../../setup/tools';
 import { startEmulator, TestClock } from './helpers';
 
-const motoPath = (process.env.PATH ?? '')
-  .split(delimiter)
-  .map((dir) => join(dir, 'moto_server'))
-  .find((candidate) => existsSync(candidate));
-if (!motoPath) console.warn('Skipping the moto conformance tests: moto_server is not on PATH');
+const motoPath = requireTool('moto_server');
 const maybe = motoPath ? describe : describe.skip;
 
 function freePort(): Promise<number> {
