@@ -27,11 +27,12 @@ export interface Harness {
 }
 
 /**
- * Every emulator a test starts is stopped after it, whether or not the test reached its own
- * stop(): a failed expectation must not leave a listening server that keeps jest from exiting.
+ * Every emulator a test file starts is stopped when the file ends, whether or not its test reached
+ * its own stop(): a failed expectation must not leave a listening server that keeps jest from
+ * exiting. (At the end of the file, not of each test: some files share one emulator.)
  */
 const running = new Set<Emulator>();
-afterEach(async () => {
+afterAll(async () => {
   await Promise.all([...running].map((emulator) => emulator.stop()));
   running.clear();
 });
