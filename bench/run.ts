@@ -5,11 +5,13 @@
  * bench/results.json with every figure and the machine it ran on.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import * as prettier from 'prettier';
 import type { CredentialProcessResult } from './credential-process';
+import { performanceDoc, summaryRegion, summaryTable, updateReadme } from './docs';
 import type { FleetResult } from './fleet';
 import type { LambdaResult } from './lambdas';
 import {
@@ -27,6 +29,27 @@ import type { ThroughputResult } from './throughput';
 const BENCH_DIR = __dirname;
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
 const RESULTS = path.join(BENCH_DIR, 'results.json');
+const PERFORMANCE_DOC = path.join(REPO_ROOT, 'docs', 'performance.md');
+const README = path.join(REPO_ROOT, 'README.md');
+
+/** `--write-docs` is the one option; anything else is a mistake, said before a long run. */
+function options(argv: readonly string[]): { writeDocs: boolean } {
+  const unknown = argv.filter((arg) => arg !== '--write-docs');
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `npm run bench: unknown argument ${unknown.map((a) => `"${a}"`).join(', ')}. ` +
+        'Usage: npm run bench [-- --write-docs] (also rewrite docs/performance.md and the README summary).\n',
+    );
+    process.exit(2);
+  }
+  return { writeDocs: argv.includes('--write-docs') };
+}
+
+/** Formats generated Markdown as the repository's prettier does, so `prettier --check` holds. */
+async function formatted(file: string, text: string): Promise<string> {
+  const config = (await prettier.resolveConfig(file)) ?? {};
+  return prettier.format(text, { ...config, filepath: file });
+}
 
 interface Machine {
   readonly cpuModel: string;
@@ -76,10 +99,16 @@ async function section<T>(name: string, dir: string): Promise<{ result: T; ms: n
 }
 
 async function main(): Promise<void> {
+  const { writeDocs } = options(process.argv.slice(2));
+  if (writeDocs) summaryRegion(README); // a README without its markers fails now, not after the run
   const started = performance.now();
   const startedAt = new Date();
   const host = machine();
-  const say = (text: string): boolean => process.stdout.write(`${text}\n`);
+  const printed: string[] = [];
+  const say = (text: string): boolean => {
+    printed.push(text);
+    return process.stdout.write(`${text}\n`);
+  };
   say(
     `rekey benchmark, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC: ` +
       `${host.cpuModel} x ${host.cpuCount}, ${host.memoryGB} GB, ${host.platform}, ` +
@@ -151,6 +180,25 @@ async function main(): Promise<void> {
       )}\n`,
     );
     say(`Wrote ${path.relative(REPO_ROOT, RESULTS)}.`);
+    if (writeDocs) {
+      const facts = {
+        startedAt: startedAt.toISOString(),
+        commit: host.commit,
+        cpu: `${host.cpuModel} x ${host.cpuCount}, ${host.memoryGB} GB, ${host.platform}, Node.js ${process.version}`,
+        loadAverageMax: busiest,
+        cpuCount: host.cpuCount,
+      };
+      mkdirSync(path.dirname(PERFORMANCE_DOC), { recursive: true });
+      writeFileSync(
+        PERFORMANCE_DOC,
+        await formatted(PERFORMANCE_DOC, performanceDoc(printed.join('\n'), facts)),
+      );
+      updateReadme(README, summaryTable(targets, facts));
+      writeFileSync(README, await formatted(README, readFileSync(README, 'utf8')));
+      process.stdout.write(
+        `Wrote ${path.relative(REPO_ROOT, PERFORMANCE_DOC)} and the README's summary.\n`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
