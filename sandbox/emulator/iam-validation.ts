@@ -3,7 +3,12 @@ import { ServiceError } from './errors';
 import type { Tag } from './state/account';
 
 const USER_NAME = /^[\w+=,.@-]+$/;
-const PATH = /^(\/|\/[\u0021-\u007F]+\/)$/;
+/**
+ * The API reference's pattern, `(\u002F)|(\u002F[\u0021-\u007E]+\u002F)`: its prose says "through
+ * the DEL character (\u007F)", but the pattern itself stops at `~`, and the sandbox keeps it
+ * (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html).
+ */
+const PATH = /^(\/|\/[\u0021-\u007E]+\/)$/;
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 export const MAX_TAGS = 50;
 
@@ -36,7 +41,7 @@ export function validatePath(path: string): void {
     throw constraint(
       path,
       'path',
-      'Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F)',
+      'Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)',
     );
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Secrets Manager resource policies: put (validated, public policies refused when
- * BlockPublicPolicy is set), get, delete; and the KMS use each value operation makes for its
+ * Secrets Manager resource policies: put (validated, principals resolved as IAM resolves them,
+ * public policies refused when BlockPublicPolicy is set), get, delete; and the KMS use each value operation makes for its
  * caller. A secret has no policy until PutResourcePolicy gives it one (CreateSecret takes none).
  */
 import { problems } from './authz/documents';
@@ -8,6 +8,7 @@ import { keyFor, useKey } from './authz';
 import { SECRETS_MANAGER_ALIAS } from './authz/managed';
 import type { CallContext, Core, JsonOperation } from './core';
 import { ServiceError, isRecord } from './errors';
+import { unresolvedPrincipal } from './policy-principals';
 import { requireSecret } from './secrets-common';
 import type { SecretRecord } from './state/secrets';
 
@@ -56,8 +57,17 @@ export function policyOperations(core: Core): Record<string, JsonOperation> {
           'This resource policy contains a syntax error.',
         );
       }
+      const document: unknown = JSON.parse(text);
+      // IAM resolves each user and role to its unique id and refuses one it does not know:
+      // a malformed ARN, another partition, a wildcard, a role deleted or never created.
+      if (unresolvedPrincipal(core, document) !== undefined) {
+        throw new ServiceError(
+          'MalformedPolicyDocumentException',
+          'This resource policy contains an unsupported principal.',
+        );
+      }
       // The API reference: "By default, public policies aren't blocked." (text unverified)
-      if ((input.boolean('BlockPublicPolicy') ?? false) && isPublic(JSON.parse(text))) {
+      if ((input.boolean('BlockPublicPolicy') ?? false) && isPublic(document)) {
         throw new ServiceError(
           'PublicPolicyException',
           'This resource policy contains a public policy.',

@@ -2,6 +2,7 @@ import {
   AttachUserPolicyCommand,
   CreatePolicyCommand,
   CreateRoleCommand,
+  DeleteRoleCommand,
   DeleteRolePolicyCommand,
   GetUserCommand,
   IAMClient,
@@ -9,6 +10,7 @@ import {
 } from '@aws-sdk/client-iam';
 import {
   CreateSecretCommand,
+  GetResourcePolicyCommand,
   GetSecretValueCommand,
   PutResourcePolicyCommand,
   SecretsManagerClient,
@@ -391,6 +393,95 @@ describe('secret resource policies', () => {
     ]);
     // Without BlockPublicPolicy the API reference says public policies are not blocked.
     await sm.send(new PutResourcePolicyCommand({ SecretId: 'rekey/pub', ResourcePolicy: open }));
+  });
+});
+
+describe('principals of a secret resource policy, resolved as IAM resolves them', () => {
+  const readBy = (...principals: string[]) =>
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: principals.length === 1 ? principals[0] : principals },
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: '*',
+        },
+      ],
+    });
+  const put = (sm: SecretsManagerClient, policy: string) =>
+    sm.send(new PutResourcePolicyCommand({ SecretId: 'rekey/p', ResourcePolicy: policy }));
+  const stored = async (sm: SecretsManagerClient) =>
+    (await sm.send(new GetResourcePolicyCommand({ SecretId: 'rekey/p' }))).ResourcePolicy;
+  let sm: SecretsManagerClient;
+  beforeEach(async () => {
+    sm = new SecretsManagerClient(clientConfig(emulator));
+    await sm.send(new CreateSecretCommand({ Name: 'rekey/p', SecretString: 'v' }));
+    await iam.send(
+      new CreateRoleCommand({ RoleName: 'billing', AssumeRolePolicyDocument: trustAccount }),
+    );
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'reports',
+        Path: '/ops/',
+        AssumeRolePolicyDocument: trustAccount,
+      }),
+    );
+    emulator.seed.user({ userName: 'alice', path: '/apps/' });
+  });
+  afterEach(() => sm.destroy());
+
+  it('accepts roles and users that exist, with their paths, the account and its root', async () => {
+    await put(
+      sm,
+      readBy(
+        `arn:aws:iam::${ACCOUNT}:role/billing`,
+        `arn:aws:iam::${ACCOUNT}:role/ops/reports`,
+        `arn:aws:iam::${ACCOUNT}:user/apps/alice`,
+        `arn:aws:iam::${ACCOUNT}:root`,
+        ACCOUNT,
+      ),
+    );
+
+    expect(await stored(sm)).toContain('role/ops/reports');
+  });
+
+  it.each([
+    ['a role that does not exist', `arn:aws:iam::${ACCOUNT}:role/no-such-role`],
+    ['a role under another path', `arn:aws:iam::${ACCOUNT}:role/billing2/billing`],
+    ['a role ARN that ends with a slash', `arn:aws:iam::${ACCOUNT}:role/ops/`],
+    ['another partition', `arn:aws-cn:iam::${ACCOUNT}:role/billing`],
+    ['no partition at all', `arn:awsfoo:iam::${ACCOUNT}:role/billing`],
+    ['a wildcard in the ARN', `arn:aws:iam::${ACCOUNT}:role/bill*`],
+    ['a user that does not exist', `arn:aws:iam::${ACCOUNT}:user/apps/bob`],
+    ['a user under another path', `arn:aws:iam::${ACCOUNT}:user/alice`],
+    ['a group (no principal)', `arn:aws:iam::${ACCOUNT}:group/admins`],
+    ['a name that is no ARN', 'billing'],
+  ])(
+    'refuses %s with MalformedPolicyDocumentException, and keeps the policy it had',
+    async (_, principal) => {
+      await put(sm, readBy(`arn:aws:iam::${ACCOUNT}:role/billing`));
+
+      const refused = await failure(
+        put(sm, readBy(`arn:aws:iam::${ACCOUNT}:role/billing`, principal)),
+      );
+
+      expect([refused.name, refused.message, refused.$metadata.httpStatusCode]).toEqual([
+        'MalformedPolicyDocumentException',
+        'This resource policy contains an unsupported principal.',
+        400,
+      ]);
+      expect(await stored(sm)).toBe(readBy(`arn:aws:iam::${ACCOUNT}:role/billing`));
+    },
+  );
+
+  it('refuses a role once it is deleted', async () => {
+    await put(sm, readBy(`arn:aws:iam::${ACCOUNT}:role/billing`));
+    await iam.send(new DeleteRoleCommand({ RoleName: 'billing' }));
+
+    const refused = await failure(put(sm, readBy(`arn:aws:iam::${ACCOUNT}:role/billing`)));
+
+    expect(refused.name).toBe('MalformedPolicyDocumentException');
   });
 });
 

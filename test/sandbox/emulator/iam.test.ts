@@ -49,6 +49,17 @@ describe('users', () => {
     expect(read.User).toEqual(created.User);
   });
 
+  it('takes a path of the characters ! to ~ between slashes, and refuses DEL as the API pattern does', async () => {
+    await iam.send(new CreateUserCommand({ UserName: 'tilde', Path: '/a~!b/' }));
+
+    const error = await failure(
+      iam.send(new CreateUserCommand({ UserName: 'del', Path: '/a\u007fb/' })),
+    );
+
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toContain('(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)');
+  });
+
   it('refuses a second user whose name differs only in case', async () => {
     await iam.send(new CreateUserCommand({ UserName: 'Bob' }));
     const error = await failure(iam.send(new CreateUserCommand({ UserName: 'bob' })));
