@@ -128,7 +128,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     if (unnamable) throw new UserNotManagedError(unnamable);
     const tags = await userTags(deps.iam, userName);
     const resolved = resolvePolicy(config.policy, config.selection, tags, now);
-    const readers = readersOf(tags, user.arn.split(':')[4] ?? '');
+    const readers = readersOf(tags, user.arn);
     const smtp = smtpRegionsOf(tags);
     const warnings = [
       ...resolved.warnings,

@@ -123,6 +123,19 @@ export class SecretNotOwnedError extends RekeyError {
 }
 
 /**
+ * Secrets Manager refused the secret's resource policy because a role the user's `rekey:readers`
+ * tag names does not exist (deleted, or too new to be visible yet): IAM resolves every role in a
+ * resource policy to its unique id and refuses one it cannot resolve. Raised by StageKey before
+ * it creates a key; not transient (waiting does not bring a deleted role back), so the rotation
+ * fails and the operator fixes the tag.
+ */
+export class ReadersRefusedError extends RekeyError {
+  constructor(message: string, cause?: unknown) {
+    super('ReadersRefusedError', message, { cause });
+  }
+}
+
+/**
  * The user holds a key that rekey cannot prove it created (made by hand or by another tool while
  * the rotation ran). rekey leaves it alone and stops: it never destroys what it cannot prove it owns.
  */

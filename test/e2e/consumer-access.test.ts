@@ -4,10 +4,31 @@
  * `rekey:readers` tag names, and nobody else. Each refusal is checked at Secrets Manager and,
  * where Secrets Manager would let the caller through, at KMS.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  IAMClient,
+  TagUserCommand,
+  UntagUserCommand,
+} from '@aws-sdk/client-iam';
+import {
+  GetResourcePolicyCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { execFileSync } from 'node:child_process';
+import type { InvariantMonitor } from '../../sandbox/invariants';
 import { Sandbox } from '../../sandbox/sandbox';
-import { advanceUntil, MINUTE, seedUser, type SeededUser } from './helpers';
+import {
+  advanceUntil,
+  liveKeys,
+  MINUTE,
+  seedUser,
+  staged,
+  statesEntered,
+  watch,
+  type SeededUser,
+} from './helpers';
 
 let sb: Sandbox;
 
@@ -19,12 +40,61 @@ afterAll(async () => {
   await sb?.stop();
 });
 
-async function rotated(userName: string, tags: { Key: string; Value: string }[] = []) {
-  const user = seedUser(sb, userName, { tags });
+/** Runs one rotation of an existing user to its end. */
+async function rotation(userName: string) {
   const arn = await sb.startRotation({ userName });
   await advanceUntil(sb, () => sb.execution(arn).status !== 'RUNNING', { stepMs: 15 * MINUTE });
-  expect(sb.execution(arn).status).toBe('SUCCEEDED');
-  return { user, execution: sb.execution(arn) };
+  return sb.execution(arn);
+}
+
+async function rotated(userName: string, tags: { Key: string; Value: string }[] = []) {
+  const user = seedUser(sb, userName, { tags });
+  const execution = await rotation(userName);
+  expect(execution.status).toBe('SUCCEEDED');
+  return { user, execution };
+}
+
+/** IAM as an operator uses it (the sandbox administrator). */
+async function asAdmin<T>(work: (iam: IAMClient) => Promise<T>): Promise<T> {
+  const iam = new IAMClient(sb.clientConfig());
+  try {
+    return await work(iam);
+  } finally {
+    iam.destroy();
+  }
+}
+
+const createRole = (name: string) =>
+  asAdmin((iam) =>
+    iam.send(
+      new CreateRoleCommand({
+        RoleName: name,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${sb.emulator.accountId}:root` },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+      }),
+    ),
+  );
+
+/** The principals the secret's resource policy names, as Secrets Manager returns it. */
+async function principalsOf(userName: string): Promise<unknown[]> {
+  const sm = new SecretsManagerClient(sb.clientConfig());
+  try {
+    const out = await sm.send(new GetResourcePolicyCommand({ SecretId: `rekey/${userName}` }));
+    const policy = JSON.parse(out.ResourcePolicy ?? '{"Statement": []}') as {
+      Statement: { Principal: { AWS: unknown } }[];
+    };
+    return policy.Statement.map((s) => s.Principal.AWS);
+  } finally {
+    sm.destroy();
+  }
 }
 
 /** The user's current key, as an application configured with it holds it. */
@@ -73,6 +143,9 @@ const decryptOnlyPolicy = (): string =>
 let alice: SeededUser;
 
 beforeAll(async () => {
+  // Secrets Manager refuses a resource policy naming a role that does not exist.
+  await createRole('ca-billing');
+  await createRole('ca-reports');
   ({ user: alice } = await rotated('ca-alice', [
     { Key: 'rekey:readers', Value: `${roleArn('ca-billing')} ${roleArn('ca-reports')}` },
   ]));
@@ -143,6 +216,7 @@ describe('roles named in rekey:readers', () => {
   });
 
   it('applies none of a tag that names a role of another account, says why, and still lets the user read', async () => {
+    await createRole('ca-carol-app');
     const { execution } = await rotated('ca-carol', [
       {
         Key: 'rekey:readers',
@@ -156,7 +230,7 @@ describe('roles named in rekey:readers', () => {
     );
     expect(started?.Detail.warnings).toEqual([
       expect.stringMatching(
-        /^tag rekey:readers ignored: "arn:aws:iam::999999999999:role\/x" is not a role ARN of account/,
+        /^tag rekey:readers ignored: "arn:aws:iam::999999999999:role\/x" is a role of account 999999999999, not of 123456789012;/,
       ),
     ]);
     expect(JSON.parse(execution.output ?? '{}')).not.toHaveProperty('readers');
@@ -165,6 +239,135 @@ describe('roles named in rekey:readers', () => {
       code: 'AccessDeniedException',
     });
     expect(await read(currentKeyOf('ca-carol'), 'rekey/ca-carol')).toMatchObject({ ok: true });
+  });
+});
+
+describe('rekey:readers entries IAM would refuse', () => {
+  it.each([
+    [
+      'a role ARN that ends with a slash',
+      'arn:aws:iam::123456789012:role/ops/',
+      'names no role (it ends with "/")',
+    ],
+    [
+      'another partition',
+      'arn:aws-cn:iam::123456789012:role/x',
+      'is in partition "aws-cn", not aws',
+    ],
+    [
+      'no partition at all',
+      'arn:awsfoo:iam::123456789012:role/x',
+      'is in partition "awsfoo", not aws',
+    ],
+  ])(
+    'ignores a tag with %s, says so, and the secret names only the user',
+    async (label, arn, why) => {
+      const userName = `ca-bad-${label.replace(/\W+/g, '-')}`.slice(0, 60);
+      const { execution } = await rotated(userName, [{ Key: 'rekey:readers', Value: arn }]);
+
+      const started = sb.emulator.events.find(
+        (e) => e.Detail.userName === userName && e.DetailType === 'Rotation Started',
+      );
+      expect(started?.Detail.warnings).toEqual([
+        `tag rekey:readers ignored: "${arn}" ${why}; each entry must be a role ARN of account 123456789012 (arn:aws:iam::123456789012:role/NAME or role/PATH/NAME, separated by spaces); only the user itself may read its secret until it is fixed`,
+      ]);
+      expect(JSON.parse(execution.output ?? '{}')).not.toHaveProperty('readers');
+      expect(await principalsOf(userName)).toEqual([
+        `arn:aws:iam::${sb.emulator.accountId}:user/${userName}`,
+      ]);
+    },
+  );
+});
+
+describe('a reader role that does not exist', () => {
+  let monitor: InvariantMonitor | undefined;
+  afterEach(() => {
+    monitor?.stop();
+    monitor = undefined;
+  });
+
+  it('fails the rotation in StageKey before any key is created, names the role and how to fix the tag; fixed, the next rotation passes', async () => {
+    const missing = roleArn('ca-never-created');
+    const user = seedUser(sb, 'ca-dora', { tags: [{ Key: 'rekey:readers', Value: missing }] });
+    monitor = watch(sb, ['ca-dora']);
+
+    const failed = await rotation('ca-dora');
+
+    expect(failed).toMatchObject({ status: 'FAILED', error: 'ReadersRefusedError' });
+    expect(statesEntered(failed)).not.toContain('VerifyKey');
+    expect(failed.cause).toContain(
+      `Secrets Manager refused the resource policy of rekey/ca-dora (MalformedPolicyDocumentException: This resource policy contains an unsupported principal.): the role ${missing}, which the tag rekey:readers of ca-dora names, does not exist.`,
+    );
+    expect(failed.cause).toContain(
+      'aws iam untag-user --user-name ca-dora --tag-keys rekey:readers',
+    );
+    expect(failed.cause).toContain(
+      `Nothing was changed: the old key ${user.oldKey.accessKeyId} is active and current.`,
+    );
+    expect(liveKeys(sb, 'ca-dora').map((k) => [k.accessKeyId, k.status])).toEqual([
+      [user.oldKey.accessKeyId, 'Active'],
+    ]);
+    expect(sb.emulator.state.accessKeys.filter((k) => k.userName === 'ca-dora')).toHaveLength(1);
+
+    await createRole('ca-never-created');
+    const again = await rotation('ca-dora');
+
+    expect(again.status).toBe('SUCCEEDED');
+    expect(await principalsOf('ca-dora')).toEqual([
+      `arn:aws:iam::${sb.emulator.accountId}:user/ca-dora`,
+      [missing],
+    ]);
+    monitor.checkNoOrphans([]);
+    expect(monitor.violations).toEqual([]);
+  });
+
+  it('fails the next rotation once a reader role was deleted, keeps the policy and the keys as they were, and passes once the tag is removed', async () => {
+    await createRole('ca-retired');
+    await createRole('ca-kept');
+    const readers = `${roleArn('ca-kept')} ${roleArn('ca-retired')}`;
+    await rotated('ca-erin', [{ Key: 'rekey:readers', Value: readers }]);
+    const current = staged(sb, 'ca-erin', 'AWSCURRENT')?.value.AccessKeyId;
+    monitor = watch(sb, ['ca-erin']);
+    await asAdmin((iam) => iam.send(new DeleteRoleCommand({ RoleName: 'ca-retired' })));
+
+    const failed = await rotation('ca-erin');
+
+    expect(failed).toMatchObject({ status: 'FAILED', error: 'ReadersRefusedError' });
+    expect(failed.cause).toContain(
+      `one of the roles the tag rekey:readers of ca-erin names does not exist (${roleArn('ca-kept')}, ${roleArn('ca-retired')}; Secrets Manager does not say which: aws iam get-role --role-name NAME tells)`,
+    );
+    expect(failed.cause).toContain(
+      `Nothing was changed: the old key ${String(current)} is active and current.`,
+    );
+    expect(liveKeys(sb, 'ca-erin').map((k) => k.accessKeyId)).toEqual([current]);
+    // The policy the last rotation set stays: the role that exists still reads.
+    const kept = sb.emulator.createSystemCredentials('ca-kept', decryptOnlyPolicy());
+    expect(await read(kept, 'rekey/ca-erin')).toEqual({ ok: true, keyId: current });
+
+    await asAdmin((iam) =>
+      iam.send(
+        new TagUserCommand({
+          UserName: 'ca-erin',
+          Tags: [{ Key: 'rekey:readers', Value: roleArn('ca-kept') }],
+        }),
+      ),
+    );
+    const again = await rotation('ca-erin');
+
+    expect(again.status).toBe('SUCCEEDED');
+    expect(await principalsOf('ca-erin')).toEqual([
+      `arn:aws:iam::${sb.emulator.accountId}:user/ca-erin`,
+      [roleArn('ca-kept')],
+    ]);
+    await asAdmin((iam) =>
+      iam.send(new UntagUserCommand({ UserName: 'ca-erin', TagKeys: ['rekey:readers'] })),
+    );
+    expect((await rotation('ca-erin')).status).toBe('SUCCEEDED');
+    expect(await principalsOf('ca-erin')).toEqual([
+      `arn:aws:iam::${sb.emulator.accountId}:user/ca-erin`,
+    ]);
+    monitor.checkNoOrphans([]);
+    expect(monitor.violations).toEqual([]);
   });
 });
 
