@@ -18,6 +18,7 @@ import {
 import { RekeyScope } from './permissions';
 import { RekeyFunction, type RekeyFunctionProps } from './rekey-function';
 import { FleetScan } from './fleet-scan';
+import { boundedLogDeliveryKey } from './log-delivery';
 import { RekeyDashboard } from './rekey-dashboard';
 import { RotationWorkflow, type RotationSteps } from './rotation-workflow';
 
@@ -219,6 +220,8 @@ export class KeyRotation extends Construct {
       compensate,
     };
 
+    // Both state machines log to CloudWatch Logs with the key: log delivery's use of it is bounded.
+    const loggingKey = boundedLogDeliveryKey(this, this.encryptionKey);
     const workflow = new RotationWorkflow(this, 'Workflow', {
       inspect: inspect.function,
       stageKey: stageKey.function,
@@ -238,7 +241,7 @@ export class KeyRotation extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(workflow.definition),
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
       tracingEnabled: true,
-      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(this.encryptionKey),
+      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(loggingKey),
       logs: {
         destination: new logs.LogGroup(this, 'StateMachineLogs', {
           logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
@@ -282,7 +285,7 @@ export class KeyRotation extends Construct {
       rotation: this.stateMachine,
       rotationStateMachineName: stateMachineName,
       stateMachineName: fleetScanName,
-      encryptionKey: this.encryptionKey,
+      encryptionKey: loggingKey,
       logRetention: this.logRetention,
       topic: props.topic,
       schedule: props.scanSchedule,
@@ -310,10 +313,7 @@ export class KeyRotation extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (props.topic) {
-      this.failureAlarm.addAlarmAction(new actions.SnsAction(props.topic));
-      this.allowAlarmsToPublish(props.topic, [this.failureAlarm, this.fleetScan.failureAlarm]);
-    }
+    if (props.topic) this.failureAlarm.addAlarmAction(new actions.SnsAction(props.topic));
     this.dashboard = new RekeyDashboard(this, 'Dashboard', {
       rotation: this.stateMachine,
       fleetScan: this.fleetScan.stateMachine,
@@ -321,6 +321,14 @@ export class KeyRotation extends Construct {
       topic: props.topic,
       maxKeyAgeDays: 90,
     });
+    if (props.topic) {
+      // Every alarm with an action on the topic, the compliance alarm included.
+      this.allowAlarmsToPublish(props.topic, [
+        this.failureAlarm,
+        this.fleetScan.failureAlarm,
+        this.dashboard.pastMaxAgeAlarm,
+      ]);
+    }
   }
 
   /**
@@ -354,8 +362,20 @@ export class KeyRotation extends Construct {
   /**
    * An alarm action publishes as cloudwatch.amazonaws.com, which only the topic policy can allow
    * (a topic policy replaces SNS's default one): bounded to this account and these alarms.
+   *
+   * To an encrypted topic CloudWatch also needs the topic's key (`kms:GenerateDataKey*`,
+   * `kms:Decrypt`: https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "Enable
+   * compatibility between event sources from AWS services and encrypted topics"), bounded with
+   * the keys that request carries: `aws:SourceAccount` and `aws:SourceArn` (the alarm), and the
+   * encryption context SNS sets, `aws:sns:topicArn`. Without the bound any alarm of any account,
+   * through any topic on this key, could have it generate data keys (a confused deputy). The
+   * bound is this account's alarms and topics in this region, not these alarms and this topic:
+   * when the topic is encrypted with this key (the deployable stack's is), naming them would make
+   * a CloudFormation cycle (key policy → alarm → its action's topic → key). A topic with a key of
+   * its own needs nothing from this one.
    */
   private allowAlarmsToPublish(topic: ITopic, alarms: cloudwatch.IAlarm[]): void {
+    const { region, account } = Stack.of(this);
     topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowRekeyAlarmsToPublish',
@@ -363,14 +383,31 @@ export class KeyRotation extends Construct {
         actions: ['sns:Publish'],
         resources: [topic.topicArn],
         conditions: {
-          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          StringEquals: { 'aws:SourceAccount': account },
           ArnEquals: { 'aws:SourceArn': alarms.map((alarm) => alarm.alarmArn) },
+        },
+      }),
+    );
+    if (topic.masterKey !== undefined && topic.masterKey !== this.encryptionKey) return;
+    // A key imported from elsewhere ignores this; its owner adds the statement.
+    this.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowAlarmsOfThisAccountToUseKey',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${region}:${account}:alarm:*`,
+            'kms:EncryptionContext:aws:sns:topicArn': `arn:${Aws.PARTITION}:sns:${region}:${account}:*`,
+          },
         },
       }),
     );
   }
 
-  /** CloudWatch Logs and CloudWatch alarms (publishing to an encrypted topic) need the key. */
+  /** CloudWatch Logs writes every rekey log group encrypted with the key. */
   private allowServicesToUseKey(): void {
     const { region, account } = Stack.of(this);
     this.encryptionKey.addToResourcePolicy(
@@ -389,13 +426,6 @@ export class KeyRotation extends Construct {
             'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${region}:${account}:log-group:*`,
           },
         },
-      }),
-    );
-    this.encryptionKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
       }),
     );
   }

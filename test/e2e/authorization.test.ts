@@ -59,6 +59,62 @@ describe('alarm notifications', () => {
   });
 });
 
+describe('the key lets CloudWatch in only for alarms of its own account', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.start();
+  });
+  afterAll(() => sb.stop());
+
+  const topicArn = (): string => sb.stack.topicArns[Object.keys(sb.stack.topicArns)[0] ?? ''] ?? '';
+  /** A topic on rekey's key whose own policy lets CloudWatch publish for any alarm. */
+  const openTopic = (name: string): string =>
+    sb.emulator.createTopic(name, {
+      kmsMasterKeyId: sb.emulator.authorization.topicKey(topicArn()),
+      policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: '*',
+          },
+        ],
+      }),
+    });
+  const publish = (topic: string, alarmArn: string): string | undefined => {
+    try {
+      sb.emulator.authorization.publishAsService('cloudwatch.amazonaws.com', alarmArn, {
+        TopicArn: topic,
+        Message: 'ALARM',
+      });
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+  };
+
+  it('delivers every alarm rekey creates, the compliance alarm included', () => {
+    const alarms = sb.stack.alarms.map((a) => a.name);
+
+    const results = alarms.map((alarm) => sb.fireAlarm(alarm));
+
+    expect(alarms).toHaveLength(3);
+    expect(alarms.some((a) => a.includes('KeysPastMaxAge'))).toBe(true);
+    expect(results).toEqual(alarms.map(() => [{ topicArn: topicArn(), delivered: true }]));
+  });
+
+  it('refuses, at the key, an alarm of another account publishing through a topic that lets any alarm publish', () => {
+    const open = openTopic('any-alarm-alerts');
+    const foreign = `arn:aws:cloudwatch:${sb.region}:999999999999:alarm:theirs`;
+    const own = `arn:aws:cloudwatch:${sb.region}:${sb.emulator.accountId}:alarm:ours`;
+
+    expect(publish(open, foreign)).toMatch(/^KMSAccessDenied: .*kms:GenerateDataKey/);
+    expect(publish(open, own)).toBeUndefined();
+  });
+});
+
 describe('every principal is refused outside its scope', () => {
   let sb: Sandbox;
   beforeAll(async () => {

@@ -1,8 +1,26 @@
 import type { Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { RekeyStack } from '../../lib/rekey-stack';
 import { FUNCTIONS, realApp, resolved, rotationStack } from './support';
+
+interface KeyStatement {
+  readonly Sid?: string;
+  readonly Principal?: { readonly Service?: unknown; readonly AWS?: unknown };
+  readonly Condition?: unknown;
+}
+
+function keyPolicyStatements(template: Template): KeyStatement[] {
+  const keys = Object.values(template.findResources('AWS::KMS::Key')) as {
+    Properties: { KeyPolicy: { Statement: KeyStatement[] } };
+  }[];
+  return keys.flatMap((k) => k.Properties.KeyPolicy.Statement);
+}
+
+/** The key policy statements whose principal is `service` (a plain string service name). */
+const serviceStatements = (template: Template, service: string): KeyStatement[] =>
+  keyPolicyStatements(template).filter((s) => s.Principal?.Service === service);
 
 describe('encryption of the deployable stack', () => {
   let stack: RekeyStack;
@@ -85,17 +103,78 @@ describe('encryption of the deployable stack', () => {
     });
   });
 
-  it('lets CloudWatch alarms publish to the encrypted topic', () => {
-    template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: Match.arrayWith(['kms:Decrypt', 'kms:GenerateDataKey*']),
-          }),
-        ]),
-      },
+  it('lets CloudWatch use the key only for alarms and topics of this account and region', () => {
+    const ofThisAccount = (service: string, resource: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          `:${service}:`,
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:${resource}`,
+        ],
+      ],
     });
+
+    expect(serviceStatements(template, 'cloudwatch.amazonaws.com')).toEqual([
+      {
+        Sid: 'AllowAlarmsOfThisAccountToUseKey',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': ofThisAccount('cloudwatch', 'alarm:*'),
+            'kms:EncryptionContext:aws:sns:topicArn': ofThisAccount('sns', '*'),
+          },
+        },
+      },
+    ]);
+  });
+
+  it('lets log delivery decrypt with the key only for log deliveries of this account and region', () => {
+    expect(serviceStatements(template, 'delivery.logs.amazonaws.com')).toEqual([
+      {
+        Sid: 'AllowLogDeliveryOfThisAccount',
+        Effect: 'Allow',
+        Principal: { Service: 'delivery.logs.amazonaws.com' },
+        Action: 'kms:Decrypt',
+        Resource: '*',
+        Condition: {
+          StringEquals: {
+            'kms:EncryptionContext:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':logs:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':*',
+                ],
+              ],
+            },
+          },
+        },
+      },
+    ]);
+  });
+
+  it('bounds every statement that names a service principal (no confused deputy)', () => {
+    const statements = keyPolicyStatements(template);
+    const unbounded = statements.filter(
+      (s) => s.Principal?.Service !== undefined && s.Condition === undefined,
+    );
+
+    expect(statements.filter((s) => s.Principal?.Service !== undefined)).toHaveLength(3);
+    expect(unbounded).toEqual([]);
   });
 
   it('encrypts the data of both state machines with the customer managed key', () => {
@@ -155,5 +234,30 @@ describe('a KeyRotation without an encryption key', () => {
         }),
       },
     });
+  });
+});
+
+describe('the statement CloudWatch alarms need on the key', () => {
+  it('is not added for a topic with a key of its own, nor without a topic', () => {
+    const ownKey = rotationStack((s) => ({
+      topic: new sns.Topic(s, 'Topic', { masterKey: new kms.Key(s, 'TopicKey') }),
+    }));
+    const noTopic = rotationStack();
+    const rotationKey = (stack: Stack, rotation: { encryptionKey: kms.IKey }) =>
+      stack.getLogicalId(rotation.encryptionKey.node.defaultChild as kms.CfnKey);
+    const statementsOf = (template: Template, logicalId: string): KeyStatement[] =>
+      (
+        template.toJSON() as {
+          Resources: Record<string, { Properties: { KeyPolicy: { Statement: KeyStatement[] } } }>;
+        }
+      ).Resources[logicalId]?.Properties.KeyPolicy.Statement ?? [];
+
+    for (const { stack, rotation, template } of [ownKey, noTopic]) {
+      const statements = statementsOf(template, rotationKey(stack, rotation));
+      expect(statements.length).toBeGreaterThan(0);
+      expect(statements.filter((s) => s.Principal?.Service === 'cloudwatch.amazonaws.com')).toEqual(
+        [],
+      );
+    }
   });
 });

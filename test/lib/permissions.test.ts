@@ -198,10 +198,12 @@ describe('permissions of the deployable stack', () => {
     template = app.template;
   });
 
-  it("lets CloudWatch publish to the topic only for rekey's two alarms, in this account", () => {
-    const alarms = [rotation.failureAlarm, rotation.fleetScan.failureAlarm].map((alarm) =>
-      resolved(stack, alarm.alarmArn),
-    );
+  it("lets CloudWatch publish to the topic only for rekey's three alarms, in this account", () => {
+    const alarms = [
+      rotation.failureAlarm,
+      rotation.fleetScan.failureAlarm,
+      rotation.dashboard.pastMaxAgeAlarm,
+    ].map((alarm) => resolved(stack, alarm.alarmArn));
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([

@@ -106,8 +106,14 @@ export function callerOf(principal: Principal, state: PolicyState, accountId: st
   }
 }
 
-/** A service principal acting for one of the account's resources (an alarm, a schedule). */
+/**
+ * A service principal acting for a resource (an alarm, a schedule): of the account, or of the
+ * account its `sourceArn` names. `aws:SourceAccount` is the account that owns the source resource
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount),
+ * so a resource of another account can be used to test a confused-deputy bound.
+ */
 export function serviceCaller(service: string, accountId: string, sourceArn?: string): Caller {
+  const owner = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/.exec(sourceArn ?? '')?.[1];
   return {
     principal: service,
     arn: service,
@@ -115,7 +121,7 @@ export function serviceCaller(service: string, accountId: string, sourceArn?: st
     identityPolicies: [],
     context: {
       'aws:PrincipalServiceName': service,
-      'aws:SourceAccount': accountId,
+      'aws:SourceAccount': owner ?? accountId,
       ...(sourceArn === undefined ? {} : { 'aws:SourceArn': sourceArn }),
     },
   };
