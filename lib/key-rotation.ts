@@ -177,7 +177,8 @@ export class KeyRotation extends Construct {
     const verifyKey = fn('verify-key', 'prove the new key works');
     // ListAccessKeys: a refused new key is propagation delay unless it was deleted or deactivated.
     sc.iam(verifyKey.role, ['ListAccessKeys']);
-    sc.secrets(verifyKey.role, ['GetSecretValue']);
+    // DescribeSecret: a refused read says why only once rekey knows whether the secret went away.
+    sc.secrets(verifyKey.role, ['DescribeSecret', 'GetSecretValue']);
     sc.secretsKey(verifyKey.role, false);
     const promoteKey = fn('promote-key', 'make the new key AWSCURRENT');
     sc.secrets(promoteKey.role, ['DescribeSecret', 'UpdateSecretVersionStage']);

@@ -10,6 +10,7 @@ import {
   requireLiveSecret,
   type SecretStages,
 } from '../shared/secret';
+import { whenSecretGone } from '../shared/secret-gone';
 import type { RotationState } from '../shared/types';
 
 async function stages(deps: Deps, secretId: string): Promise<SecretStages> {
@@ -72,6 +73,7 @@ export async function promoteKey(state: RotationState, deps: Deps): Promise<Rota
     });
     return { ...state, promotedAt: at, cutover: initialCutover(state.policy, promotedAt) };
   } catch (error) {
-    throw asRetryable(error, 'Promoting the new key');
+    // A label move refused because the secret went away since the last DescribeSecret.
+    throw asRetryable(await whenSecretGone(deps.secrets, secretId, error), 'Promoting the new key');
   }
 }

@@ -11,6 +11,7 @@ import {
 import { listKeys } from '../shared/keys';
 import { logger } from '../shared/logger';
 import { parseSecretValue } from '../shared/secret';
+import { whenSecretGone } from '../shared/secret-gone';
 import type { RotationState } from '../shared/types';
 
 /** Makes an STS client that signs with the given key. */
@@ -99,6 +100,7 @@ export async function verifyKey(state: RotationState, deps: VerifyDeps): Promise
     });
     return { ...state, verifiedAt };
   } catch (error) {
-    throw asRetryable(error, 'Verifying the new key');
+    // Scheduled for deletion or deleted since StageKey: say so, not Secrets Manager's text.
+    throw asRetryable(await whenSecretGone(deps.secrets, secretId, error), 'Verifying the new key');
   }
 }

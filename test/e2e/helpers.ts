@@ -128,6 +128,17 @@ export function statesEntered(execution: ExecutionRecord): string[] {
   );
 }
 
+/** How many attempts of `state` failed so far (the state machine retries them). */
+export function failedAttempts(execution: ExecutionRecord, state: string): number {
+  let inside = false;
+  let failures = 0;
+  for (const e of execution.events) {
+    if (e.stateEnteredEventDetails) inside = e.stateEnteredEventDetails.name === state;
+    if (inside && /^(Lambda\w*|Task)Failed$/.test(e.type ?? '')) failures += 1;
+  }
+  return failures;
+}
+
 /** The state the execution is in: the last state entered and not yet exited. */
 export function currentState(execution: ExecutionRecord): string | undefined {
   const last = [...execution.events]

@@ -12,7 +12,6 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import type { ExecutionRecord } from '../../sandbox/contracts';
 import type { InvariantMonitor } from '../../sandbox/invariants';
 import { Sandbox } from '../../sandbox/sandbox';
 import {
@@ -21,6 +20,7 @@ import {
   checkSecrecy,
   currentState,
   eventsOf,
+  failedAttempts,
   keyById,
   liveKeys,
   MINUTE,
@@ -54,16 +54,6 @@ afterEach(() => {
 const ended = (arn: string) => (): boolean => sb.execution(arn).status !== 'RUNNING';
 const inState = (arn: string, state: string) => (): boolean =>
   currentState(sb.execution(arn)) === state;
-/** How many attempts of `state` failed so far (the state machine retries them). */
-const failedAttempts = (execution: ExecutionRecord, state: string): number => {
-  let inside = false;
-  let failures = 0;
-  for (const e of execution.events) {
-    if (e.stateEnteredEventDetails) inside = e.stateEnteredEventDetails.name === state;
-    if (inside && /^(Lambda\w*|Task)Failed$/.test(e.type ?? '')) failures += 1;
-  }
-  return failures;
-};
 
 async function asAdmin<T>(
   work: (clients: { iam: IAMClient; secrets: SecretsManagerClient; sfn: SFNClient }) => Promise<T>,
@@ -334,6 +324,50 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
     expectNoViolations();
     expect(monitor?.excused).toHaveLength(1);
   });
+
+  it.each([
+    [
+      'scheduled for deletion',
+      false,
+      (u: string) =>
+        `The secret rekey/${u} is scheduled for deletion (requested ${sb.clock.now().toISOString().slice(0, 10)}`,
+      (u: string) => `Restore it (aws secretsmanager restore-secret --secret-id rekey/${u})`,
+    ],
+    [
+      'deleted for good',
+      true,
+      (u: string) => `The secret rekey/${u} no longer exists (deleted without a recovery window)`,
+      (u: string) => `The secret rekey/${u} no longer exists.`,
+    ],
+  ])(
+    'says the secret is %s when that happens while VerifyKey waits for the new key, not what Secrets Manager said',
+    async (_label, force, says, then) => {
+      const user = seedUser(sb, `lifeline-verify-${force ? 'forced' : 'window'}`);
+      monitor = watch(sb, [user.userName]);
+      const arn = await sb.startRotation({ userName: user.userName });
+      await advanceUntil(sb, () => failedAttempts(sb.execution(arn), 'VerifyKey') > 0, {
+        stepMs: 500,
+      });
+      const newKeyId = staged(sb, user.userName, 'AWSPENDING')?.value.AccessKeyId;
+      expect(newKeyId).toBeDefined();
+
+      await deleteSecret(user.userName, force);
+      await advanceUntil(sb, ended(arn), { stepMs: 15 * MINUTE });
+
+      const execution = sb.execution(arn);
+      expect(execution).toMatchObject({ status: 'FAILED', error: 'SecretDeletedError' });
+      expect(statesEntered(execution)).not.toContain('PromoteKey');
+      expect(execution.cause).toContain(says(user.userName));
+      expect(execution.cause).toContain(then(user.userName));
+      expect(execution.cause).not.toMatch(
+        /InvalidRequestException|ResourceNotFoundException|marked for deletion|can't find/,
+      );
+      expect(keyById(sb, user.oldKey.accessKeyId)?.status).toBe('Active');
+      // Never promoted, so no application can hold it: compensation deleted it.
+      expect(keyById(sb, String(newKeyId))?.deletedAt).toBeDefined();
+      expectNoViolations();
+    },
+  );
 });
 
 describe('a secret of its own: rekey writes keys only into secrets it created, with its KMS key', () => {

@@ -141,7 +141,7 @@ const STEP_ACTIONS: Record<AnyStep, StepActions> = {
     ],
     other: ['states:DescribeExecution'],
   },
-  'verify-key': { iam: ['ListAccessKeys'], secrets: ['GetSecretValue'] },
+  'verify-key': { iam: ['ListAccessKeys'], secrets: ['DescribeSecret', 'GetSecretValue'] },
   'promote-key': { iam: [], secrets: ['DescribeSecret', 'UpdateSecretVersionStage'] },
   'check-cutover': {
     iam: ['GetAccessKeyLastUsed'],

@@ -151,6 +151,7 @@ describe('least privilege, proven by running', () => {
       { name: 'mia again', status: 'SUCCEEDED' },
       { name: 'scan', status: 'SUCCEEDED' },
       { name: 'scan-again', status: 'SUCCEEDED' },
+      { name: 'ned', status: 'FAILED', error: 'SecretDeletedError' },
       { name: 'alarm rotation', status: 'DELIVERED' },
       { name: 'alarm fleet-scan', status: 'DELIVERED' },
     ]);

@@ -2,7 +2,8 @@
  * The paths the least-privilege proof runs on one sandbox (manual clock): a clean rotation, an
  * inactive key deleted first, a refusal that notifies, a compensation, a crash-after-success
  * reconciled by StageKey, a cutover deadline, a rollback in the recovery window, a re-run after a
- * stopped execution, two scheduled fleet scans and both alarms.
+ * stopped execution, two scheduled fleet scans, a secret scheduled for deletion while VerifyKey
+ * waits, and both alarms.
  */
 import type { Sandbox } from '../../../sandbox/sandbox';
 import {
@@ -10,6 +11,7 @@ import {
   consumerOf,
   currentState,
   DAY,
+  failedAttempts,
   HOUR,
   MINUTE,
   seedUser,
@@ -17,6 +19,7 @@ import {
   stopExecution,
 } from '../helpers';
 import { DeleteAccessKeyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /** An operator deletes a key by hand (administrator credentials). */
 async function deleteKey(sb: Sandbox, userName: string, accessKeyId: string): Promise<void> {
@@ -25,6 +28,18 @@ async function deleteKey(sb: Sandbox, userName: string, accessKeyId: string): Pr
     await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
   } finally {
     iam.destroy();
+  }
+}
+
+/** An operator schedules a user's secret for deletion (administrator credentials). */
+async function scheduleSecretDeletion(sb: Sandbox, userName: string): Promise<void> {
+  const sm = new SecretsManagerClient(sb.clientConfig());
+  try {
+    await sm.send(
+      new DeleteSecretCommand({ SecretId: `rekey/${userName}`, RecoveryWindowInDays: 7 }),
+    );
+  } finally {
+    sm.destroy();
   }
 }
 
@@ -207,6 +222,17 @@ export async function runScenarios(sb: Sandbox): Promise<ScenarioOutcome[]> {
     sb,
     sb.emulator.state.executions.map((e) => e.executionArn),
   );
+
+  // The secret is scheduled for deletion while VerifyKey waits for the new key to propagate:
+  // VerifyKey's read is refused, it asks the secret why, and the rotation stops.
+  seedUser(sb, 'ned');
+  const ned = await sb.startRotation({ userName: 'ned' });
+  await advanceUntil(sb, () => failedAttempts(sb.execution(ned), 'VerifyKey') > 0, {
+    stepMs: 500,
+  });
+  await scheduleSecretDeletion(sb, 'ned');
+  await untilDone(sb, [ned]);
+  record('ned', ned);
 
   // Both alarms fire: CloudWatch publishes to the topic.
   for (const alarm of ['rotation', 'fleet-scan'] as const) {

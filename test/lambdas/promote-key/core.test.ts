@@ -196,6 +196,28 @@ describe('promote-key', () => {
     expect(secret.holder('AWSPENDING')).toBe(NEW_VERSION);
   });
 
+  it('throws SecretDeletedError when the secret is scheduled for deletion between the two label moves', async () => {
+    sm.on(UpdateSecretVersionStageCommand).callsFake(
+      (input: UpdateSecretVersionStageCommandInput) => {
+        if (input.VersionStage === 'AWSPENDING') {
+          secret.deletedDate = new Date('2026-03-01T12:00:31.000Z');
+          throw awsErrors.invalidRequest(
+            "You can't perform this operation on the secret because it was marked for deletion.",
+          );
+        }
+        return secret.update(input);
+      },
+    );
+
+    const error = await failure(promoteKey(verifiedState(), deps()));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(error.message).toContain(
+      'The secret rekey/alice is scheduled for deletion (requested 2026-03-01T12:00:31.000Z)',
+    );
+    expect(secret.holder('AWSCURRENT')).toBe(NEW_VERSION);
+  });
+
   it('throws RotationStateError without a staged key', async () => {
     const error = await failure(promoteKey(verifiedState({ newKey: undefined }), deps()));
 

@@ -208,6 +208,49 @@ describe('verify-key', () => {
     },
   );
 
+  describe('a secret that went away after it was staged', () => {
+    const markedForDeletion = () =>
+      awsErrors.invalidRequest(
+        "You can't perform this operation on the secret because it was marked for deletion.",
+      );
+
+    it('says it is scheduled for deletion and how to restore it (SecretDeletedError), without calling STS', async () => {
+      const secret = FakeSecret.staged().install(sm);
+      secret.deletedDate = new Date('2026-03-01T12:00:30.000Z');
+      sm.on(GetSecretValueCommand).rejects(markedForDeletion());
+
+      const error = await failure(verifyKey(stagedState(), deps()));
+
+      expect(error.name).toBe('SecretDeletedError');
+      expect(error.message).toBe(
+        'The secret rekey/alice is scheduled for deletion (requested 2026-03-01T12:00:30.000Z): ' +
+          'rekey stopped before its next change. Restore it (aws secretsmanager restore-secret ' +
+          '--secret-id rekey/alice) and start the rotation again.',
+      );
+      expect(stsFactory).not.toHaveBeenCalled();
+    });
+
+    it('says it no longer exists once it was deleted for good', async () => {
+      const secret = FakeSecret.staged().install(sm);
+      secret.exists = false;
+
+      const error = await failure(verifyKey(stagedState(), deps()));
+
+      expect(error.name).toBe('SecretDeletedError');
+      expect(error.message).toBe(
+        'The secret rekey/alice no longer exists (deleted without a recovery window): rekey ' +
+          'stopped before its next change.',
+      );
+    });
+
+    it('passes on a missing version of a live secret as it is: the secret did not go away', async () => {
+      const missing = awsErrors.secretValueNotFound(`VersionId: ${NEW_VERSION}`);
+      sm.on(GetSecretValueCommand).rejects(missing);
+
+      await expect(verifyKey(stagedState(), deps())).rejects.toBe(missing);
+    });
+  });
+
   it('throws RotationStateError without a staged key', async () => {
     const error = await failure(verifyKey(stagedState({ newKey: undefined }), deps()));
 
