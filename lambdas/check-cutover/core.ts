@@ -6,6 +6,7 @@ import {
   CutoverDeadlineError,
   RotationStateError,
 } from '../shared/errors';
+import { newKeyDeleted } from '../shared/guards';
 import { lastUsed } from '../shared/keys';
 import { describeStages, requireLiveSecret } from '../shared/secret';
 import { logger } from '../shared/logger';
@@ -21,13 +22,19 @@ export async function checkCutover(state: RotationState, deps: Deps): Promise<Ro
   try {
     const now = deps.clock.now();
     // The secret holds the only copy of the new key's secret: stop waiting once it is going away.
-    requireLiveSecret(await describeStages(deps.secrets, state.secretId), state.secretId);
+    const stages = requireLiveSecret(
+      await describeStages(deps.secrets, state.secretId),
+      state.secretId,
+    );
     const [oldUse, newUse] = await Promise.all([
       lastUsed(deps.iam, oldKey.accessKeyId).catch((error: unknown) => {
         if (awsErrorCode(error) === 'NoSuchEntity') return undefined;
         throw error;
       }),
-      lastUsed(deps.iam, newKey.accessKeyId),
+      lastUsed(deps.iam, newKey.accessKeyId).catch((error: unknown) => {
+        if (awsErrorCode(error) !== 'NoSuchEntity') throw error;
+        throw newKeyDeleted(state, stages.current === newKey.versionId);
+      }),
     ]);
     if (!oldUse) return await oldKeyGone(state, deps, now, newUse);
     const deadlineAt = new Date(cutover.deadlineAt);

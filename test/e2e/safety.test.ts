@@ -3,7 +3,7 @@
  * sandbox through the same APIs a person would use, with the invariant monitor watching every
  * change. Sandbox time moves by hand so that the test can act at the moment that matters.
  */
-import { IAMClient } from '@aws-sdk/client-iam';
+import { DeleteAccessKeyCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -368,6 +368,42 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
       expectNoViolations();
     },
   );
+});
+
+describe('truthful outcomes: a new key deleted by hand after promotion', () => {
+  it('names the key and what happened, not IAM\'s "cannot be found", and moves AWSCURRENT back to the old key', async () => {
+    const user = seedUser(sb, 'truth-new-deleted');
+    monitor = watch(sb, [user.userName]);
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, inState(arn, 'WaitForCutover'));
+    const newKeyId = String(staged(sb, user.userName, 'AWSCURRENT')?.value.AccessKeyId);
+
+    await asAdmin(({ iam }) =>
+      iam.send(new DeleteAccessKeyCommand({ UserName: user.userName, AccessKeyId: newKeyId })),
+    );
+    await advanceUntil(sb, ended(arn), { stepMs: 15 * MINUTE });
+
+    const execution = sb.execution(arn);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'RotationStateError' });
+    expect(execution.cause).toContain(
+      `The new key ${newKeyId} of ${user.userName} was deleted outside rekey after it was verified, while AWSCURRENT of rekey/${user.userName} named it:`,
+    );
+    expect(execution.cause).toContain('CloudTrail event DeleteAccessKey');
+    expect(execution.cause).toContain(
+      `The old key ${user.oldKey.accessKeyId} is active and current; the new key ${newKeyId} no longer exists (removed outside rekey).`,
+    );
+    expect(execution.cause).not.toContain('cannot be found');
+    expect(staged(sb, user.userName, 'AWSCURRENT')?.value.AccessKeyId).toBe(
+      user.oldKey.accessKeyId,
+    );
+    expect(keyById(sb, user.oldKey.accessKeyId)?.status).toBe('Active');
+    // The person's deletion broke I1 and I2 for a moment; nothing rekey did broke them.
+    monitor.checkNoOrphans([]);
+    expect(monitor.violations).toEqual([
+      `I2 after iam:DeleteAccessKey: active key ${newKeyId} of ${user.userName} was deleted`,
+      `I1 after iam:DeleteAccessKey: ${user.userName}'s AWSCURRENT (${newKeyId}) is not an active key`,
+    ]);
+  });
 });
 
 describe('a secret of its own: rekey writes keys only into secrets it created, with its KMS key', () => {

@@ -145,7 +145,7 @@ describe('least privilege, proven by running', () => {
       { name: 'fay', status: 'FAILED', error: 'CutoverDeadlineError' },
       { name: 'gus', status: 'FAILED', error: 'OldKeyReactivatedError' },
       { name: 'hal', status: 'SUCCEEDED' },
-      { name: 'kim', status: 'FAILED', error: 'NoSuchEntityException' },
+      { name: 'kim', status: 'FAILED', error: 'RotationStateError' },
       { name: 'lea', status: 'FAILED', error: 'AwsTransientError' },
       { name: 'mia', status: 'FAILED', error: 'AwsTransientError' },
       { name: 'mia again', status: 'SUCCEEDED' },

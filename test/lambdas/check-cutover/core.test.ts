@@ -7,6 +7,7 @@ import type { Deps } from '../../../lambdas/shared/deps';
 import { DEFAULT_POLICY } from '../../../lambdas/shared/policy';
 import {
   awsErrors,
+  BASELINE_VERSION,
   captureOutput,
   EXECUTION_ARN,
   failure,
@@ -17,6 +18,7 @@ import {
   mutations,
   NEW_CREATED,
   NEW_KEY_ID,
+  NEW_VERSION,
   OLD_CREATED,
   OLD_KEY_ID,
   PROMOTED_AT,
@@ -237,6 +239,36 @@ describe('check-cutover', () => {
     });
     expect(telemetry.detailTypes()).toEqual(['Cutover Complete']);
     expect(mutations(iam, sm)).toEqual([]);
+  });
+
+  it('says the new key was deleted outside rekey after promotion, and what to do, when IAM no longer knows it', async () => {
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+
+    const error = await failure(checkCutover(promotedState(), deps(FIRST_CHECK)));
+
+    expect(error.name).toBe('RotationStateError');
+    expect(error.message).toBe(
+      `The new key ${NEW_KEY_ID} of alice was deleted outside rekey after it was verified, while AWSCURRENT of rekey/alice named it: ` +
+        'the secret gave applications a key that no longer exists, and those that read it since hold a key AWS rejects. ' +
+        'rekey stopped the rotation. Find out who deleted the key (CloudTrail event DeleteAccessKey); once AWSCURRENT names an active key again, have those applications read the secret, then start the rotation again.',
+    );
+    expect(error.message).not.toContain('cannot be found');
+    expect(telemetry.detailTypes()).toEqual([]);
+    expect(mutations(iam, sm)).toEqual([]);
+  });
+
+  it('says the new key was deleted and AWSCURRENT no longer names it when both happened by hand', async () => {
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+    secret.move('AWSCURRENT', BASELINE_VERSION, NEW_VERSION);
+
+    const error = await failure(checkCutover(promotedState(), deps(FIRST_CHECK)));
+
+    expect(error.name).toBe('RotationStateError');
+    expect(error.message).toBe(
+      `The new key ${NEW_KEY_ID} of alice was deleted outside rekey after it was verified, and ` +
+        'AWSCURRENT of rekey/alice no longer names it (rolled back by hand?): rekey stopped the ' +
+        `rotation and leaves the old key ${OLD_KEY_ID} as it is.`,
+    );
   });
 
   it('wraps a throttled read as AwsTransientError', async () => {

@@ -129,21 +129,29 @@ describe('deactivate-key', () => {
     expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
   });
 
-  it.each<['Inactive' | undefined, string]>([
-    ['Inactive', 'deactivated'],
-    [undefined, 'deleted'],
+  it.each<[string, 'Inactive' | undefined, string]>([
+    [
+      'deactivated',
+      'Inactive',
+      `The new key ${NEW_KEY_ID} is no longer active: rekey leaves the old key ${OLD_KEY_ID} as it is.`,
+    ],
+    [
+      'deleted',
+      undefined,
+      `The new key ${NEW_KEY_ID} of alice was deleted outside rekey after it was verified, while AWSCURRENT of rekey/alice named it: ` +
+        'the secret gave applications a key that no longer exists, and those that read it since hold a key AWS rejects. ' +
+        'rekey stopped the rotation. Find out who deleted the key (CloudTrail event DeleteAccessKey); once AWSCURRENT names an active key again, have those applications read the secret, then start the rotation again.',
+    ],
   ])(
-    'refuses to deactivate the old key when the new key was %s: the user keeps a working key (I1)',
-    async (newStatus) => {
+    'refuses to deactivate the old key when the new key was %s, and says so: the user keeps a working key (I1)',
+    async (_, newStatus, message) => {
       keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
       if (newStatus) keys.add(NEW_KEY_ID, newStatus, NEW_CREATED);
 
       const error = await failure(deactivateOldKey(switched(), deps()));
 
       expect(error.name).toBe('RotationStateError');
-      expect(error.message).toBe(
-        `The new key ${NEW_KEY_ID} is no longer active: rekey leaves the old key ${OLD_KEY_ID} as it is.`,
-      );
+      expect(error.message).toBe(message);
       expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
       expect(keys.status(OLD_KEY_ID)).toBe('Active');
     },
