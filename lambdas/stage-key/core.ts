@@ -33,6 +33,7 @@ import {
   type SecretValue,
 } from '../shared/secret';
 import { putReadPolicy } from '../shared/consumers';
+import { whenSecretGone } from '../shared/secret-gone';
 import { sesSmtpPassword } from '../shared/ses-smtp';
 import type { NewKey, RotationState } from '../shared/types';
 
@@ -210,7 +211,8 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
     const stagedAt = deps.clock.now().toISOString();
     return await finish(deps, state, { ...key, versionId, stagedAt }, 'created');
   } catch (error) {
-    throw asRetryable(error, 'Staging the new key');
+    // A call refused because the secret went away since the last DescribeSecret: say so.
+    throw asRetryable(await whenSecretGone(deps.secrets, secretId, error), 'Staging the new key');
   }
 }
 
@@ -243,14 +245,39 @@ function stagingError(error: unknown, what: string): Error {
     : new StagingFailedError(message, error);
 }
 
+/**
+ * The secret went away between publishing the key and claiming the secret: the secret was the
+ * only copy of the key's secret access key, and with it went the claim and marker that would let
+ * a later step prove the key this execution's. This call still knows it (it created or adopted
+ * the key a moment ago), so it deletes the key now (I3) and says so.
+ */
+async function discardWithSecret(
+  deps: StageDeps,
+  state: RotationState,
+  newKey: NewKey,
+  gone: SecretDeletedError,
+): Promise<never> {
+  await discardKey(deps.iam, state.userName, newKey.accessKeyId);
+  throw new SecretDeletedError(
+    `${gone.message} The new key ${newKey.accessKeyId} it had just staged there was deleted: ` +
+      'its secret access key was only in that secret.',
+  );
+}
+
 async function finish(
   deps: StageDeps,
   state: RotationState,
   newKey: NewKey,
   how: 'created' | 'adopted',
 ): Promise<RotationState> {
-  await claimSecret(deps.secrets, state.secretId, state.executionArn);
-  await clearMarker(deps.secrets, state.secretId, state.executionArn);
+  try {
+    await claimSecret(deps.secrets, state.secretId, state.executionArn);
+    await clearMarker(deps.secrets, state.secretId, state.executionArn);
+  } catch (error) {
+    const gone = await whenSecretGone(deps.secrets, state.secretId, error);
+    if (gone instanceof SecretDeletedError) await discardWithSecret(deps, state, newKey, gone);
+    throw error;
+  }
   logger.info('Key Staged', { newKeyId: newKey.accessKeyId, how });
   await deps.telemetry.emit('Key Staged', {
     userName: state.userName,

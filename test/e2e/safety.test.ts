@@ -325,6 +325,53 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
     expect(monitor?.excused).toHaveLength(1);
   });
 
+  it('deletes the key StageKey just published when the secret is force-deleted before the claim, and a re-run starts afresh', async () => {
+    const user = seedUser(sb, 'lifeline-stage');
+    monitor = watch(sb, [user.userName]);
+    let deletion: Promise<unknown> | undefined;
+    let published: unknown;
+    const stop = sb.emulator.onMutation((m) => {
+      if (deletion || m.source !== 'api' || m.operation !== 'PutSecretValue') return;
+      if (m.secretId !== `rekey/${user.userName}`) return;
+      published = staged(sb, user.userName, 'AWSPENDING')?.value.AccessKeyId;
+      // StageKey's claim waits long enough for the deletion to land first.
+      sb.emulator.faults.add({
+        service: 'secretsmanager',
+        operation: 'TagResource',
+        kind: 'latency',
+        latencyMs: 500,
+        times: 1,
+      });
+      deletion = deleteSecret(user.userName, true);
+    });
+
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(arn), { stepMs: 15 * MINUTE });
+    stop();
+    await deletion;
+
+    const execution = sb.execution(arn);
+    expect(published).toBeDefined();
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'SecretDeletedError' });
+    expect(statesEntered(execution)).not.toContain('VerifyKey');
+    expect(execution.cause).toContain(
+      `The secret rekey/${user.userName} no longer exists (deleted without a recovery window): ` +
+        `rekey stopped before its next change. The new key ${String(published)} it had just ` +
+        'staged there was deleted: its secret access key was only in that secret.',
+    );
+    expect(execution.cause).not.toContain("can't find");
+    expect(keyById(sb, String(published))?.deletedAt).toBeDefined();
+    expect(liveKeys(sb, user.userName).map((k) => k.accessKeyId)).toEqual([
+      user.oldKey.accessKeyId,
+    ]);
+    expectNoViolations();
+
+    const rerun = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, ended(rerun), { stepMs: 15 * MINUTE });
+    expect(sb.execution(rerun).status).toBe('SUCCEEDED');
+    expectNoViolations();
+  });
+
   it.each([
     [
       'scheduled for deletion',

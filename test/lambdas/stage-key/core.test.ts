@@ -12,6 +12,7 @@ import {
   SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
+  type TagResourceCommandInput,
 } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -601,6 +602,12 @@ describe('stage-key: proven ownership', () => {
 });
 
 describe('stage-key: the secret is the lifeline', () => {
+  /** TagResource as the fake secret does it, for the tags a test does not intercept. */
+  const tagSecret = (input: TagResourceCommandInput) => {
+    for (const t of input.Tags ?? []) secret.tags.set(t.Key ?? '', t.Value ?? '');
+    return {};
+  };
+
   it('creates no key when the secret is scheduled for deletion: SecretDeletedError', async () => {
     secret.deletedDate = new Date('2026-03-01T11:00:00Z');
 
@@ -624,6 +631,59 @@ describe('stage-key: the secret is the lifeline', () => {
     expect(error.name).toBe('SecretDeletedError');
     expect(keys.status(NEW_KEY_ID)).toBe('deleted');
     expect(keys.deletedWhileActive).toEqual([]);
+  });
+
+  it('deletes the key it staged when the secret is force-deleted before its claim: no later step could prove it', async () => {
+    sm.on(TagResourceCommand).callsFake((input: TagResourceCommandInput) => {
+      if (input.Tags?.[0]?.Key !== 'rekey:execution') return tagSecret(input);
+      secret.exists = false;
+      throw awsErrors.secretNotFound();
+    });
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(error.message).toBe(
+      `The secret ${SECRET_ID} no longer exists (deleted without a recovery window): rekey ` +
+        `stopped before its next change. The new key ${NEW_KEY_ID} it had just staged there was ` +
+        'deleted: its secret access key was only in that secret.',
+    );
+    expect(keys.status(NEW_KEY_ID)).toBe('deleted');
+    expect(keys.deletedWhileActive).toEqual([]);
+    expect(keys.status(OLD_KEY_ID)).toBe('Active');
+  });
+
+  it('keeps the key it staged when the claim fails on a live secret: its marker still proves it', async () => {
+    sm.on(TagResourceCommand).callsFake((input: TagResourceCommandInput) => {
+      if (input.Tags?.[0]?.Key !== 'rekey:execution') return tagSecret(input);
+      throw awsErrors.smThrottling();
+    });
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('AwsTransientError');
+    expect(keys.status(NEW_KEY_ID)).toBe('Active');
+    expect(secret.tags.has(MARKER)).toBe(true);
+  });
+
+  it('says the secret is scheduled for deletion when CreateSecret finds it so on a first rotation', async () => {
+    secret.exists = false;
+    sm.on(CreateSecretCommand).callsFake(() => {
+      secret.exists = true;
+      secret.deletedDate = new Date('2026-03-01T11:59:00Z');
+      throw awsErrors.invalidRequest(
+        "You can't create this secret because a secret with this name is already scheduled for deletion.",
+      );
+    });
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(error.message).toContain(
+      `The secret ${SECRET_ID} is scheduled for deletion (requested 2026-03-01T11:59:00.000Z)`,
+    );
+    expect(sm).toHaveReceivedCommandTimes(CreateSecretCommand, 1);
+    expect(iamOnce).not.toHaveReceivedCommand(CreateAccessKeyCommand);
   });
 });
 
