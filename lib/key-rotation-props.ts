@@ -42,7 +42,7 @@ export enum ConsumerAccess {
   NONE = 'none',
 }
 
-/** Properties of {@link KeyRotation}. Every one is optional; the defaults follow DESIGN.md. */
+/** Properties of {@link KeyRotation}. Every one is optional; the defaults follow docs/design.md. */
 export interface KeyRotationProps {
   /**
    * Age after which a key is due for scheduled rotation. Keep rotateAfter + cutoverDeadline

@@ -44,7 +44,7 @@ function transientRetry(maxAttempts: number): sfn.RetryProps {
 }
 
 /**
- * The per-user rotation (DESIGN.md steps 1-9) as a JSONPath state machine. Each task takes the
+ * The per-user rotation (docs/design.md steps 1-9) as a JSONPath state machine. Each task takes the
  * whole rotation state and returns it with its fields added. Waiting is done by Wait states
  * whose durations the Lambdas compute (no sleeping in a Lambda).
  */

@@ -2,7 +2,7 @@ import type { Emulator } from './emulator';
 import type { AccessKeyView, SecretView } from './emulator';
 
 /**
- * Watches the emulator's account while rotations run and checks DESIGN.md's invariants:
+ * Watches the emulator's account while rotations run and checks the invariants of docs/invariants.md:
  * I1 and I2 after every state change, I3, I4 and I6 on demand at the end.
  */
 export interface InvariantOptions {

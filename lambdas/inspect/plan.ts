@@ -50,7 +50,7 @@ async function labelledKeys(p: PlanInput): Promise<
   };
 }
 
-/** Decides rotate, skip or refuse (by throwing) from the key-slot table of DESIGN.md. */
+/** Decides rotate, skip or refuse (by throwing) from the key-slot table of docs/design.md. */
 export async function planRotation(p: PlanInput): Promise<Plan> {
   const { exemption, notSelected, policy } = p.resolved;
   const active = p.keys.filter((k) => k.status === 'Active');

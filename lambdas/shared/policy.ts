@@ -3,7 +3,7 @@ import type { DeadlineAction, InactiveKeyAction, RotationPolicy, SelectionMode }
 const DAY = 86_400;
 const HOUR = 3_600;
 
-/** The defaults of DESIGN.md's policy; the construct documents each one. */
+/** The defaults of docs/design.md's policy; the construct documents each one. */
 export const DEFAULT_POLICY: RotationPolicy = {
   rotateAfterDays: 80,
   maxKeyAgeDays: 90,

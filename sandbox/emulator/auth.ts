@@ -1,5 +1,5 @@
 /**
- * Authentication: who signed the request, refused the way AWS refuses it (AWS-SEMANTICS §0.3).
+ * Authentication: who signed the request, refused the way AWS refuses it (docs/aws-semantics.md §0.3).
  * Skew is checked against real time because clients sign with real time; everything the
  * emulator records uses the sandbox clock.
  */
@@ -66,7 +66,7 @@ function authError(
             true,
           );
     case 'expired':
-      // A role session past its expiration (AWS-SEMANTICS §2: STS answers ExpiredTokenException).
+      // A role session past its expiration (docs/aws-semantics.md §2: STS answers ExpiredTokenException).
       return query
         ? new ServiceError(
             'ExpiredToken',

@@ -84,7 +84,7 @@ export class AwsFrontEnd {
             ? principal.session.arn
             : `arn:aws:sts::${this.core.accountId}:assumed-role/${principal.principal.name}/sandbox`;
       if (principal.kind === 'user') {
-        // IAM is global: AWS reports its uses in us-east-1 (AWS-SEMANTICS §1.2).
+        // IAM is global: AWS reports its uses in us-east-1 (docs/aws-semantics.md §1.2).
         const region = service.name === 'iam' ? 'us-east-1' : auth.region;
         this.core.account.recordUse(
           principal.key,

@@ -1,4 +1,4 @@
-/** GenerateCredentialReport and GetCredentialReport (AWS-SEMANTICS §1.1). */
+/** GenerateCredentialReport and GetCredentialReport (docs/aws-semantics.md §1.1). */
 import type { Core, QueryOperation } from './core';
 import { ServiceError } from './errors';
 import type { AccessKeyRecord } from './state/account';

@@ -82,7 +82,7 @@ export function eventBridgeService(core: Core): JsonService {
           typeof e.Source === 'string' &&
           typeof e.DetailType === 'string' &&
           typeof e.Detail === 'string';
-        // When no entry has all three members, the whole request fails (AWS-SEMANTICS §5).
+        // When no entry has all three members, the whole request fails (docs/aws-semantics.md §5).
         if (!entries.some(complete)) {
           throw invalid(
             'Parameters Source, DetailType and Detail are required for at least one entry.',

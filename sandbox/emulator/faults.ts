@@ -63,7 +63,7 @@ export class Faults {
   }
 }
 
-/** The service's throttling error (AWS-SEMANTICS §0.4). */
+/** The service's throttling error (docs/aws-semantics.md §0.4). */
 export function throttlingError(service: ServiceName): ServiceError {
   switch (service) {
     case 'iam':

@@ -1,4 +1,4 @@
-/** IAM input rules (AWS-SEMANTICS §1, common rules). */
+/** IAM input rules (docs/aws-semantics.md §1, common rules). */
 import { ServiceError } from './errors';
 import type { Tag } from './state/account';
 

@@ -12,7 +12,7 @@ function randomFrom(alphabet: string, length: number): string {
   return out;
 }
 
-/** Long-term user key ids: real ones use A-Z and 2-7 after the prefix (AWS-SEMANTICS §0.5). */
+/** Long-term user key ids: real ones use A-Z and 2-7 after the prefix (docs/aws-semantics.md §0.5). */
 export const newAccessKeyId = (): string => `AKIA${randomFrom(BASE32, 16)}`;
 /** Temporary (session-like) key ids, used for the sandbox's system principals. */
 export const newSystemKeyId = (): string => `ASIA${randomFrom(BASE32, 16)}`;

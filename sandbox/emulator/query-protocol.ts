@@ -45,7 +45,7 @@ export function successXml(
   result: XmlValue | undefined,
   requestId: string,
 ): string {
-  // Operations without output members answer with ResponseMetadata only (AWS-SEMANTICS §0.2).
+  // Operations without output members answer with ResponseMetadata only (docs/aws-semantics.md §0.2).
   const body =
     result === undefined ? '' : `<${operation}Result>${toXml(result)}</${operation}Result>`;
   return (
@@ -64,7 +64,7 @@ export function errorXml(error: ServiceError, namespace: string, requestId: stri
   );
 }
 
-/** Form parameters of one query request, with the list encodings of AWS-SEMANTICS §0.1. */
+/** Form parameters of one query request, with the list encodings of docs/aws-semantics.md §0.1. */
 export class QueryParams {
   private readonly values: Map<string, string>;
 

@@ -1,5 +1,5 @@
 /**
- * Staging-label rules of AWS-SEMANTICS §3.1: a label lives on at most one version, the first
+ * Staging-label rules of docs/aws-semantics.md §3.1: a label lives on at most one version, the first
  * version gets AWSCURRENT, and whenever AWSCURRENT moves AWSPREVIOUS follows the version it left.
  */
 import { ServiceError } from './errors';

@@ -51,7 +51,7 @@ export function valueOperations(core: Core): Record<string, JsonOperation> {
         }
       }
       secretKeyUse(core, ctx, secret, version.versionId, 'kms:Decrypt');
-      // LastAccessedDate has day granularity (AWS-SEMANTICS §3, DescribeSecret).
+      // LastAccessedDate has day granularity (docs/aws-semantics.md §3, DescribeSecret).
       secret.lastAccessedDate = dayOf(ctx.now);
       version.lastAccessedDate = dayOf(ctx.now);
       return {

@@ -22,7 +22,7 @@ export function machineOperations(core: Core): Record<string, JsonOperation> {
           `State Machine Type is not supported: ${type}`,
         );
       }
-      // roleArn and tags are not compared (AWS-SEMANTICS §4, idempotency).
+      // roleArn and tags are not compared (docs/aws-semantics.md §4, idempotency).
       const settings = JSON.stringify([
         definition,
         type,

@@ -1,4 +1,4 @@
-/** Step Functions names, ARNs, input and pagination rules (AWS-SEMANTICS §4). */
+/** Step Functions names, ARNs, input and pagination rules (docs/aws-semantics.md §4). */
 import { ServiceError } from './errors';
 import { decodeToken, encodeToken } from './json-protocol';
 

@@ -60,7 +60,7 @@ export function stsService(core: Core): QueryService {
     name: 'sts',
     namespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
     operations: {
-      // Needs no permissions and answers for whoever signed (AWS-SEMANTICS §2).
+      // Needs no permissions and answers for whoever signed (docs/aws-semantics.md §2).
       GetCallerIdentity: (_params, ctx) => callerIdentity(core, ctx),
       AssumeRole: (params) => {
         const roleArn = params.required('RoleArn');

@@ -5,7 +5,7 @@ export function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** The credential report's form: a numeric offset instead of `Z` (AWS-SEMANTICS §1.1). */
+/** The credential report's form: a numeric offset instead of `Z` (docs/aws-semantics.md §1.1). */
 export function reportDate(date: Date): string {
   return isoSeconds(date).replace(/Z$/, '+00:00');
 }
@@ -15,7 +15,7 @@ export function epochSeconds(date: Date): number {
   return date.getTime() / 1000;
 }
 
-/** Last-used dates have minute precision (AWS-SEMANTICS §1.2). */
+/** Last-used dates have minute precision (docs/aws-semantics.md §1.2). */
 export function truncateToMinute(date: Date): Date {
   return new Date(Math.floor(date.getTime() / 60_000) * 60_000);
 }

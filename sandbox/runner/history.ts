@@ -1,5 +1,5 @@
 /**
- * Turns aws-local-stepfunctions' event log into AWS-shaped history events (AWS-SEMANTICS §4).
+ * Turns aws-local-stepfunctions' event log into AWS-shaped history events (docs/aws-semantics.md §4).
  * The library reports states by their type in the private definition copy; the recorder uses
  * the original type, so a rewritten Wait still shows as WaitStateEntered / WaitStateExited.
  * The library's log drains asynchronously, so task wrappers wait (`EnteredTracker`) until their
@@ -113,7 +113,7 @@ export class HistoryRecorder {
   }
 
   private entered(info: StateInfo, input: unknown): void {
-    // AWS points the first state's Entered event at 0, like ExecutionStarted (AWS-SEMANTICS §4).
+    // AWS points the first state's Entered event at 0, like ExecutionStarted (docs/aws-semantics.md §4).
     const previous = this.first ? { previousEventId: 0 } : {};
     this.first = false;
     this.emit({

@@ -1,7 +1,7 @@
 /**
  * AWS SDK service integrations (`arn:aws:states:::aws-sdk:<service>:<action>`) and the few
  * optimized ones rekey might use, called with the SDK v3 client against the emulator. Errors
- * are named as Step Functions names them: `<Service>.<Code>Exception` (AWS-SEMANTICS §4).
+ * are named as Step Functions names them: `<Service>.<Code>Exception` (docs/aws-semantics.md §4).
  */
 import { cloneJson, type JsonValue } from './json-path';
 import { StatesError } from './retry';

@@ -1,5 +1,5 @@
 /**
- * DESIGN.md's key-slot table, row by row, end to end: the synthesized workflow and the real
+ * The key-slot table of docs/design.md, row by row, end to end: the synthesized workflow and the real
  * handlers on the sandbox, with the invariants watched throughout.
  */
 import type { Mutation } from '../../sandbox/emulator';

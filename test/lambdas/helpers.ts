@@ -1,6 +1,6 @@
 /**
  * Shared fixtures for the unit tests of the rotation cores: a fixed clock, a Config, a fake
- * Telemetry, state builders, AWS-shaped errors (as SDK v3 surfaces them, AWS-SEMANTICS.md §0.2)
+ * Telemetry, state builders, AWS-shaped errors (as SDK v3 surfaces them, docs/aws-semantics.md §0.2)
  * and two small stateful fakes that answer like IAM's access keys and a Secrets Manager secret
  * do, installed on aws-sdk-client-mock stubs.
  */
@@ -172,7 +172,7 @@ export function promotedState(overrides: Partial<RotationState> = {}): RotationS
 }
 
 // ---------------------------------------------------------------------------------------------
-// Errors as SDK v3 surfaces them (captured from the real clients, AWS-SEMANTICS.md §0.2).
+// Errors as SDK v3 surfaces them (captured from the real clients, docs/aws-semantics.md §0.2).
 
 const metadata = (httpStatusCode: number) => ({
   httpStatusCode,
@@ -454,7 +454,7 @@ interface FakeVersion {
 }
 
 /**
- * One secret, keeping Secrets Manager's staging-label rules (AWS-SEMANTICS.md §3.1): a label on
+ * One secret, keeping Secrets Manager's staging-label rules (docs/aws-semantics.md §3.1): a label on
  * one version at a time, the first version gets AWSCURRENT, moving AWSCURRENT moves AWSPREVIOUS,
  * RemoveFromVersionId must name the holder, tokens are idempotent, unlabelled versions are
  * left out of DescribeSecret.

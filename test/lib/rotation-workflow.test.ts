@@ -10,7 +10,7 @@ import {
   type AslState,
 } from './support';
 
-/** The states the rotation is made of (DESIGN.md steps 1-9, compensation and refusal). */
+/** The states the rotation is made of (docs/design.md steps 1-9, compensation and refusal). */
 const STATES = [
   'Inspect',
   'Decide',

@@ -112,7 +112,7 @@ export const IAM_CHECKS: Readonly<Record<string, Planner>> = {
 };
 
 export const STS_CHECKS: Readonly<Record<string, Planner>> = {
-  // GetCallerIdentity needs no permission, even under an explicit deny (AWS-SEMANTICS §2).
+  // GetCallerIdentity needs no permission, even under an explicit deny (docs/aws-semantics.md §2).
   GetCallerIdentity: () => [],
   // The trust policy must allow the caller, and (trusting the account) so must its own policies.
   AssumeRole: (core, params) => {

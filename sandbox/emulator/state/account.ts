@@ -80,7 +80,7 @@ export function principalName(principal: Principal): string {
   }
 }
 
-/** AWS records only the first use of a key in a 15-minute span (AWS-SEMANTICS §1.2). */
+/** AWS records only the first use of a key in a 15-minute span (docs/aws-semantics.md §1.2). */
 const USE_SPAN_MS = 15 * 60_000;
 
 export class Account {

@@ -1,5 +1,5 @@
 /**
- * Credential report lifecycle (AWS-SEMANTICS §1.1): IAM keeps one report, reuses it for four
+ * Credential report lifecycle (docs/aws-semantics.md §1.1): IAM keeps one report, reuses it for four
  * hours, and a report is "in progress" for a configurable time after generation starts.
  * The content is a snapshot taken when generation starts.
  */

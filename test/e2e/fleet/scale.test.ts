@@ -1,5 +1,5 @@
 /**
- * The fleet scan at 10,000 users (DESIGN.md "Fleet scan"): one credential report for the whole
+ * The fleet scan at 10,000 users (docs/design.md "Fleet scan"): one credential report for the whole
  * account and tags only for candidates, so its IAM calls do not grow with the fleet; a history
  * and payloads far below Step Functions' 25,000-event and 256 KiB quotas.
  */

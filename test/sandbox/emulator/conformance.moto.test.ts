@@ -2,7 +2,7 @@
  * Conformance against moto (which no one here wrote): the same operations through the same
  * SDK clients against moto_server and against the emulator, compared field by field after
  * normalizing generated ids, dates and request ids. Where moto and AWS differ and the AWS
- * documentation (AWS-SEMANTICS.md) sides with the emulator, each side's known value is asserted.
+ * documentation (docs/aws-semantics.md) sides with the emulator, each side's known value is asserted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
