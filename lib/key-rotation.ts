@@ -51,6 +51,7 @@ export class KeyRotation extends Construct {
   public readonly fleetFunctions: Readonly<Record<'fleetReport' | 'fleetScan', RekeyFunction>>;
   /** Compliance alarm, dashboard of both state machines and the compliance metrics. */
   public readonly dashboard: RekeyDashboard;
+  private readonly stateMachineName: string;
 
   constructor(scope: Construct, id: string, props: KeyRotationProps = {}) {
     super(scope, id);
@@ -71,6 +72,7 @@ export class KeyRotation extends Construct {
     }
     this.scope = new RekeyScope(s.managedPath, s.secretPrefix, this.encryptionKey);
     const stateMachineName = `${Names.uniqueResourceName(this, { maxLength: 60, separator: '-' })}-rotation`;
+    this.stateMachineName = stateMachineName;
     const eventBusName = props.eventBus?.eventBusName ?? 'default';
     this.environment = {
       REKEY_SECRET_PREFIX: s.secretPrefix,
@@ -341,6 +343,44 @@ export class KeyRotation extends Construct {
     return grantRead(grantee, this.encryptionKey, this.settings, userName);
   }
 
+  /**
+   * Lets a principal (an operator's role, a pipeline) start a rotation and follow it:
+   * `states:StartExecution` on the rotation state machine, `states:DescribeExecution` on its
+   * executions, and the KMS use that Step Functions makes as the caller because the state
+   * machine's data is encrypted with rekey's key: `kms:GenerateDataKey` to encrypt the input and
+   * `kms:Decrypt` to read it, both bounded by the encryption context to this state machine.
+   */
+  public grantStartRotation(grantee: iam.IGrantable): iam.Grant {
+    const stateMachineArn = this.stateMachine.stateMachineArn;
+    const grant = this.stateMachine
+      .grantStartExecution(grantee)
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['states:DescribeExecution'],
+          resourceArns: [this.executionsArn],
+        }),
+      )
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resourceArns: [this.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': stateMachineArn },
+          },
+        }),
+      );
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      acknowledge(
+        grantee.grantPrincipal,
+        `IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.stateMachineName}:*]`,
+        "Following a rotation reads its execution, named at run time: any execution of rekey's rotation state machine, no other.",
+      );
+    }
+    return grant;
+  }
+
   /** Lets a role publish to the topic, including through its KMS key (only via SNS). */
   public grantNotify(role: iam.IRole, topic: ITopic): void {
     role.addToPrincipalPolicy(
@@ -375,6 +415,11 @@ export class KeyRotation extends Construct {
    * a CloudFormation cycle (key policy → alarm → its action's topic → key). A topic with a key of
    * its own needs nothing from this one.
    */
+  /** Every execution of the rotation state machine. */
+  private get executionsArn(): string {
+    return `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${this.stateMachineName}:*`;
+  }
+
   private allowAlarmsToPublish(topic: ITopic, alarms: cloudwatch.IAlarm[]): void {
     const { region, account } = Stack.of(this);
     topic.addToResourcePolicy(

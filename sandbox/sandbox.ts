@@ -3,6 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { createRekeyApp } from '../lib/app';
+import type { RekeyStack } from '../lib/rekey-stack';
 import { SandboxClock, Scheduler, type SchedulerMode } from './clock';
 import type { ExecutionRecord } from './contracts';
 import { Emulator, type Credentials } from './emulator';
@@ -31,6 +32,11 @@ export interface SandboxOptions {
    * @default true
    */
   readonly authorization?: boolean;
+  /**
+   * Adds to the stack before it is synthesized, e.g. a role granted `grantStartRotation`, so
+   * that what you build around rekey runs, authorized, beside it.
+   */
+  readonly extend?: (stack: RekeyStack) => void;
 }
 
 /** cdk.json's context, so the sandbox runs the stack exactly as `cdk deploy` would configure it. */
@@ -65,11 +71,21 @@ export class Sandbox {
       keyPropagationSeconds: options.keyPropagationSeconds ?? 5,
       authorization: options.authorization ?? true,
     });
-    await emulator.start();
     const context = { ...cdkJsonContext(), ...options.context, 'aws:cdk:bundling-stacks': [] };
     // CDK's built-in template validation changes nothing in the template and costs ten seconds on
     // a first synthesis: `cdk synth` runs it, and so does the suite (test/lib/validation.test.ts).
     const { app, stack } = createRekeyApp({ context, builtinCloudFormationValidation: false });
+    options.extend?.(stack);
+    // Synthesized before anything listens, so that a stack that does not synthesize (a cdk-nag
+    // finding, a bad setting) leaves no server behind.
+    let template: ReturnType<typeof synthTemplate>;
+    try {
+      template = synthTemplate(app, stack.stackName);
+    } finally {
+      // The cloud assembly is only a means to the template: do not leave it in the temp directory.
+      rmSync(app.outdir, { recursive: true, force: true });
+    }
+    await emulator.start();
     const runner = new Runner({
       emulator,
       clock,
@@ -77,12 +93,14 @@ export class Sandbox {
       repoRoot: REPO_ROOT,
       verbose: options.verbose,
     });
-    const template = synthTemplate(app, stack.stackName);
-    // The cloud assembly is only a means to the template: do not leave it in the temp directory.
-    rmSync(app.outdir, { recursive: true, force: true });
-    const deployed = await runner.deployTemplate(template, {
-      stackName: stack.stackName,
-    });
+    let deployed: DeployedStack;
+    try {
+      deployed = await runner.deployTemplate(template, { stackName: stack.stackName });
+    } catch (error) {
+      runner.dispose();
+      await emulator.stop();
+      throw error;
+    }
     emulator.registerStack({ stackName: deployed.stackName, outputs: deployed.outputs });
     return new Sandbox(
       emulator,

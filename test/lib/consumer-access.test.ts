@@ -2,7 +2,15 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ConsumerAccess, KeyRotation } from '../../lib';
-import { NO_VALIDATION, realApp, render, resolved, rotationStack, SKIP_BUNDLING } from './support';
+import {
+  NO_VALIDATION,
+  realApp,
+  render,
+  resolved,
+  rotationStack,
+  SKIP_BUNDLING,
+  statementsOf,
+} from './support';
 
 const keyStatements = (template: Template): Record<string, unknown>[] => {
   const [key] = Object.values(template.findResources('AWS::KMS::Key'));
@@ -120,5 +128,37 @@ describe('KeyRotation.grantReadSecret', () => {
       'secretsmanager.${AWS::Region}.amazonaws.com',
     );
     expect(render(condition.StringLike?.['kms:EncryptionContext:SecretARN'])).toBe(secretArn);
+  });
+});
+
+describe('KeyRotation.grantStartRotation', () => {
+  it('grants starting and following a rotation, and the KMS use bounded to its state machine', () => {
+    const app = new App({ context: SKIP_BUNDLING, ...NO_VALIDATION });
+    const stack = new Stack(app, 'Test');
+    const rotation = new KeyRotation(stack, 'Rotation');
+    const operator = new iam.Role(stack, 'Operator', {
+      assumedBy: new iam.AccountRootPrincipal(),
+    });
+
+    rotation.grantStartRotation(operator);
+
+    const statements = statementsOf(stack, Template.fromStack(stack), operator);
+    const machine = resolved(stack, rotation.stateMachine.stateMachineArn);
+    expect(statements.map((s) => [s.Action, render(s.Resource)])).toEqual([
+      ['states:StartExecution', render(machine)],
+      [
+        'states:DescribeExecution',
+        expect.stringMatching(
+          /^arn:\$\{AWS::Partition\}:states:\$\{AWS::Region\}:\$\{AWS::AccountId\}:execution:.+-rotation:\*$/,
+        ),
+      ],
+      [
+        ['kms:GenerateDataKey', 'kms:Decrypt'],
+        render(resolved(stack, rotation.encryptionKey.keyArn)),
+      ],
+    ]);
+    expect(statements[2]?.Condition).toEqual({
+      StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': machine },
+    });
   });
 });
