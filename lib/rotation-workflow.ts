@@ -3,6 +3,11 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import {
+  AS_IT_WAS_OUTCOMES,
+  FAILED_AS_IT_WAS,
+  FAILED_CHANGED,
+} from '../lambdas/shared/failed-states';
 import { readableFail } from './readable-failure';
 import { TRANSIENT_ERRORS } from './transient-errors';
 
@@ -131,12 +136,36 @@ export class RotationWorkflow extends Construct {
       errors: ['States.ALL'],
       resultPath: '$.compensationError',
     });
-    compensate.next(
-      new sfn.Fail(this, 'RotationFailed', {
-        stateName: 'RotationFailed',
+    // The state an execution ends in is metadata (readable without the execution's data): the
+    // fleet scan tells from it whether a failed attempt left the user as it was.
+    const failedAs = (name: string, comment: string): sfn.Fail =>
+      new sfn.Fail(this, name, {
+        stateName: name,
+        comment,
         errorPath: '$.compensation.error',
         causePath: '$.compensation.cause',
-      }),
+      });
+    compensate.next(
+      new sfn.Choice(this, 'CompensationOutcome', { stateName: 'CompensationOutcome' })
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.or(
+              ...AS_IT_WAS_OUTCOMES.map((outcome) =>
+                sfn.Condition.stringEquals('$.compensation.outcome', outcome),
+              ),
+            ),
+            // Not when a key is left that compensation could not account for.
+            sfn.Condition.isPresent('$.compensation.asItWas'),
+            sfn.Condition.booleanEquals('$.compensation.asItWas', true),
+          ),
+          failedAs(
+            FAILED_AS_IT_WAS,
+            'The user is as it was (outcome unchanged or restored, no unaccounted key): a scheduled rotation tries again.',
+          ),
+        )
+        .otherwise(
+          failedAs(FAILED_CHANGED, 'Something changed, or is unknown: an operator is needed.'),
+        ),
     );
     const guarded = (task: tasks.LambdaInvoke): tasks.LambdaInvoke => {
       task.addCatch(compensate, { errors: ['States.ALL'], resultPath: '$.error' });

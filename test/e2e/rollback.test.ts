@@ -90,10 +90,11 @@ it('keeps an old key the operator reactivated during the recovery window: Delete
   expect(execution.cause).toContain(`The old key ${user.oldKey.accessKeyId} was reactivated`);
   expect(execution.cause).toMatch(/rekey keeps it/);
   expect(execution.stopDate?.getTime()).toBeGreaterThanOrEqual((windowStart ?? Infinity) + 7 * DAY);
-  expect(statesEntered(execution).slice(-4)).toEqual([
+  expect(statesEntered(execution).slice(-5)).toEqual([
     'RecoveryWindow',
     'DeleteOldKey',
     'Compensate',
+    'CompensationOutcome',
     'RotationFailed',
   ]);
   expect(keyById(sb, user.oldKey.accessKeyId)).toMatchObject({ status: 'Active' });

@@ -151,6 +151,8 @@ describe('proven ownership: rekey discards a key only when it can prove it creat
     expect(execution.cause).toContain(
       `The old key ${user.oldKey.accessKeyId} is active and current. rekey left alone ${handMade()}, which it cannot prove it created.`,
     );
+    // Nor does it end as if the user were as it was: a scheduled rotation would not try again.
+    expect(statesEntered(execution).at(-1)).toBe('RotationFailed');
     expect(keyById(sb, handMade())).toMatchObject({ status: 'Active' });
     expect(keyById(sb, handMade())?.deletedAt).toBeUndefined();
     expect(allKeys(sb, user.userName)).toHaveLength(2);
@@ -566,6 +568,7 @@ describe('a secret of its own: rekey writes keys only into secrets it created, w
       (e) => e.DetailType === 'Rotation Failed' && e.Detail.userName === user.userName,
     );
     expect(failed?.Detail).toMatchObject({ outcome: 'restored' });
+    expect(statesEntered(execution).at(-1)).toBe('RotationFailedUnchanged');
     expectNoViolations();
 
     const rerun = await sb.startRotation({ userName: user.userName });

@@ -1,6 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { REFUSALS } from '../../lib/rotation-workflow';
+import { AS_IT_WAS_OUTCOMES } from '../../lambdas/shared/failed-states';
 import {
   definitionOf,
   handlerOf,
@@ -25,7 +26,9 @@ const STATES = [
   'DeleteOldKey',
   'Report',
   'Compensate',
+  'CompensationOutcome',
   'RotationFailed',
+  'RotationFailedUnchanged',
   'Refused',
 ];
 
@@ -157,7 +160,7 @@ describe('the rotation state machine', () => {
   it('fails the execution after compensating, and also when compensation fails', () => {
     const compensate = state(asl, 'Compensate');
 
-    expect(compensate.Next).toBe('RotationFailed');
+    expect(compensate.Next).toBe('CompensationOutcome');
     expect(state(asl, 'RotationFailed').Type).toBe('Fail');
     expect(compensate.Catch).toEqual([
       {
@@ -178,6 +181,40 @@ describe('the rotation state machine', () => {
     expect(report.Catch).toEqual([
       expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'CompensationUnreportedCause' }),
     ]);
+  });
+
+  it('ends in a Fail state named by whether compensation left the user as it was, for the fleet scan to read without data', () => {
+    const outcome = state(asl, 'CompensationOutcome');
+
+    expect(AS_IT_WAS_OUTCOMES).toEqual(['unchanged', 'restored']);
+    expect(outcome).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            {
+              Or: AS_IT_WAS_OUTCOMES.map((o) => ({
+                Variable: '$.compensation.outcome',
+                StringEquals: o,
+              })),
+            },
+            // and no key left that compensation could not account for
+            { Variable: '$.compensation.asItWas', IsPresent: true },
+            { Variable: '$.compensation.asItWas', BooleanEquals: true },
+          ],
+          Next: 'RotationFailedUnchanged',
+        },
+      ],
+      Default: 'RotationFailed',
+    });
+    // Both keep compensation's readable error and cause (one sentence, read from AWS).
+    for (const name of ['RotationFailed', 'RotationFailedUnchanged']) {
+      expect(state(asl, name)).toMatchObject({
+        Type: 'Fail',
+        ErrorPath: '$.compensation.error',
+        CausePath: '$.compensation.cause',
+      });
+    }
   });
 
   it('gives every Fail state a readable cause: the Lambda error message, never its JSON and trace', () => {

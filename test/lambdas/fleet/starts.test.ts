@@ -353,6 +353,7 @@ describe('scan: an attempt that changed nothing does not use the key up', () => 
   it.each([
     ['refused (another rotation was running)', 'Refused'],
     ['failed in Inspect (throttled)', 'InspectFailed'],
+    ['failed after Inspect, compensation reading the user as it was', 'RotationFailedUnchanged'],
   ])('starts attempt 2 after attempt 1 %s', async (_, state) => {
     givenReport([{ name: 'alice', keys: [{ age: 85 }] }]);
     endedIn({ [attempt(1)]: ['FAILED', state] });
