@@ -1,7 +1,13 @@
 import type { Deps } from '../shared/deps';
 import { AS_IT_WAS_OUTCOMES } from '../shared/failed-states';
 import { listKeys, type AccessKey } from '../shared/keys';
-import { describeStages, keyIdOfVersion, UnreadableSecretError } from '../shared/secret';
+import {
+  deletionSchedule,
+  describeStages,
+  keyIdOfVersion,
+  restoreCommand,
+  UnreadableSecretError,
+} from '../shared/secret';
 import type { RotationState } from '../shared/types';
 
 /**
@@ -33,13 +39,16 @@ export type SecretState =
 export interface FinalState {
   readonly keys: readonly AccessKey[];
   readonly secret: SecretState;
+  /** When it was read: dates a scheduled deletion (see deletionSchedule). */
+  readonly readAt?: Date;
 }
 
 /** Reads the user's keys and the secret's AWSCURRENT as they are now (ids only, never a secret). */
 export async function readFinalState(deps: Deps, state: RotationState): Promise<FinalState> {
   const keys = await listKeys(deps.iam, state.userName);
   const stages = await describeStages(deps.secrets, state.secretId);
-  if (!stages) return { keys, secret: { kind: 'missing' } };
+  const readAt = deps.clock.now();
+  if (!stages) return { keys, secret: { kind: 'missing' }, readAt };
   let currentKeyId: string | null | undefined;
   if (stages.current && stages.deletedDate === undefined) {
     try {
@@ -53,6 +62,7 @@ export async function readFinalState(deps: Deps, state: RotationState): Promise<
   return {
     keys,
     secret: { kind: 'present', deletedDate: stages.deletedDate, currentKeyId },
+    readAt,
   };
 }
 
@@ -105,12 +115,18 @@ export function describeOutcome(input: OutcomeInput): OutcomeDescription {
     text: [text, ...extra].join(' '),
     asItWas: asItWas && (AS_IT_WAS_OUTCOMES as readonly Outcome[]).includes(outcome),
   });
+  // Where the new key's secret access key is: in the secret while it exists (scheduled for
+  // deletion or not), nowhere rekey can read once it is gone.
+  const whereSecret =
+    fresh !== 'Active'
+      ? ''
+      : secret.kind === 'missing'
+        ? '; its secret access key was only in that secret and went with it (applications that already read it still hold it)'
+        : ', and its secret access key exists only in that secret';
   const keySentence = (): string =>
     [
       oldId ? `The old key ${oldId} is ${old.toLowerCase()}.` : '',
-      newId
-        ? `The new key ${newId} is ${fresh.toLowerCase()}${fresh === 'Active' ? ', and its secret access key exists only in that secret' : ''}.`
-        : '',
+      newId ? `The new key ${newId} is ${fresh.toLowerCase()}${whereSecret}.` : '',
     ]
       .filter(Boolean)
       .join(' ');
@@ -122,9 +138,13 @@ export function describeOutcome(input: OutcomeInput): OutcomeDescription {
     );
   }
   if (secret.kind === 'present' && secret.deletedDate !== undefined) {
+    // A SecretDeletedError already said when it goes and how to restore it.
+    const when = input.secretGone
+      ? ''
+      : `: ${deletionSchedule(secret.deletedDate, final.readAt)}; restore it before then (${restoreCommand(state.secretId)}) to keep it`;
     return done(
       'secret-deleted',
-      `The secret ${state.secretId} is scheduled for deletion (requested ${secret.deletedDate}); restore it to keep what it holds. ${keySentence()}`,
+      `The secret ${state.secretId} is scheduled for deletion${when}. ${keySentence()}`,
     );
   }
   const current = secret.kind === 'present' ? secret.currentKeyId : undefined;

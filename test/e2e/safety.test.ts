@@ -357,9 +357,10 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
     expect(execution).toMatchObject({ status: 'FAILED', error: 'SecretDeletedError' });
     expect(statesEntered(execution)).not.toContain('VerifyKey');
     expect(execution.cause).toContain(
-      `The secret rekey/${user.userName} no longer exists (deleted without a recovery window): ` +
-        `rekey stopped before its next change. The new key ${String(published)} it had just ` +
-        'staged there was deleted: its secret access key was only in that secret.',
+      `The secret rekey/${user.userName} no longer exists: it was deleted for good (with ` +
+        'ForceDeleteWithoutRecovery, or when its recovery window ended), with every version it ' +
+        `held. rekey stopped before its next change. The new key ${String(published)} it had ` +
+        'just staged there was deleted: its secret access key was only in that secret.',
     );
     expect(execution.cause).not.toContain("can't find");
     expect(keyById(sb, String(published))?.deletedAt).toBeDefined();
@@ -379,13 +380,18 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
       'scheduled for deletion',
       false,
       (u: string) =>
-        `The secret rekey/${u} is scheduled for deletion (requested ${sb.clock.now().toISOString().slice(0, 10)}`,
-      (u: string) => `Restore it (aws secretsmanager restore-secret --secret-id rekey/${u})`,
+        `The secret rekey/${u} is scheduled for deletion: its deletion was requested at ` +
+        `${secretOf(sb, u)?.deletedDate?.toISOString() ?? '?'}, and Secrets Manager deletes it ` +
+        'for good when the recovery window given to DeleteSecret ends, 7 to 30 days later',
+      (u: string) =>
+        `Restore it before then (aws secretsmanager restore-secret --secret-id rekey/${u})`,
     ],
     [
       'deleted for good',
       true,
-      (u: string) => `The secret rekey/${u} no longer exists (deleted without a recovery window)`,
+      (u: string) =>
+        `The secret rekey/${u} no longer exists: it was deleted for good (with ` +
+        'ForceDeleteWithoutRecovery, or when its recovery window ended)',
       (u: string) => `The secret rekey/${u} no longer exists.`,
     ],
   ])(

@@ -400,13 +400,49 @@ describe('compensate: the outcome is read from IAM and the secret, not from the 
 
     expect(mutations(iam, sm)).toEqual([]);
     expect(result.compensation.outcome).toBe('secret-deleted');
+    // SecretDeletedError already said when the secret goes and how to restore it.
     expect(result.compensation.cause).toBe(
-      `The secret is scheduled for deletion. The secret ${SECRET_ID} is scheduled for deletion ` +
-        `(requested 2026-03-01T12:01:00.000Z); restore it to keep what it holds. The old key ` +
-        `${OLD_KEY_ID} is active. The new key ${NEW_KEY_ID} is active, and its secret access key ` +
-        'exists only in that secret.',
+      `The secret is scheduled for deletion. The secret ${SECRET_ID} is scheduled for deletion. ` +
+        `The old key ${OLD_KEY_ID} is active. The new key ${NEW_KEY_ID} is active, and its secret ` +
+        'access key exists only in that secret.',
     );
   });
+
+  it.each([
+    [
+      'a request time (as the sandbox dates it)',
+      '2026-03-01T12:01:00Z',
+      'its deletion was requested at 2026-03-01T12:01:00.000Z, and Secrets Manager deletes it ' +
+        'for good when the recovery window given to DeleteSecret ends, 7 to 30 days later ' +
+        '(between 2026-03-08T12:01:00.000Z and 2026-03-31T12:01:00.000Z)',
+    ],
+    [
+      'a date still ahead (the deletion date, as AWS documents DescribeSecret)',
+      '2026-03-08T12:01:00Z',
+      'Secrets Manager deletes it for good after 2026-03-08T12:01:00.000Z',
+    ],
+  ])(
+    'says when a secret scheduled for deletion goes, and how to restore it, when another failure found it so (DeletedDate %s)',
+    async (_, deletedDate, when) => {
+      secret = FakeSecret.promoted().install(sm);
+      secret.deletedDate = new Date(deletedDate);
+      keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+      const result = await compensate(
+        event(promotedState(), caught('CutoverDeadlineError', 'The deadline passed.')),
+        deps(),
+      );
+
+      expect(mutations(iam, sm)).toEqual([]);
+      expect(result.compensation.outcome).toBe('secret-deleted');
+      expect(result.compensation.cause).toBe(
+        `The deadline passed. The secret ${SECRET_ID} is scheduled for deletion: ${when}; restore ` +
+          `it before then (aws secretsmanager restore-secret --secret-id ${SECRET_ID}) to keep it. ` +
+          `The old key ${OLD_KEY_ID} is active. The new key ${NEW_KEY_ID} is active, ` +
+          'and its secret access key exists only in that secret.',
+      );
+    },
+  );
 
   it('says the secret no longer exists when it was force-deleted, never "nothing was changed"', async () => {
     secret = new FakeSecret(false).install(sm);
@@ -418,7 +454,13 @@ describe('compensate: the outcome is read from IAM and the secret, not from the 
     );
 
     expect(result.compensation.outcome).toBe('secret-deleted');
-    expect(result.compensation.cause).toContain(`The secret ${SECRET_ID} no longer exists.`);
+    expect(result.compensation.cause).toBe(
+      `gone The secret ${SECRET_ID} no longer exists. The old key ${OLD_KEY_ID} is active. The ` +
+        `new key ${NEW_KEY_ID} is active; its secret access key was only in that secret and went ` +
+        'with it (applications that already read it still hold it).',
+    );
+    // A purged secret holds nothing: never "exists only in that secret".
+    expect(result.compensation.cause).not.toMatch(/only in that secret[,.]|exists only/);
     expect(result.compensation.cause).not.toContain('Nothing was changed');
   });
 
