@@ -23,6 +23,8 @@ const STATES = [
   'CutoverDone',
   'DeactivateOldKey',
   'RecoveryWindow',
+  'CheckRecoveryWindow',
+  'RecoveryWindowEnded',
   'DeleteOldKey',
   'Report',
   'Compensate',
@@ -39,6 +41,7 @@ const COMPENSATED = [
   'PromoteKey',
   'CheckCutover',
   'DeactivateOldKey',
+  'CheckRecoveryWindow',
   'DeleteOldKey',
 ];
 
@@ -275,10 +278,30 @@ describe('the rotation state machine', () => {
     });
     expect(state(asl, 'RecoveryWindow')).toMatchObject({
       Type: 'Wait',
-      SecondsPath: '$.policy.recoveryWindowSeconds',
-      Next: 'DeleteOldKey',
+      SecondsPath: '$.recovery.waitSeconds',
+      Next: 'CheckRecoveryWindow',
     });
     expect(state(asl, 'CutoverDone').Default).toBe('WaitForCutover');
+  });
+
+  it('checks the secret after every wait of the recovery window, and deletes the old key only once it ended', () => {
+    expect(targets(state(asl, 'DeactivateOldKey'))).toEqual(['RecoveryWindow', 'Compensate']);
+    expect(state(asl, 'CheckRecoveryWindow')).toMatchObject({
+      Type: 'Task',
+      Parameters: { check: 'recovery-window', 'state.$': '$' },
+      ResultPath: '$.recovery',
+      Next: 'RecoveryWindowEnded',
+    });
+    expect(state(asl, 'RecoveryWindowEnded')).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.recovery.ended', BooleanEquals: true, Next: 'DeleteOldKey' }],
+      Default: 'RecoveryWindow',
+    });
+    // Nothing else leads to DeleteOldKey.
+    const into = Object.entries(asl.States)
+      .filter(([, s]) => targets(s).includes('DeleteOldKey'))
+      .map(([name]) => name);
+    expect(into).toEqual(['RecoveryWindowEnded']);
   });
 
   it.each([
@@ -287,6 +310,7 @@ describe('the rotation state machine', () => {
     ['VerifyKey', 'verify-key'],
     ['PromoteKey', 'promote-key'],
     ['CheckCutover', 'check-cutover'],
+    ['CheckRecoveryWindow', 'check-cutover'],
     ['DeactivateOldKey', 'deactivate-key'],
     ['DeleteOldKey', 'delete-key'],
     ['Report', 'report'],
