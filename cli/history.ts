@@ -1,5 +1,6 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import { shortKey } from '../lambdas/shared/keys';
+import { when } from './format';
 
 export type StepStatus = 'running' | 'succeeded' | 'failed' | 'aborted';
 
@@ -52,15 +53,41 @@ export function causeMessage(cause: string | undefined): string | undefined {
   return message ?? cause;
 }
 
-/** Seconds a Wait state of the rotation workflow waits, read from its input. */
+/**
+ * Seconds a Wait state of the rotation workflow waits, read from its input. RecoveryWindow waits
+ * at most a day before the next check of the secret (`recovery.waitSeconds`); executions started
+ * before that loop waited the whole window at once (`policy.recoveryWindowSeconds`).
+ */
 function waitSeconds(name: string, input: unknown): number | undefined {
   const seconds =
     name === 'WaitForCutover'
       ? field(input, 'cutover', 'waitSeconds')
       : name === 'RecoveryWindow'
-        ? field(input, 'policy', 'recoveryWindowSeconds')
+        ? (field(input, 'recovery', 'waitSeconds') ??
+          field(input, 'policy', 'recoveryWindowSeconds'))
         : undefined;
   return typeof seconds === 'number' ? seconds : undefined;
+}
+
+/**
+ * The states of the recovery window loop: the Wait, the daily check of the secret and the
+ * Choice that ends the loop. A rotation in any of them has deactivated its old key and not yet
+ * deleted it, so `rekey rollback` may restore it.
+ */
+export const RECOVERY_WINDOW_STATES: ReadonlySet<string> = new Set([
+  'RecoveryWindow',
+  'CheckRecoveryWindow',
+  'RecoveryWindowEnded',
+]);
+
+/**
+ * When the recovery window ends, from the rotation state (`recovery.endsAt`), or for an
+ * execution started before the daily checks, the end of its one RecoveryWindow wait.
+ */
+export function recoveryWindowEnd(state: unknown, steps: readonly Step[]): Date | undefined {
+  const endsAt = text(field(state, 'recovery', 'endsAt'));
+  if (endsAt !== undefined && !Number.isNaN(Date.parse(endsAt))) return new Date(endsAt);
+  return steps.findLast((s) => s.name === 'RecoveryWindow')?.waitUntil;
 }
 
 /** What a step did, from named fields of the rotation state only (it never holds a secret). */
@@ -78,6 +105,12 @@ function describeExit(name: string, output: unknown): string | undefined {
       return `${text(field(output, 'cutover', 'verdict')) ?? '?'}: ${text(field(output, 'cutover', 'reason')) ?? ''}`;
     case 'DeactivateOldKey':
       return `old key ${keyOf(output, 'oldKey')} deactivated`;
+    case 'CheckRecoveryWindow': {
+      const endsAt = when(text(field(output, 'recovery', 'endsAt')));
+      return field(output, 'recovery', 'ended') === true
+        ? `secret still there; the recovery window ended ${endsAt}`
+        : `secret still there; the recovery window ends ${endsAt}`;
+    }
     case 'DeleteOldKey':
       return `old key ${keyOf(output, 'oldKey')} deleted`;
     case 'Compensate':

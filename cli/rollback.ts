@@ -6,7 +6,16 @@ import { AWSCURRENT, describeStages, keyIdOfVersion } from '../lambdas/shared/se
 import type { Clients } from './context';
 import { CliError, EXIT } from './errors';
 import { findRunningRotation, latestFinishedRotation, type Rotation } from './find-rotation';
-import { field, latestState, readHistory, stepsOf, text, type Step } from './history';
+import {
+  field,
+  latestState,
+  readHistory,
+  RECOVERY_WINDOW_STATES,
+  recoveryWindowEnd,
+  stepsOf,
+  text,
+  type Step,
+} from './history';
 import type { StackInfo } from './stack';
 import { callerArn, requireUser } from './users';
 
@@ -74,6 +83,12 @@ function notInWindow(userName: string, rotation: Rotation, step: Step | undefine
       `${userName}'s rotation has not promoted its new key yet (phase ${phase}): applications still ` +
         `read the old key, so there is nothing to roll back. To abandon the rotation, stop it (${stop}); ` +
         "rekey's next rotation of the user removes any key it created and never published.",
+    );
+  }
+  if (RECOVERY_WINDOW_STATES.has(phase)) {
+    return refuse(
+      `${userName}'s rotation is moving between the steps of its recovery window (${phase}): run ` +
+        'rollback again in a moment.',
     );
   }
   switch (phase) {
@@ -144,11 +159,12 @@ async function restore(
 }
 
 /**
- * `rekey rollback`: during the recovery window (the rotation waits in RecoveryWindow, the old
- * key inactive, the new key AWSCURRENT), reactivates the old key, makes it AWSCURRENT again and
- * stops the rotation, so the workflow never deletes it. A rotation that was stopped during its
- * recovery window is rolled back the same way (its old key is still there). Idempotent; refuses
- * outside the window.
+ * `rekey rollback`: during the recovery window (the rotation is in its loop of RecoveryWindow
+ * waits and daily checks of the secret, the old key inactive, the new key AWSCURRENT),
+ * reactivates the old key, makes it AWSCURRENT again and stops the rotation, so the workflow
+ * never deletes it. A rotation that was stopped during its recovery window is rolled back the
+ * same way (its old key is still there). Idempotent; refuses outside the window, and close to
+ * its end (the window's end, not the next check, is when DeleteOldKey runs).
  */
 export async function rollback(
   clients: Clients,
@@ -159,13 +175,15 @@ export async function rollback(
   const rotation = await findRunningRotation(clients, stack, userName);
   if (!rotation) return rollbackStopped(clients, stack, userName, request);
   const events = await readHistory(clients.sfn, rotation.executionArn);
-  const step = stepsOf(events).at(-1);
-  if (step?.name !== 'RecoveryWindow' || step.status !== 'running') {
+  const steps = stepsOf(events);
+  const step = steps.at(-1);
+  if (!step || !RECOVERY_WINDOW_STATES.has(step.name) || step.status !== 'running') {
     throw notInWindow(userName, rotation, step);
   }
-  if (step.waitUntil && step.waitUntil.getTime() - request.now.getTime() < MARGIN_MS) {
+  const endsAt = recoveryWindowEnd(latestState(events), steps);
+  if (endsAt && endsAt.getTime() - request.now.getTime() < MARGIN_MS) {
     throw refuse(
-      `${userName}'s recovery window ends at ${step.waitUntil.toISOString()}, too soon to roll back ` +
+      `${userName}'s recovery window ends at ${endsAt.toISOString()}, too soon to roll back ` +
         'safely: the workflow may be deleting the old key. Check with `rekey status` in a few minutes.',
     );
   }
@@ -204,7 +222,12 @@ async function rollbackStopped(
   if (!last) throw noRotation(userName, last);
   const events = await readHistory(clients.sfn, last.executionArn);
   const phase = stepsOf(events).at(-1)?.name;
-  if (last.status !== 'ABORTED' || last.error === 'RolledBack' || phase !== 'RecoveryWindow') {
+  if (
+    last.status !== 'ABORTED' ||
+    last.error === 'RolledBack' ||
+    phase === undefined ||
+    !RECOVERY_WINDOW_STATES.has(phase)
+  ) {
     throw noRotation(userName, last, phase);
   }
   const restored = await restore(clients, userName, last.name, events);

@@ -4,7 +4,16 @@ import { awsErrorCode } from '../lambdas/shared/errors';
 import { lastUsed, listKeys, type AccessKey } from '../lambdas/shared/keys';
 import type { Clients } from './context';
 import { listRotations, sameUser, type Rotation } from './find-rotation';
-import { causeMessage, field, latestState, readHistory, stepsOf, text } from './history';
+import {
+  causeMessage,
+  field,
+  latestState,
+  readHistory,
+  RECOVERY_WINDOW_STATES,
+  recoveryWindowEnd,
+  stepsOf,
+  text,
+} from './history';
 import type { StackInfo } from './stack';
 
 export interface KeyState {
@@ -28,8 +37,13 @@ export interface RotationStatus {
   readonly phase?: string;
   /** When it entered that state. */
   readonly phaseSince?: string;
-  /** A Wait state's end: the next cutover check, or the end of the recovery window. */
+  /**
+   * A Wait state's end: the next cutover check, or the next check of the secret in the recovery
+   * window (at most a day away; for an execution started before those checks, the window's end).
+   */
   readonly waitingUntil?: string;
+  /** In the recovery window: when it ends and the old key is deleted. */
+  readonly recoveryWindowEndsAt?: string;
   readonly deadlineAt?: string;
   readonly cutover?: {
     readonly verdict?: string;
@@ -80,7 +94,8 @@ const base = (r: Rotation): RotationStatus => ({
 /** A running rotation: its phase from the history, its deadline, and both keys' last use. */
 async function runningStatus(clients: Clients, r: Rotation): Promise<RotationStatus> {
   const events = await readHistory(clients.sfn, r.executionArn);
-  const current = stepsOf(events).at(-1);
+  const steps = stepsOf(events);
+  const current = steps.at(-1);
   const state = latestState(events);
   const oldId = text(field(state, 'oldKey', 'accessKeyId'));
   const newId = text(field(state, 'newKey', 'accessKeyId'));
@@ -92,6 +107,10 @@ async function runningStatus(clients: Clients, r: Rotation): Promise<RotationSta
     phase: current?.name,
     phaseSince: current?.enteredAt.toISOString(),
     waitingUntil: current?.status === 'running' ? current.waitUntil?.toISOString() : undefined,
+    recoveryWindowEndsAt:
+      current && RECOVERY_WINDOW_STATES.has(current.name)
+        ? recoveryWindowEnd(state, steps)?.toISOString()
+        : undefined,
     deadlineAt: text(field(state, 'cutover', 'deadlineAt')),
     cutover: field(state, 'cutover')
       ? {

@@ -8,6 +8,9 @@ const HIDDEN = new Set(['Choice', 'Pass']);
 
 export const isShown = (step: Step): boolean => !HIDDEN.has(step.type);
 
+/** The longest name of a state shown: CheckRecoveryWindow. */
+const NAME_WIDTH = 19;
+
 function retries(step: Step): string {
   if (step.attemptsFailed === 0 || step.status === 'failed') return '';
   const n = step.attemptsFailed;
@@ -28,7 +31,7 @@ export function stepLine(step: Step, p: Paint, symbols: boolean): string {
     step.status === 'failed'
       ? p.red(step.lastError ?? '')
       : shortenKeys(`${step.detail ?? ''}${retries(step)}`);
-  return `  ${p.dim(when(step.enteredAt).slice(0, 16))}  ${mark} ${step.name.padEnd(17)} ${took.padStart(7)}  ${what}`.trimEnd();
+  return `  ${p.dim(when(step.enteredAt).slice(0, 16))}  ${mark} ${step.name.padEnd(NAME_WIDTH)} ${took.padStart(7)}  ${what}`.trimEnd();
 }
 
 /** JSON view of a step, for `--output json`. */
@@ -89,7 +92,9 @@ export class StepPrinter {
     const status = step.waitUntil
       ? `waiting until ${when(step.waitUntil)}`
       : `running ${duration(Date.now() - seenAt)}${step.attemptsFailed ? ` (${step.attemptsFailed} failed attempt(s): ${step.lastError ?? ''})` : ''}`;
-    this.out.write(`\r\u001b[2K  ${p.cyan(frame)} ${step.name.padEnd(17)} ${p.dim(status)}`);
+    this.out.write(
+      `\r\u001b[2K  ${p.cyan(frame)} ${step.name.padEnd(NAME_WIDTH)} ${p.dim(status)}`,
+    );
     this.spinning = true;
   }
 

@@ -12,6 +12,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeStateMachineRole } from './nag';
 import { grantStartEncrypted } from './permissions';
+import { readableFail } from './readable-failure';
 import type { RekeyFunction } from './rekey-function';
 import { TRANSIENT_ERRORS } from './transient-errors';
 
@@ -85,11 +86,14 @@ export class FleetScan extends Construct {
         executionArn: sfn.JsonPath.executionId,
       }),
     );
-    const failed = new sfn.Fail(this, 'ScanFailed', {
-      stateName: 'ScanFailed',
-      errorPath: '$.Error',
-      causePath: '$.Cause',
-    });
+    // The cause is the Lambda's errorMessage alone, never its JSON with a stack trace and file
+    // paths (those are in the function's logs). No ResultPath: the error replaces the state.
+    const failed = readableFail(
+      this,
+      'ScanFailed',
+      '$',
+      'The scan stopped; the cause says what failed and how to get past it.',
+    );
     generate.addCatch(failed);
     scanUsers.addCatch(failed);
     const waitForReport = new sfn.Wait(this, 'WaitForReport', {

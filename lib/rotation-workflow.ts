@@ -3,6 +3,11 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import {
+  AS_IT_WAS_OUTCOMES,
+  FAILED_AS_IT_WAS,
+  FAILED_CHANGED,
+} from '../lambdas/shared/failed-states';
 import { readableFail } from './readable-failure';
 import { TRANSIENT_ERRORS } from './transient-errors';
 
@@ -53,7 +58,12 @@ export class RotationWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, steps: RotationSteps) {
     super(scope, id);
-    const step = (name: string, fn: IFunction, comment: string): tasks.LambdaInvoke => {
+    const step = (
+      name: string,
+      fn: IFunction,
+      comment: string,
+      io: Pick<tasks.LambdaInvokeProps, 'payload' | 'resultPath'> = {},
+    ): tasks.LambdaInvoke => {
       const task = new tasks.LambdaInvoke(this, name, {
         stateName: name,
         comment,
@@ -61,6 +71,7 @@ export class RotationWorkflow extends Construct {
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
         taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
+        ...io,
       });
       task.addRetry(transientRetry(6));
       return task;
@@ -131,12 +142,36 @@ export class RotationWorkflow extends Construct {
       errors: ['States.ALL'],
       resultPath: '$.compensationError',
     });
-    compensate.next(
-      new sfn.Fail(this, 'RotationFailed', {
-        stateName: 'RotationFailed',
+    // The state an execution ends in is metadata (readable without the execution's data): the
+    // fleet scan tells from it whether a failed attempt left the user as it was.
+    const failedAs = (name: string, comment: string): sfn.Fail =>
+      new sfn.Fail(this, name, {
+        stateName: name,
+        comment,
         errorPath: '$.compensation.error',
         causePath: '$.compensation.cause',
-      }),
+      });
+    compensate.next(
+      new sfn.Choice(this, 'CompensationOutcome', { stateName: 'CompensationOutcome' })
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.or(
+              ...AS_IT_WAS_OUTCOMES.map((outcome) =>
+                sfn.Condition.stringEquals('$.compensation.outcome', outcome),
+              ),
+            ),
+            // Not when a key is left that compensation could not account for.
+            sfn.Condition.isPresent('$.compensation.asItWas'),
+            sfn.Condition.booleanEquals('$.compensation.asItWas', true),
+          ),
+          failedAs(
+            FAILED_AS_IT_WAS,
+            'The user is as it was (outcome unchanged or restored, no unaccounted key): a scheduled rotation tries again.',
+          ),
+        )
+        .otherwise(
+          failedAs(FAILED_CHANGED, 'Something changed, or is unknown: an operator is needed.'),
+        ),
     );
     const guarded = (task: tasks.LambdaInvoke): tasks.LambdaInvoke => {
       task.addCatch(compensate, { errors: ['States.ALL'], resultPath: '$.error' });
@@ -169,11 +204,31 @@ export class RotationWorkflow extends Construct {
     const deactivate = guarded(
       step('DeactivateOldKey', steps.deactivateKey, 'Deactivate the old key.'),
     );
+    // The recovery window is a loop, not one Wait: the secret holds the only copy of the new
+    // key's secret access key while the old key is inactive, so it is checked at least once a
+    // day, and a deletion request reaches an operator (through Compensate) while the secret can
+    // still be restored. The Wait keeps the name RecoveryWindow: it is where `rekey rollback`
+    // finds a rotation it may roll back.
     const recoveryWindow = new sfn.Wait(this, 'RecoveryWindow', {
       stateName: 'RecoveryWindow',
-      comment: 'The old key stays restorable (rekey rollback) until the window ends.',
-      time: sfn.WaitTime.secondsPath('$.policy.recoveryWindowSeconds'),
+      comment:
+        'The old key stays restorable (rekey rollback) until the window ends; the secret is checked at least daily.',
+      time: sfn.WaitTime.secondsPath('$.recovery.waitSeconds'),
     });
+    const checkRecoveryWindow = guarded(
+      step(
+        'CheckRecoveryWindow',
+        steps.checkCutover,
+        'Is the secret still there? The next wait, or the end of the window.',
+        {
+          payload: sfn.TaskInput.fromObject({
+            check: 'recovery-window',
+            state: sfn.JsonPath.entirePayload,
+          }),
+          resultPath: '$.recovery',
+        },
+      ),
+    );
     const deleteKey = guarded(
       step(
         'DeleteOldKey',
@@ -192,7 +247,17 @@ export class RotationWorkflow extends Construct {
           sfn.Condition.stringEquals('$.cutover.verdict', 'idle'),
           sfn.Condition.stringEquals('$.cutover.verdict', 'deadline-enforced'),
         ),
-        deactivate.next(recoveryWindow).next(deleteKey).next(report).next(succeeded),
+        deactivate
+          .next(recoveryWindow)
+          .next(checkRecoveryWindow)
+          .next(
+            new sfn.Choice(this, 'RecoveryWindowEnded', { stateName: 'RecoveryWindowEnded' })
+              .when(
+                sfn.Condition.booleanEquals('$.recovery.ended', true),
+                deleteKey.next(report).next(succeeded),
+              )
+              .otherwise(recoveryWindow),
+          ),
       )
       .otherwise(waitForCutover);
 

@@ -26,9 +26,15 @@ function keyLine(
 
 function runningLines(r: RotationStatus, now: Date, p: Paint): string[] {
   const since = r.phaseSince ? ` since ${when(r.phaseSince)} (${relative(r.phaseSince, now)})` : '';
-  const until = r.waitingUntil
-    ? `, ${r.phase === 'RecoveryWindow' ? 'window ends' : 'next check'} ${when(r.waitingUntil)} (${relative(r.waitingUntil, now)})`
+  // In the recovery window the Wait ends at the next check of the secret, not at the window's end.
+  const windowEnds = r.recoveryWindowEndsAt
+    ? `, window ends ${when(r.recoveryWindowEndsAt)} (${relative(r.recoveryWindowEndsAt, now)})`
     : '';
+  const nextCheck =
+    r.waitingUntil && r.waitingUntil !== r.recoveryWindowEndsAt
+      ? `, next check${r.recoveryWindowEndsAt ? ' of the secret' : ''} ${when(r.waitingUntil)} (${relative(r.waitingUntil, now)})`
+      : '';
+  const until = `${windowEnds}${nextCheck}`;
   const lines = [
     `${p.bold(clip(r.userName ?? '?'))}  ${p.cyan(r.phase ?? 'starting')}${since}${until}`,
   ];

@@ -25,6 +25,7 @@ export async function checkCutover(state: RotationState, deps: Deps): Promise<Ro
     const stages = requireLiveSecret(
       await describeStages(deps.secrets, state.secretId),
       state.secretId,
+      now,
     );
     const [oldUse, newUse] = await Promise.all([
       lastUsed(deps.iam, oldKey.accessKeyId).catch((error: unknown) => {

@@ -1,8 +1,18 @@
 import { handlerFor, rotationDeps } from '../shared/runtime';
-import type { RotationState } from '../shared/types';
+import type { RecoveryWindowState, RotationState } from '../shared/types';
 import { checkCutover } from './core';
+import { checkRecoveryWindow, isRecoveryWindowCheck, type RecoveryWindowCheck } from './recovery';
 
 const deps = rotationDeps();
 
-/** Step 5 of the rotation: one check of the keys' last use. */
-export const handler = handlerFor((state: RotationState) => checkCutover(state, deps));
+/**
+ * The rotation's read-only checks while it waits: step 5, one check of the keys' last use; and
+ * once a day in the recovery window, whether the secret is still there. One function for both,
+ * so the daily check runs with this role's read-only permissions (no new role, nothing to delete).
+ */
+export const handler = handlerFor(
+  (event: RotationState | RecoveryWindowCheck): Promise<RotationState | RecoveryWindowState> =>
+    isRecoveryWindowCheck(event)
+      ? checkRecoveryWindow(event.state, deps)
+      : checkCutover(event, deps),
+);

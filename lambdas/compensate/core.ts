@@ -26,6 +26,11 @@ export type CompensateEvent = RotationState & {
 
 export interface Compensation {
   readonly outcome: Outcome;
+  /**
+   * The user is as it was (see OutcomeDescription): the execution ends in RotationFailedUnchanged,
+   * and a scheduled rotation tries again; otherwise in RotationFailed, for an operator.
+   */
+  readonly asItWas: boolean;
   readonly error: string;
   readonly cause: string;
   readonly discardedKeyIds: readonly string[];
@@ -153,7 +158,7 @@ export async function compensate(event: CompensateEvent, deps: Deps): Promise<Re
     });
     discarded.push(...(await discardOrphans(deps.iam, userName, keys, audit.orphans)));
     if (live) await clearMarker(deps.secrets, secretId, executionArn);
-    const { outcome, text } = describeOutcome({
+    const { outcome, text, asItWas } = describeOutcome({
       state: newKey ? { ...event, newKey } : event,
       final: await readFinalState(deps, event),
       discarded,
@@ -166,6 +171,7 @@ export async function compensate(event: CompensateEvent, deps: Deps): Promise<Re
       newKey ? { ...event, newKey } : event,
       {
         outcome,
+        asItWas,
         error: event.error.Error,
         cause: `${message} ${text}`,
         discardedKeyIds: discarded,
@@ -204,7 +210,13 @@ export async function reportUnrecovered(event: CompensateEvent, deps: Deps): Pro
   return report(
     deps,
     event,
-    { outcome: 'compensation-failed', error: event.error.Error, cause, discardedKeyIds: [] },
+    {
+      outcome: 'compensation-failed',
+      asItWas: false,
+      error: event.error.Error,
+      cause,
+      discardedKeyIds: [],
+    },
     message,
   );
 }

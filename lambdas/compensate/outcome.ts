@@ -1,6 +1,13 @@
 import type { Deps } from '../shared/deps';
+import { AS_IT_WAS_OUTCOMES } from '../shared/failed-states';
 import { listKeys, type AccessKey } from '../shared/keys';
-import { describeStages, keyIdOfVersion, UnreadableSecretError } from '../shared/secret';
+import {
+  deletionSchedule,
+  describeStages,
+  keyIdOfVersion,
+  restoreCommand,
+  UnreadableSecretError,
+} from '../shared/secret';
 import type { RotationState } from '../shared/types';
 
 /**
@@ -32,13 +39,16 @@ export type SecretState =
 export interface FinalState {
   readonly keys: readonly AccessKey[];
   readonly secret: SecretState;
+  /** When it was read: dates a scheduled deletion (see deletionSchedule). */
+  readonly readAt?: Date;
 }
 
 /** Reads the user's keys and the secret's AWSCURRENT as they are now (ids only, never a secret). */
 export async function readFinalState(deps: Deps, state: RotationState): Promise<FinalState> {
   const keys = await listKeys(deps.iam, state.userName);
   const stages = await describeStages(deps.secrets, state.secretId);
-  if (!stages) return { keys, secret: { kind: 'missing' } };
+  const readAt = deps.clock.now();
+  if (!stages) return { keys, secret: { kind: 'missing' }, readAt };
   let currentKeyId: string | null | undefined;
   if (stages.current && stages.deletedDate === undefined) {
     try {
@@ -52,6 +62,7 @@ export async function readFinalState(deps: Deps, state: RotationState): Promise<
   return {
     keys,
     secret: { kind: 'present', deletedDate: stages.deletedDate, currentKeyId },
+    readAt,
   };
 }
 
@@ -69,8 +80,21 @@ export interface OutcomeInput {
 const statusOf = (keys: readonly AccessKey[], id: string | undefined): string =>
   id === undefined ? 'none' : (keys.find((k) => k.accessKeyId === id)?.status ?? 'deleted');
 
-/** The outcome and one paragraph saying exactly what is left. */
-export function describeOutcome(input: OutcomeInput): { outcome: Outcome; text: string } {
+export interface OutcomeDescription {
+  readonly outcome: Outcome;
+  /** One paragraph saying exactly what is left. */
+  readonly text: string;
+  /**
+   * The user is as it was before the rotation: the outcome is `unchanged` or `restored`, and no
+   * key is active besides the old one (none that rekey left alone because it cannot prove it
+   * created it, none that another rotation staged). It picks the Fail state the execution ends
+   * in (lambdas/shared/failed-states.ts).
+   */
+  readonly asItWas: boolean;
+}
+
+/** The outcome, what is left, and whether the user is as it was. */
+export function describeOutcome(input: OutcomeInput): OutcomeDescription {
   const { state, final, discarded } = input;
   const oldId = state.oldKey?.accessKeyId;
   const newId = state.newKey?.accessKeyId;
@@ -86,16 +110,23 @@ export function describeOutcome(input: OutcomeInput): { outcome: Outcome; text: 
       ? `rekey left alone ${input.unknown.join(', ')}, which it cannot prove it created.`
       : '',
   ].filter(Boolean);
-  const done = (outcome: Outcome, text: string) => ({
+  const done = (outcome: Outcome, text: string, asItWas = false): OutcomeDescription => ({
     outcome,
     text: [text, ...extra].join(' '),
+    asItWas: asItWas && (AS_IT_WAS_OUTCOMES as readonly Outcome[]).includes(outcome),
   });
+  // Where the new key's secret access key is: in the secret while it exists (scheduled for
+  // deletion or not), nowhere rekey can read once it is gone.
+  const whereSecret =
+    fresh !== 'Active'
+      ? ''
+      : secret.kind === 'missing'
+        ? '; its secret access key was only in that secret and went with it (applications that already read it still hold it)'
+        : ', and its secret access key exists only in that secret';
   const keySentence = (): string =>
     [
       oldId ? `The old key ${oldId} is ${old.toLowerCase()}.` : '',
-      newId
-        ? `The new key ${newId} is ${fresh.toLowerCase()}${fresh === 'Active' ? ', and its secret access key exists only in that secret' : ''}.`
-        : '',
+      newId ? `The new key ${newId} is ${fresh.toLowerCase()}${whereSecret}.` : '',
     ]
       .filter(Boolean)
       .join(' ');
@@ -107,9 +138,13 @@ export function describeOutcome(input: OutcomeInput): { outcome: Outcome; text: 
     );
   }
   if (secret.kind === 'present' && secret.deletedDate !== undefined) {
+    // A SecretDeletedError already said when it goes and how to restore it.
+    const when = input.secretGone
+      ? ''
+      : `: ${deletionSchedule(secret.deletedDate, final.readAt)}; restore it before then (${restoreCommand(state.secretId)}) to keep it`;
     return done(
       'secret-deleted',
-      `The secret ${state.secretId} is scheduled for deletion (requested ${secret.deletedDate}); restore it to keep what it holds. ${keySentence()}`,
+      `The secret ${state.secretId} is scheduled for deletion${when}. ${keySentence()}`,
     );
   }
   const current = secret.kind === 'present' ? secret.currentKeyId : undefined;
@@ -121,12 +156,6 @@ export function describeOutcome(input: OutcomeInput): { outcome: Outcome; text: 
         `The old key ${oldId} is active and current; the new key ${newId} is active too, but not current.`,
       );
     }
-    if (newId !== undefined && !discarded.includes(newId)) {
-      return done(
-        'restored',
-        `The old key ${oldId} is active and current; the new key ${newId} ${fresh === 'deleted' ? 'no longer exists (removed outside rekey)' : 'is inactive (deactivated outside rekey)'}.`,
-      );
-    }
     // A key this rotation cannot prove it staged (another rotation's, say) is named, not hidden.
     const alsoActive = active
       .filter((k) => k.accessKeyId !== oldId && !input.unknown.includes(k.accessKeyId))
@@ -135,22 +164,27 @@ export function describeOutcome(input: OutcomeInput): { outcome: Outcome; text: 
       alsoActive.length > 0
         ? ` ${alsoActive.join(', ')} ${alsoActive.length === 1 ? 'is' : 'are'} active too; compensation left ${alsoActive.length === 1 ? 'it as it is' : 'them as they are'}.`
         : '';
-    // "Nothing was changed" only where no key appeared that compensation could not account for.
+    // "Nothing was changed", and the user as it was, only where no key appeared that
+    // compensation could not account for.
     const untouched = input.unknown.length === 0 && alsoActive.length === 0;
+    if (newId !== undefined && !discarded.includes(newId)) {
+      const result = done(
+        'restored',
+        `The old key ${oldId} is active and current; the new key ${newId} ${fresh === 'deleted' ? 'no longer exists (removed outside rekey)' : 'is inactive (deactivated outside rekey)'}.`,
+        untouched,
+      );
+      return { ...result, text: `${result.text}${others}` };
+    }
+    const lead = untouched
+      ? discarded.length > 0
+        ? 'The user is as it was: '
+        : 'Nothing was changed: '
+      : '';
+    const oldCurrent = `${lead ? 'the' : 'The'} old key ${oldId} is active and current`;
     const result =
       newId && discarded.includes(newId)
-        ? done(
-            'restored',
-            `The user is as it was: the old key ${oldId} is active and current; the new key ${newId} was deleted.`,
-          )
-        : done(
-            discarded.length > 0 ? 'restored' : 'unchanged',
-            discarded.length > 0
-              ? `The user is as it was: the old key ${oldId} is active and current.`
-              : untouched
-                ? `Nothing was changed: the old key ${oldId} is active and current.`
-                : `The old key ${oldId} is active and current.`,
-          );
+        ? done('restored', `${lead}${oldCurrent}; the new key ${newId} was deleted.`, untouched)
+        : done(discarded.length > 0 ? 'restored' : 'unchanged', `${lead}${oldCurrent}.`, untouched);
     return { ...result, text: `${result.text}${others}` };
   }
   if (newId !== undefined && current === newId && fresh === 'Active') {

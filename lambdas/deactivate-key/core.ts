@@ -3,9 +3,13 @@ import { asRetryable } from '../shared/errors';
 import { requirePromoted } from '../shared/guards';
 import { deactivateKey } from '../shared/keys';
 import { logger } from '../shared/logger';
+import { openRecoveryWindow } from '../shared/recovery';
 import type { RotationState } from '../shared/types';
 
-/** Step 6: deactivate the old key; it stays restorable through the recovery window. */
+/**
+ * Step 6: deactivate the old key; it stays restorable through the recovery window, which opens
+ * here (its end, and the first wait before the daily check of the secret).
+ */
 export async function deactivateOldKey(state: RotationState, deps: Deps): Promise<RotationState> {
   logger.appendKeys({ userName: state.userName });
   try {
@@ -13,7 +17,9 @@ export async function deactivateOldKey(state: RotationState, deps: Deps): Promis
     if (oldKeyNow?.status === 'Active') {
       await deactivateKey(deps.iam, state.userName, oldKey.accessKeyId);
     }
-    const deactivatedAt = deps.clock.now().toISOString();
+    const now = deps.clock.now();
+    const deactivatedAt = now.toISOString();
+    const recovery = openRecoveryWindow(state.policy.recoveryWindowSeconds, now);
     logger.info('Old Key Deactivated', {
       oldKeyId: oldKey.accessKeyId,
       found: oldKeyNow !== undefined,
@@ -25,9 +31,14 @@ export async function deactivateOldKey(state: RotationState, deps: Deps): Promis
       newKeyId: newKey.accessKeyId,
       verdict: state.cutover?.verdict,
       recoveryWindowSeconds: state.policy.recoveryWindowSeconds,
+      recoveryWindowEndsAt: recovery.endsAt,
       at: deactivatedAt,
     });
-    return { ...state, deactivatedAt };
+    return {
+      ...state,
+      deactivatedAt,
+      recovery,
+    };
   } catch (error) {
     throw asRetryable(error, 'Deactivating the old key');
   }

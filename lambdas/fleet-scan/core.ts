@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import type { Clock } from '../shared/clock';
 import type { Config } from '../shared/config';
 import { parseCredentialReport } from '../shared/credential-report';
-import { asRetryable, awsErrorCode, RekeyError } from '../shared/errors';
+import { awsErrorCode, RekeyError } from '../shared/errors';
 import {
   classifyUser,
   isManaged,
@@ -16,7 +16,7 @@ import {
 import { userTags } from '../shared/keys';
 import { logger } from '../shared/logger';
 import type { Telemetry } from '../shared/telemetry';
-import { parseScanInput } from '../fleet-report/core';
+import { parseScanInput, scanFailure } from '../fleet-report/core';
 import {
   deferRotation,
   runningOf,
@@ -44,7 +44,9 @@ export interface ScanDeps {
 const CONCURRENCY = 8;
 
 async function readReport(iam: IAMClient): Promise<{ csv: string; generatedAt?: Date }> {
-  const out = await iam.send(new GetCredentialReportCommand({}));
+  const out = await iam.send(new GetCredentialReportCommand({})).catch((error: unknown) => {
+    throw scanFailure(error, 'Reading the credential report (iam:GetCredentialReport)');
+  });
   return {
     csv: Buffer.from(out.Content ?? new Uint8Array()).toString('utf8'),
     generatedAt: out.GeneratedTime,
@@ -69,7 +71,7 @@ async function decide(
             } catch (error) {
               // Deleted since the report was generated: nothing to rotate.
               if (awsErrorCode(error) === 'NoSuchEntity') return undefined;
-              throw error;
+              throw scanFailure(error, `Reading the tags of ${user.userName} (iam:ListUserTags)`);
             }
           })
         : Promise.resolve(classifyUser(user, p)),
@@ -91,7 +93,11 @@ async function startDue(
   const outcomes = new Map<string, StartOutcome>();
   const arn = deps.config.rotationStateMachineArn;
   if (!arn)
-    throw new RekeyError('ConfigurationError', 'REKEY_ROTATION_STATE_MACHINE_ARN is not set');
+    throw new RekeyError(
+      'ConfigurationError',
+      'REKEY_ROTATION_STATE_MACHINE_ARN is not set: the fleet scan function starts rotations of ' +
+        'the state machine it names, which the KeyRotation construct sets. Deploy the stack again.',
+    );
   const due = verdicts
     .filter((v) => v.decision === 'due' || v.decision === 'two-active-keys')
     .sort((a, b) => (b.oldestActiveKeyAgeDays ?? 0) - (a.oldestActiveKeyAgeDays ?? 0));
@@ -140,7 +146,11 @@ export async function scan(event: ScanEvent, deps: ScanDeps): Promise<ScanSummar
       now,
     };
     const { verdicts, scanned, generatedAt } = await decide(deps, policy);
-    const outcomes = dryRun ? new Map<string, StartOutcome>() : await startDue(deps, verdicts, now);
+    const outcomes = dryRun
+      ? new Map<string, StartOutcome>()
+      : await startDue(deps, verdicts, now).catch((error: unknown) => {
+          throw scanFailure(error, 'Starting the due rotations (Step Functions)');
+        });
     const summary = summarize(verdicts, outcomes, {
       dryRun,
       scannedAt: now.toISOString(),
@@ -151,7 +161,7 @@ export async function scan(event: ScanEvent, deps: ScanDeps): Promise<ScanSummar
     await publish(deps, summary, event.executionArn);
     return summary;
   } catch (error) {
-    throw asRetryable(error, 'The fleet scan');
+    throw scanFailure(error, 'The fleet scan');
   }
 }
 

@@ -9,6 +9,7 @@ import {
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { awsErrorCode } from '../shared/errors';
+import { FAILED_AS_IT_WAS } from '../shared/failed-states';
 import { rotationExecutionName, userPart, userPartOfName, type UserVerdict } from '../shared/fleet';
 import { logger } from '../shared/logger';
 
@@ -107,8 +108,13 @@ export const executionArnOf = (stateMachineArn: string, name: string): string =>
 /** Attempts at one key are probed no further than this (three years of daily refusals). */
 export const MAX_ATTEMPTS = 1024;
 
-/** States an execution can end in having changed nothing: Inspect's refusals and skips. */
-const NO_CHANGE = /^(Inspect|Decide|Skipped|DryRunComplete|Refused\w*|InspectFailed\w*)$/;
+/**
+ * States an execution can end in having changed nothing: Inspect's refusals and skips, and the
+ * Fail state after compensation read that the user is as it was (lambdas/shared/failed-states.ts).
+ */
+const NO_CHANGE = new RegExp(
+  `^(Inspect|Decide|Skipped|DryRunComplete|Refused\\w*|InspectFailed\\w*|${FAILED_AS_IT_WAS})$`,
+);
 
 /** The last state the execution entered (metadata only: no execution data is read). */
 async function finalState(sfn: SFNClient, executionArn: string): Promise<string | undefined> {
@@ -219,9 +225,10 @@ async function tryStart(
  * Starts the scheduled rotation of one due user under a deterministic name. Step Functions
  * answers a repeated start of a running execution (same name, same input) with the original and
  * refuses a name already used, so a repeated scan never starts a duplicate. An attempt that
- * ended having changed nothing (a refusal, a skip, a transient failure in Inspect) does not use
- * the key up: the next attempt gets the next name. A rotation that failed after changing
- * something is reported for an operator instead of being retried every day.
+ * ended having changed nothing (a refusal, a skip, a transient failure in Inspect, or a failure
+ * after which compensation read the user as it was) does not use the key up: the next attempt
+ * gets the next name. A rotation that failed leaving something changed is reported for an
+ * operator instead of being retried every day.
  */
 export async function startRotation(
   sfn: SFNClient,

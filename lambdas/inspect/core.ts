@@ -17,8 +17,10 @@ import { auditKeys } from '../shared/orphans';
 import { readersOf, smtpRegionsOf } from '../shared/consumers';
 import { resolvePolicy } from '../shared/policy';
 import {
+  deletionSchedule,
   describeStages,
   requireOwnedSecret,
+  restoreCommand,
   secretName,
   secretNameProblem,
   type SecretStages,
@@ -85,11 +87,11 @@ async function loadUser(iam: IAMClient, userName: string, managedPath: string): 
 }
 
 /** A secret scheduled for deletion holds the only copy of its key's secret: change nothing. */
-function refuseIfDeleting(stages: SecretStages | undefined, secretId: string): void {
+function refuseIfDeleting(stages: SecretStages | undefined, secretId: string, now: Date): void {
   if (stages?.deletedDate === undefined) return;
   throw new SecretDeletedError(
-    `The secret ${secretId} is scheduled for deletion (requested ${stages.deletedDate}), so rekey ` +
-      `changes nothing. Restore it (aws secretsmanager restore-secret --secret-id ${secretId}) to ` +
+    `The secret ${secretId} is scheduled for deletion: ${deletionSchedule(stages.deletedDate, now)}. ` +
+      `rekey changes nothing. Restore it before then (${restoreCommand(secretId)}) to ` +
       'rotate with it, or delete it for good (aws secretsmanager delete-secret --secret-id ' +
       `${secretId} --force-delete-without-recovery) to let rekey create a new one; then start again.`,
   );
@@ -137,7 +139,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     const keys = await listKeys(deps.iam, userName);
     const secretId = secretName(config.secretPrefix, userName);
     const stages = await describeStages(deps.secrets, secretId);
-    refuseIfDeleting(stages, secretId);
+    refuseIfDeleting(stages, secretId, now);
     if (stages) requireOwnedSecret(stages, secretId, config.kmsKeyArn);
     const isRunning = executionRunning(deps.sfn);
     await refuseIfClaimed(isRunning, stages, userName, event.executionArn);

@@ -14,7 +14,11 @@ import { whenSecretGone } from '../shared/secret-gone';
 import type { RotationState } from '../shared/types';
 
 async function stages(deps: Deps, secretId: string): Promise<SecretStages> {
-  return requireLiveSecret(await describeStages(deps.secrets, secretId), secretId);
+  return requireLiveSecret(
+    await describeStages(deps.secrets, secretId),
+    secretId,
+    deps.clock.now(),
+  );
 }
 
 /**
@@ -74,6 +78,9 @@ export async function promoteKey(state: RotationState, deps: Deps): Promise<Rota
     return { ...state, promotedAt: at, cutover: initialCutover(state.policy, promotedAt) };
   } catch (error) {
     // A label move refused because the secret went away since the last DescribeSecret.
-    throw asRetryable(await whenSecretGone(deps.secrets, secretId, error), 'Promoting the new key');
+    throw asRetryable(
+      await whenSecretGone(deps.secrets, secretId, error, deps.clock.now()),
+      'Promoting the new key',
+    );
   }
 }

@@ -173,13 +173,15 @@ function refusedReaders(
  * Sets (or keeps) the secret's resource policy; Secrets Manager refuses a public one. A policy
  * refused for a principal IAM does not know fails the rotation with what to fix (ReadersRefusedError)
  * rather than falling back to the user alone: that would silently take the secret away from the
- * readers that do exist, and their applications would break at the cutover.
+ * readers that do exist, and their applications would break at the cutover. `now` dates a secret
+ * found scheduled for deletion (see whenSecretGone).
  */
 export async function putReadPolicy(
   sm: SecretsManagerClient,
   secretId: string,
   userArn: string,
   readers: readonly string[],
+  now?: Date,
 ): Promise<void> {
   try {
     await sm.send(
@@ -193,6 +195,6 @@ export async function putReadPolicy(
     if (awsErrorCode(error) === 'MalformedPolicyDocumentException') {
       throw refusedReaders(secretId, userArn, readers, error);
     }
-    throw await whenSecretGone(sm, secretId, error);
+    throw await whenSecretGone(sm, secretId, error, now);
   }
 }

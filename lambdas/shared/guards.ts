@@ -49,6 +49,7 @@ export async function requirePromoted(state: RotationState, deps: Deps): Promise
   const stages = requireLiveSecret(
     await describeStages(deps.secrets, state.secretId),
     state.secretId,
+    deps.clock.now(),
   );
   if (stages.current !== newKey.versionId) {
     throw new OldKeyReactivatedError(

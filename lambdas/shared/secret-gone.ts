@@ -19,19 +19,21 @@ function mayBeGone(error: unknown): boolean {
 
 /**
  * What a failed call on the user's secret means: a SecretDeletedError that says what a fresh
- * read shows (scheduled for deletion, with how to restore it; or gone), or the original error
- * when the secret is live and the call failed for another reason. The secret holds the only
- * copy of the new key's secret access key, so a step that finds it going away stops, and says
- * so truthfully, instead of passing on Secrets Manager's text.
+ * read shows (scheduled for deletion, with when it goes and how to restore it; or gone), or the
+ * original error when the secret is live and the call failed for another reason. The secret
+ * holds the only copy of the new key's secret access key, so a step that finds it going away
+ * stops, and says so truthfully, instead of passing on Secrets Manager's text. `now` dates a
+ * scheduled deletion (see deletionSchedule).
  */
 export async function whenSecretGone(
   sm: SecretsManagerClient,
   secretId: string,
   error: unknown,
+  now?: Date,
 ): Promise<unknown> {
   if (error instanceof RekeyError || !mayBeGone(error)) return error;
   try {
-    requireLiveSecret(await describeStages(sm, secretId), secretId);
+    requireLiveSecret(await describeStages(sm, secretId), secretId, now);
   } catch (gone) {
     // requireLiveSecret throws only SecretDeletedError; a failed read keeps the original error.
     return gone instanceof RekeyError ? gone : error;

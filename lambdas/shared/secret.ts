@@ -220,6 +220,74 @@ export async function claimSecret(
   );
 }
 
+/** Secrets Manager's shortest and longest recovery windows (DeleteSecret's RecoveryWindowInDays). */
+const RECOVERY_DAYS = { min: 7, max: 30 } as const;
+
+const daysAfter = (date: Date, days: number): string =>
+  new Date(date.getTime() + days * 86_400_000).toISOString();
+
+/**
+ * How far ahead of rekey's clock a request time can seem: AWS accepts signed requests from
+ * clocks up to five minutes apart.
+ */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * When Secrets Manager deletes a secret scheduled for deletion for good, from DescribeSecret's
+ * DeletedDate. DescribeSecret does not return the recovery window DeleteSecret was given (7 to
+ * 30 days; only DeleteSecret's answer, DeletionDate, names the exact end), and AWS documents
+ * DeletedDate both as the date the secret is scheduled for deletion (DescribeSecret; moto returns
+ * that) and as when the deletion happened (SecretListEntry; the sandbox returns the request time).
+ * A date still ahead (by more than clocks can differ) can only be the deletion date. A date
+ * already past is the request when rekey looks at least daily, as every waiting rotation does (a
+ * deletion date is at least seven days after the request): then the secret goes between 7 and 30
+ * days after it. Without `now`, the sentence holds under both readings.
+ */
+export function deletionSchedule(deletedDate: string, now?: Date): string {
+  const date = new Date(deletedDate);
+  if (now === undefined) {
+    return (
+      `DescribeSecret dates its deletion ${deletedDate}; Secrets Manager deletes it for good when ` +
+      `the recovery window given to DeleteSecret ends (${RECOVERY_DAYS.min} to ${RECOVERY_DAYS.max} days after the request)`
+    );
+  }
+  if (date.getTime() > now.getTime() + CLOCK_SKEW_MS) {
+    return `Secrets Manager deletes it for good after ${deletedDate}`;
+  }
+  return (
+    `its deletion was requested at ${deletedDate}, and Secrets Manager deletes it for good when ` +
+    `the recovery window given to DeleteSecret ends, ${RECOVERY_DAYS.min} to ${RECOVERY_DAYS.max} days ` +
+    `later (between ${daysAfter(date, RECOVERY_DAYS.min)} and ${daysAfter(date, RECOVERY_DAYS.max)})`
+  );
+}
+
+/** The command that cancels a secret's scheduled deletion. */
+export const restoreCommand = (secretId: string): string =>
+  `aws secretsmanager restore-secret --secret-id ${secretId}`;
+
+/**
+ * What is wrong with a secret that is gone or scheduled for deletion, in a sentence or two, or
+ * undefined while it is live. A secret that no longer exists was deleted for good: forced, or at
+ * the end of its recovery window; which one, DescribeSecret cannot tell. `now` dates a scheduled
+ * deletion (see deletionSchedule).
+ */
+export function secretGoneProblem(
+  stages: SecretStages | undefined,
+  secretId: string,
+  now?: Date,
+): string | undefined {
+  if (!stages) {
+    return (
+      `The secret ${secretId} no longer exists: it was deleted for good (with ` +
+      'ForceDeleteWithoutRecovery, or when its recovery window ended), with every version it held.'
+    );
+  }
+  if (stages.deletedDate !== undefined) {
+    return `The secret ${secretId} is scheduled for deletion: ${deletionSchedule(stages.deletedDate, now)}.`;
+  }
+  return undefined;
+}
+
 /**
  * The secret is the only copy of the new key's secret access key: a rotation whose secret is gone
  * or scheduled for deletion stops before its next change (SecretDeletedError). DescribeSecret
@@ -228,19 +296,14 @@ export async function claimSecret(
 export function requireLiveSecret(
   stages: SecretStages | undefined,
   secretId: string,
+  now?: Date,
 ): SecretStages {
-  if (!stages) {
-    throw new SecretDeletedError(
-      `The secret ${secretId} no longer exists (deleted without a recovery window): rekey stopped ` +
-        'before its next change.',
-    );
-  }
-  if (stages.deletedDate !== undefined) {
-    throw new SecretDeletedError(
-      `The secret ${secretId} is scheduled for deletion (requested ${stages.deletedDate}): rekey ` +
-        `stopped before its next change. Restore it (aws secretsmanager restore-secret --secret-id ` +
-        `${secretId}) and start the rotation again.`,
-    );
+  const problem = secretGoneProblem(stages, secretId, now);
+  if (problem !== undefined || !stages) {
+    const restore = stages
+      ? ` Restore it before then (${restoreCommand(secretId)}) and start the rotation again.`
+      : '';
+    throw new SecretDeletedError(`${problem} rekey stopped before its next change.${restore}`);
   }
   return stages;
 }

@@ -77,6 +77,23 @@ export interface CutoverState {
   readonly reason: string;
 }
 
+/**
+ * The recovery window after deactivation: the old key stays restorable until `endsAt`, and the
+ * secret is checked at least once a day meanwhile, so that a deletion request is reported while
+ * the secret can still be restored (Secrets Manager's shortest recovery window is 7 days).
+ */
+export interface RecoveryWindowState {
+  /** When the window ends and DeleteOldKey may run. */
+  readonly endsAt: string;
+  /** Seconds the RecoveryWindow Wait state sleeps before the next check (at most a day). */
+  readonly waitSeconds: number;
+  /** True once the window is over (set by the check that finds it so). */
+  readonly ended: boolean;
+  /** Checks of the secret made so far. */
+  readonly checks: number;
+  readonly checkedAt?: string;
+}
+
 export type Decision = 'rotate' | 'skip';
 
 export interface RotationState extends RotationInput {
@@ -113,6 +130,7 @@ export interface RotationState extends RotationInput {
   readonly promotedAt?: string;
   readonly cutover?: CutoverState;
   readonly deactivatedAt?: string;
+  readonly recovery?: RecoveryWindowState;
   readonly deletedAt?: string;
   readonly completedAt?: string;
 }

@@ -104,8 +104,9 @@ function requireSameSecret(
   state: RotationState,
   stages: SecretStages,
   kmsKeyArn: string | undefined,
+  now: Date,
 ): void {
-  requireLiveSecret(stages, state.secretId);
+  requireLiveSecret(stages, state.secretId, now);
   requireOwnedSecret(stages, state.secretId, kmsKeyArn);
   if (state.secretArn !== undefined && stages.arn !== state.secretArn) {
     throw new SecretDeletedError(
@@ -155,10 +156,16 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
   logger.appendKeys({ userName, oldKeyId: oldKey.accessKeyId });
   try {
     const existing = await describeStages(deps.secrets, secretId);
-    if (existing) requireSameSecret(state, existing, deps.config.kmsKeyArn);
+    if (existing) requireSameSecret(state, existing, deps.config.kmsKeyArn, deps.clock.now());
     if (state.newKey) {
       if (deps.config.consumerAccess === 'self') {
-        await putReadPolicy(deps.secrets, secretId, state.userArn, state.readers ?? []);
+        await putReadPolicy(
+          deps.secrets,
+          secretId,
+          state.userArn,
+          state.readers ?? [],
+          deps.clock.now(),
+        );
       }
       await claimSecret(deps.secrets, secretId, executionArn);
       return state;
@@ -173,10 +180,16 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
       });
     }
     if (deps.config.consumerAccess === 'self') {
-      await putReadPolicy(deps.secrets, secretId, state.userArn, state.readers ?? []);
+      await putReadPolicy(
+        deps.secrets,
+        secretId,
+        state.userArn,
+        state.readers ?? [],
+        deps.clock.now(),
+      );
     }
     const stages = requireOwnedSecret(
-      requireLiveSecret(await describeStages(deps.secrets, secretId), secretId),
+      requireLiveSecret(await describeStages(deps.secrets, secretId), secretId, deps.clock.now()),
       secretId,
       deps.config.kmsKeyArn,
     );
@@ -212,7 +225,10 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
     return await finish(deps, state, { ...key, versionId, stagedAt }, 'created');
   } catch (error) {
     // A call refused because the secret went away since the last DescribeSecret: say so.
-    throw asRetryable(await whenSecretGone(deps.secrets, secretId, error), 'Staging the new key');
+    throw asRetryable(
+      await whenSecretGone(deps.secrets, secretId, error, deps.clock.now()),
+      'Staging the new key',
+    );
   }
 }
 
@@ -274,7 +290,7 @@ async function finish(
     await claimSecret(deps.secrets, state.secretId, state.executionArn);
     await clearMarker(deps.secrets, state.secretId, state.executionArn);
   } catch (error) {
-    const gone = await whenSecretGone(deps.secrets, state.secretId, error);
+    const gone = await whenSecretGone(deps.secrets, state.secretId, error, deps.clock.now());
     if (gone instanceof SecretDeletedError) await discardWithSecret(deps, state, newKey, gone);
     throw error;
   }

@@ -101,6 +101,9 @@ export async function verifyKey(state: RotationState, deps: VerifyDeps): Promise
     return { ...state, verifiedAt };
   } catch (error) {
     // Scheduled for deletion or deleted since StageKey: say so, not Secrets Manager's text.
-    throw asRetryable(await whenSecretGone(deps.secrets, secretId, error), 'Verifying the new key');
+    throw asRetryable(
+      await whenSecretGone(deps.secrets, secretId, error, deps.clock.now()),
+      'Verifying the new key',
+    );
   }
 }

@@ -191,6 +191,7 @@ describe('rekey CLI against the sandbox', () => {
         'CheckCutover',
         'DeactivateOldKey',
         'RecoveryWindow',
+        'CheckRecoveryWindow',
         'DeleteOldKey',
         'Report',
         'Rotated',
@@ -203,7 +204,16 @@ describe('rekey CLI against the sandbox', () => {
         at = next;
       }
       expect(run.stdout).toMatch(/VerifyKey\s+\d+ s\s+.*\(2 retries: KeyNotYetValidError\)/);
-      expect(run.stdout).toMatch(/RecoveryWindow\s+7d 0h/);
+      // The 7-day recovery window: seven waits of a day, each followed by a check of the secret.
+      expect(run.stdout.match(/\bok\s+RecoveryWindow\s+1d 0h\s*$/gm)).toHaveLength(7);
+      const checks = run.stdout.match(/\bok\s+CheckRecoveryWindow\s.*$/gm) ?? [];
+      expect(checks).toHaveLength(7);
+      expect(
+        checks.slice(0, 6).every((l) => /secret still there; the recovery window ends /.test(l)),
+      ).toBe(true);
+      expect(checks[6]).toMatch(
+        /secret still there; the recovery window ended \d{4}-\d\d-\d\d \d\d:\d\d UTC$/,
+      );
       expect(run.stdout).toMatch(/^dave rotated in \d+d \d+h: AKIA…\w{4} -> AKIA…\w{4}$/m);
       const keys = sb.emulator.state.accessKeys.filter((k) => k.userName === 'dave');
       expect(keys.find((k) => k.accessKeyId === oldKey?.accessKeyId)?.deletedAt).toBeDefined();

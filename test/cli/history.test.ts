@@ -1,5 +1,5 @@
 import type { HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
-import { endOf, latestState, stepsOf } from '../../cli/history';
+import { endOf, latestState, recoveryWindowEnd, stepsOf } from '../../cli/history';
 
 let id = 0;
 const at = (s: number): Date => new Date(Date.UTC(2026, 10, 28, 0, 0, s));
@@ -86,5 +86,48 @@ describe('stepsOf', () => {
     expect(stepsOf(events)[0]).toMatchObject({ status: 'aborted', exitedAt: at(5) });
     expect(endOf(events)).toMatchObject({ status: 'ABORTED', error: 'RolledBack' });
     expect(latestState(events)).toEqual({ policy: { recoveryWindowSeconds: 60 } });
+  });
+
+  it("reads the recovery window's next check from the Wait, and its end from the state", () => {
+    const recovery = { endsAt: at(7 * 86_400).toISOString(), waitSeconds: 86_400, ended: false };
+    const events = [
+      entered('Task', 'DeactivateOldKey', 0),
+      exited('Task', 'DeactivateOldKey', 0, { recovery }),
+      entered('Wait', 'RecoveryWindow', 0, {
+        recovery,
+        policy: { recoveryWindowSeconds: 604_800 },
+      }),
+      exited('Wait', 'RecoveryWindow', 86_400),
+      entered('Task', 'CheckRecoveryWindow', 86_400),
+      exited('Task', 'CheckRecoveryWindow', 86_400, {
+        recovery: { ...recovery, checks: 1 },
+      }),
+      entered('Choice', 'RecoveryWindowEnded', 86_400),
+      exited('Choice', 'RecoveryWindowEnded', 86_400),
+      entered('Wait', 'RecoveryWindow', 86_400, {
+        recovery,
+        policy: { recoveryWindowSeconds: 604_800 },
+      }),
+    ];
+
+    const steps = stepsOf(events);
+
+    expect(steps.at(-1)).toMatchObject({ name: 'RecoveryWindow', status: 'running' });
+    // The Wait ends at the next check, a day later; the window a week after deactivation.
+    expect(steps.at(-1)?.waitUntil).toEqual(at(2 * 86_400));
+    expect(recoveryWindowEnd(latestState(events), steps)).toEqual(at(7 * 86_400));
+    expect(steps.find((s) => s.name === 'CheckRecoveryWindow')?.detail).toBe(
+      'secret still there; the recovery window ends 2026-12-05 00:00 UTC',
+    );
+  });
+
+  it('reads the end of the window of an execution started before the daily checks from its one wait', () => {
+    const events = [
+      entered('Wait', 'RecoveryWindow', 10, { policy: { recoveryWindowSeconds: 604_800 } }),
+    ];
+    const steps = stepsOf(events);
+
+    expect(steps[0]?.waitUntil).toEqual(at(10 + 604_800));
+    expect(recoveryWindowEnd(latestState(events), steps)).toEqual(at(10 + 604_800));
   });
 });

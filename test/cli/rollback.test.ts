@@ -129,8 +129,37 @@ describe('rekey rollback during the recovery window', () => {
     expect(run.stderr).toContain('dave is already being rotated by rekey-dave-');
   });
 
-  it('rolls back in the recovery window: old key active and current, rotation stopped', async () => {
+  it("shows the recovery window's end, not the next check of the secret, in `rekey status`", async () => {
     await advanceUntil('RecoveryWindow', HOUR);
+    const deactivated = sb
+      .execution(executionArn)
+      .events.findLast((e) => e.stateExitedEventDetails?.name === 'DeactivateOldKey')?.timestamp;
+    const windowEnds = new Date((deactivated?.getTime() ?? NaN) + 7 * 24 * HOUR * 1000);
+    // Two and a half days in: past two daily checks of the secret, still in the window.
+    await advanceClock(sb, { advanceSeconds: 60 * HOUR });
+    expect(currentState(sb, executionArn)).toBe('RecoveryWindow');
+
+    const run = await cli('--output', 'json', 'status', 'dave');
+
+    expect(run.code).toBe(0);
+    const [rotation] = json<{ running: Record<string, unknown>[] }>(run).running;
+    expect(rotation).toMatchObject({
+      phase: 'RecoveryWindow',
+      recoveryWindowEndsAt: windowEnds.toISOString(),
+      oldKey: { accessKeyId: oldKeyId, status: 'Inactive' },
+    });
+    const nextCheck = Date.parse(String(rotation?.waitingUntil));
+    const now = sb.clock.now().getTime();
+    expect(nextCheck).toBeGreaterThan(now);
+    expect(nextCheck - now).toBeLessThanOrEqual(24 * HOUR * 1000);
+    const text = await cli('status', 'dave');
+    expect(text.stdout).toMatch(
+      /dave\s+RecoveryWindow since .* UTC \(.*\), window ends .* UTC \(in 4d \d+h\), next check of the secret .* UTC \(in \d+h/,
+    );
+  });
+
+  it('rolls back in the recovery window: old key active and current, rotation stopped', async () => {
+    expect(currentState(sb, executionArn)).toBe('RecoveryWindow');
     expect(keyOf(oldKeyId)?.status).toBe('Inactive');
 
     const run = await cli('--output', 'json', 'rollback', 'dave', '--reason', 'billing-app broke');

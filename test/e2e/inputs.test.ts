@@ -1,6 +1,7 @@
 /**
  * What an operator starting an execution by hand gets back: a missing user, malformed input
- * and a dry run all end before any change, with a cause that says what to do.
+ * and a dry run all end before any change, with a cause that says what to do. The fleet scan's
+ * failures too: a bad input, a denied permission, a service that keeps failing.
  */
 import { Sandbox } from '../../sandbox/sandbox';
 import {
@@ -171,5 +172,98 @@ describe('dry run', () => {
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('TwoActiveKeysError');
     expect(accountSnapshot(sb)).toBe(before);
+  });
+});
+
+describe('the fleet scan: a failure says what was wrong and how to fix it, in one readable sentence', () => {
+  /** A cause without Lambda's JSON, a stack trace or a file path. */
+  const READABLE = /"errorType"|"trace"|\bat \S+ \(|\.ts:\d+|\/lambdas\/|\/var\/task/;
+  const HOW = /Start the fleet scan with \{\} \(or \{"dryRun": true\} to only report\)\.$/;
+
+  async function scan(input: unknown) {
+    const arn = await sb.startFleetScan(input);
+    await sb.settle();
+    return sb.execution(arn);
+  }
+
+  it.each<[string, unknown, RegExp]>([
+    [
+      'dryRun "yes"',
+      { dryRun: 'yes' },
+      /^"dryRun" must be true or false \(a JSON boolean\); got "yes"\./,
+    ],
+    [
+      'an unknown field',
+      { bogus: 1 },
+      /^Unknown fleet scan input field\(s\) "bogus": the only field is dryRun\./,
+    ],
+    ['null', null, /^The fleet scan input must be a JSON object; got null\./],
+    ['an array', [1], /^The fleet scan input must be a JSON object; got an array\./],
+    ['a string', 'x', /^The fleet scan input must be a JSON object; got a string\./],
+  ])(
+    'refuses %s with InvalidInputError, saying how to start it, and starts nothing',
+    async (_, input, what) => {
+      const before = accountSnapshot(sb);
+
+      const execution = await scan(input);
+
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe('InvalidInputError');
+      expect(execution.cause).toMatch(what);
+      expect(execution.cause).toMatch(HOW);
+      expect(execution.cause).not.toMatch(READABLE);
+      expect(accountSnapshot(sb)).toBe(before);
+    },
+  );
+
+  it('names the refused permission and the user when a service control policy denies ListUserTags', async () => {
+    seedUser(sb, 'input-scp-due');
+    const fault = sb.emulator.faults.add({
+      service: 'iam',
+      operation: 'ListUserTags',
+      kind: 'permission-removed',
+    });
+    try {
+      const execution = await scan({});
+
+      expect(execution).toMatchObject({ status: 'FAILED', error: 'AccessDenied' });
+      expect(execution.cause).toMatch(
+        /^Reading the tags of [\w-]+ \(iam:ListUserTags\) failed: AccessDenied: User: arn:aws:sts::\d+:assumed-role\/\S+ is not authorized to perform: iam:ListUserTags on resource: arn:aws:iam::\d+:user\/[\w-]+ with an explicit deny in a service control policy\. /,
+      );
+      expect(execution.cause).toMatch(
+        /Allow it for the fleet scan's role \(or lift the service control policy or permission boundary that denies it\), then start the fleet scan again with \{\}\.$/,
+      );
+      expect(execution.cause).not.toMatch(READABLE);
+    } finally {
+      sb.emulator.faults.remove(fault);
+    }
+  });
+
+  it('says a credential report that keeps failing with a 5xx is worth trying again later', async () => {
+    const fault = sb.emulator.faults.add({
+      service: 'iam',
+      operation: 'GetCredentialReport',
+      kind: 'server-error',
+    });
+    try {
+      const execution = await scan({});
+
+      expect(execution).toMatchObject({ status: 'FAILED', error: 'AwsTransientError' });
+      expect(execution.cause).toBe(
+        'Reading the credential report (iam:GetCredentialReport) failed: ServiceFailure ' +
+          '(throttling, a 5xx or a network error, which usually pass; the state machine retries ' +
+          'it). If it lasts, start the fleet scan again later with {}; the next scheduled scan runs anyway.',
+      );
+    } finally {
+      sb.emulator.faults.remove(fault);
+    }
+  });
+
+  it('gives no fleet scan a cause with Lambda JSON, a stack trace or a file path', () => {
+    const scans = sb.emulator.state.executions.filter((e) =>
+      e.stateMachineArn.includes('fleet-scan'),
+    );
+    expect(scans.length).toBeGreaterThanOrEqual(7);
+    for (const execution of scans) expect(execution.cause ?? '').not.toMatch(READABLE);
   });
 });

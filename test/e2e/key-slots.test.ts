@@ -59,7 +59,12 @@ const HAPPY_PATH = [
   'CheckCutover',
   'CutoverDone',
   'DeactivateOldKey',
-  'RecoveryWindow',
+  // The 7-day recovery window: a wait of a day and a check of the secret, seven times.
+  ...Array.from({ length: 7 }, () => [
+    'RecoveryWindow',
+    'CheckRecoveryWindow',
+    'RecoveryWindowEnded',
+  ]).flat(),
   'DeleteOldKey',
   'Report',
   'Rotated',

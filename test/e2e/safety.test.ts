@@ -19,8 +19,10 @@ import {
   allKeys,
   checkSecrecy,
   currentState,
+  DAY,
   eventsOf,
   failedAttempts,
+  HOUR,
   keyById,
   liveKeys,
   MINUTE,
@@ -151,6 +153,8 @@ describe('proven ownership: rekey discards a key only when it can prove it creat
     expect(execution.cause).toContain(
       `The old key ${user.oldKey.accessKeyId} is active and current. rekey left alone ${handMade()}, which it cannot prove it created.`,
     );
+    // Nor does it end as if the user were as it was: a scheduled rotation would not try again.
+    expect(statesEntered(execution).at(-1)).toBe('RotationFailed');
     expect(keyById(sb, handMade())).toMatchObject({ status: 'Active' });
     expect(keyById(sb, handMade())?.deletedAt).toBeUndefined();
     expect(allKeys(sb, user.userName)).toHaveLength(2);
@@ -284,22 +288,103 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
     expectNoViolations();
   });
 
-  it('does not delete the old key when the secret is scheduled for deletion during the recovery window', async () => {
-    const user = seedUser(sb, 'lifeline-window');
+  it.each([
+    ['the default 7-day recovery window', undefined, 0],
+    ['a 14-day recovery window (rekey:recovery-window-days)', '14', DAY],
+  ])(
+    'reports a secret scheduled for deletion during %s while it can be restored, and never deletes the old key',
+    async (_, windowDays, into) => {
+      const user = seedUser(sb, `lifeline-window-${windowDays ?? '7'}`, {
+        tags: windowDays ? [{ Key: 'rekey:recovery-window-days', Value: windowDays }] : [],
+      });
+      monitor = watch(sb, [user.userName]);
+      const arn = await sb.startRotation({ userName: user.userName });
+      await advanceUntil(sb, inState(arn, 'RecoveryWindow'), { stepMs: 15 * MINUTE });
+      const newKeyId = String(staged(sb, user.userName, 'AWSCURRENT')?.value.AccessKeyId);
+      await sb.scheduler.advance(into);
+
+      // Secrets Manager's shortest recovery window: purged 7 days from now, before a 14-day
+      // window ends, and at the very end of a 7-day one.
+      const deletion = await deleteSecret(user.userName, false);
+      const requestedAt = sb.clock.now().getTime();
+      await advanceUntil(sb, ended(arn), { stepMs: HOUR });
+
+      const execution = sb.execution(arn);
+      expect(execution).toMatchObject({ status: 'FAILED', error: 'SecretDeletedError' });
+      // Reported within a day of the request, days before the purge, through compensation.
+      expect(execution.stopDate?.getTime()).toBeLessThanOrEqual(requestedAt + DAY);
+      expect(deletion.DeletionDate?.getTime()).toBe(requestedAt + 7 * DAY);
+      expect(secretOf(sb, user.userName)?.deletedDate?.getTime()).toBe(requestedAt);
+      expect(statesEntered(execution).slice(-4)).toEqual([
+        'CheckRecoveryWindow',
+        'Compensate',
+        'CompensationOutcome',
+        'RotationFailed',
+      ]);
+      expect(statesEntered(execution)).not.toContain('DeleteOldKey');
+      const requested = new Date(requestedAt).toISOString();
+      expect(execution.cause).toContain(
+        `The secret rekey/${user.userName} is scheduled for deletion: its deletion was requested ` +
+          `at ${requested}, and Secrets Manager deletes it for good when the recovery window ` +
+          `given to DeleteSecret ends, 7 to 30 days later (between ` +
+          `${new Date(requestedAt + 7 * DAY).toISOString()} and ` +
+          `${new Date(requestedAt + 30 * DAY).toISOString()}).`,
+      );
+      expect(execution.cause).toContain(
+        `Restore the secret before then (aws secretsmanager restore-secret --secret-id rekey/${user.userName})`,
+      );
+      expect(execution.cause).toContain(
+        `The old key ${user.oldKey.accessKeyId} is inactive. The new key ${newKeyId} is active, ` +
+          'and its secret access key exists only in that secret.',
+      );
+      expect(execution.cause).not.toMatch(/no longer exists|without a recovery window/);
+      expect(eventsOf(sb, user.userName)).toContain('Rotation Failed');
+      expect(notificationsAbout(sb, user.userName).join('\n')).toContain(
+        'is scheduled for deletion',
+      );
+      expect(keyById(sb, user.oldKey.accessKeyId)).toMatchObject({ status: 'Inactive' });
+      expect(keyById(sb, user.oldKey.accessKeyId)?.deletedAt).toBeUndefined();
+
+      // Restorable as reported: applications read the new key from the secret again (I1).
+      await asAdmin(({ secrets }) =>
+        secrets.send(new RestoreSecretCommand({ SecretId: `rekey/${user.userName}` })),
+      );
+      await sb.scheduler.advance(8 * DAY);
+      expect(secretOf(sb, user.userName)?.deletedDate).toBeUndefined();
+      expect(staged(sb, user.userName, 'AWSCURRENT')?.value).toMatchObject({
+        AccessKeyId: newKeyId,
+        SecretAccessKey: expect.any(String) as unknown,
+      });
+      expect(keyById(sb, user.oldKey.accessKeyId)?.deletedAt).toBeUndefined();
+      expectNoViolations();
+    },
+  );
+
+  it('says a secret force-deleted during the recovery window is gone, and never that it holds the key', async () => {
+    const user = seedUser(sb, 'lifeline-window-forced');
     monitor = watch(sb, [user.userName]);
     const arn = await sb.startRotation({ userName: user.userName });
     await advanceUntil(sb, inState(arn, 'RecoveryWindow'), { stepMs: 15 * MINUTE });
+    const newKeyId = String(staged(sb, user.userName, 'AWSCURRENT')?.value.AccessKeyId);
 
-    await deleteSecret(user.userName, false);
-    await advanceUntil(sb, ended(arn), { stepMs: 60 * MINUTE });
+    await deleteSecret(user.userName, true);
+    await advanceUntil(sb, ended(arn), { stepMs: HOUR });
 
     const execution = sb.execution(arn);
     expect(execution).toMatchObject({ status: 'FAILED', error: 'SecretDeletedError' });
+    expect(execution.cause).toContain(
+      `The secret rekey/${user.userName} no longer exists: it was deleted for good (with ` +
+        'ForceDeleteWithoutRecovery, or when its recovery window ended)',
+    );
+    expect(execution.cause).toContain(
+      `The new key ${newKeyId} is active; its secret access key was only in that secret and went with it`,
+    );
+    expect(execution.cause).not.toMatch(
+      /without a recovery window|exists only in that secret|[Rr]estore (it|the secret)/,
+    );
     expect(keyById(sb, user.oldKey.accessKeyId)).toMatchObject({ status: 'Inactive' });
     expect(keyById(sb, user.oldKey.accessKeyId)?.deletedAt).toBeUndefined();
-    expect(execution.cause).toContain(`The old key ${user.oldKey.accessKeyId} is inactive.`);
     expectNoViolations();
-    // The secret was purged after its 7-day window: the new key's secret went with it.
     expect(monitor?.excused).toHaveLength(1);
   });
 
@@ -355,9 +440,10 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
     expect(execution).toMatchObject({ status: 'FAILED', error: 'SecretDeletedError' });
     expect(statesEntered(execution)).not.toContain('VerifyKey');
     expect(execution.cause).toContain(
-      `The secret rekey/${user.userName} no longer exists (deleted without a recovery window): ` +
-        `rekey stopped before its next change. The new key ${String(published)} it had just ` +
-        'staged there was deleted: its secret access key was only in that secret.',
+      `The secret rekey/${user.userName} no longer exists: it was deleted for good (with ` +
+        'ForceDeleteWithoutRecovery, or when its recovery window ended), with every version it ' +
+        `held. rekey stopped before its next change. The new key ${String(published)} it had ` +
+        'just staged there was deleted: its secret access key was only in that secret.',
     );
     expect(execution.cause).not.toContain("can't find");
     expect(keyById(sb, String(published))?.deletedAt).toBeDefined();
@@ -377,13 +463,18 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
       'scheduled for deletion',
       false,
       (u: string) =>
-        `The secret rekey/${u} is scheduled for deletion (requested ${sb.clock.now().toISOString().slice(0, 10)}`,
-      (u: string) => `Restore it (aws secretsmanager restore-secret --secret-id rekey/${u})`,
+        `The secret rekey/${u} is scheduled for deletion: its deletion was requested at ` +
+        `${secretOf(sb, u)?.deletedDate?.toISOString() ?? '?'}, and Secrets Manager deletes it ` +
+        'for good when the recovery window given to DeleteSecret ends, 7 to 30 days later',
+      (u: string) =>
+        `Restore it before then (aws secretsmanager restore-secret --secret-id rekey/${u})`,
     ],
     [
       'deleted for good',
       true,
-      (u: string) => `The secret rekey/${u} no longer exists (deleted without a recovery window)`,
+      (u: string) =>
+        `The secret rekey/${u} no longer exists: it was deleted for good (with ` +
+        'ForceDeleteWithoutRecovery, or when its recovery window ended)',
       (u: string) => `The secret rekey/${u} no longer exists.`,
     ],
   ])(
@@ -566,6 +657,7 @@ describe('a secret of its own: rekey writes keys only into secrets it created, w
       (e) => e.DetailType === 'Rotation Failed' && e.Detail.userName === user.userName,
     );
     expect(failed?.Detail).toMatchObject({ outcome: 'restored' });
+    expect(statesEntered(execution).at(-1)).toBe('RotationFailedUnchanged');
     expectNoViolations();
 
     const rerun = await sb.startRotation({ userName: user.userName });

@@ -257,15 +257,34 @@ describe('the fleet scan state machine', () => {
           BackoffRate: 2,
         }),
       ]);
-      expect(task.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'ScanFailed' }]);
-      expect(state(asl, 'ScanFailed')).toMatchObject({
-        Type: 'Fail',
-        ErrorPath: '$.Error',
-        CausePath: '$.Cause',
-      });
+      expect(task.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'ScanFailedCause' }]);
       expect(task.TimeoutSeconds).toBe(900);
     },
   );
+
+  it("fails with a readable cause: the Lambda's error message, never its JSON, trace and file paths", () => {
+    expect(state(asl, 'ScanFailedCause').Choices).toEqual([
+      { Not: { Variable: '$.Cause', IsPresent: true }, Next: 'ScanFailedWithoutCause' },
+      { Variable: '$.Cause', StringMatches: '{*', Next: 'ScanFailedParseCause' },
+    ]);
+    expect(state(asl, 'ScanFailedCause').Default).toBe('ScanFailedWithPlainCause');
+    expect(state(asl, 'ScanFailedParseCause')).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'error.$': '$.Error', 'lambda.$': 'States.StringToJson($.Cause)' },
+      Next: 'ScanFailed',
+    });
+    expect(state(asl, 'ScanFailed')).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.error',
+      CausePath: '$.lambda.errorMessage',
+    });
+    // A cause that is not Lambda's JSON (a timeout, a service error) is kept as it is.
+    expect(state(asl, 'ScanFailedWithPlainCause')).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.Error',
+      CausePath: '$.Cause',
+    });
+  });
 
   it.each([
     ['GenerateReport', 'fleet-report'],

@@ -1,6 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { REFUSALS } from '../../lib/rotation-workflow';
+import { AS_IT_WAS_OUTCOMES } from '../../lambdas/shared/failed-states';
 import {
   definitionOf,
   handlerOf,
@@ -22,10 +23,14 @@ const STATES = [
   'CutoverDone',
   'DeactivateOldKey',
   'RecoveryWindow',
+  'CheckRecoveryWindow',
+  'RecoveryWindowEnded',
   'DeleteOldKey',
   'Report',
   'Compensate',
+  'CompensationOutcome',
   'RotationFailed',
+  'RotationFailedUnchanged',
   'Refused',
 ];
 
@@ -36,6 +41,7 @@ const COMPENSATED = [
   'PromoteKey',
   'CheckCutover',
   'DeactivateOldKey',
+  'CheckRecoveryWindow',
   'DeleteOldKey',
 ];
 
@@ -157,7 +163,7 @@ describe('the rotation state machine', () => {
   it('fails the execution after compensating, and also when compensation fails', () => {
     const compensate = state(asl, 'Compensate');
 
-    expect(compensate.Next).toBe('RotationFailed');
+    expect(compensate.Next).toBe('CompensationOutcome');
     expect(state(asl, 'RotationFailed').Type).toBe('Fail');
     expect(compensate.Catch).toEqual([
       {
@@ -178,6 +184,40 @@ describe('the rotation state machine', () => {
     expect(report.Catch).toEqual([
       expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'CompensationUnreportedCause' }),
     ]);
+  });
+
+  it('ends in a Fail state named by whether compensation left the user as it was, for the fleet scan to read without data', () => {
+    const outcome = state(asl, 'CompensationOutcome');
+
+    expect(AS_IT_WAS_OUTCOMES).toEqual(['unchanged', 'restored']);
+    expect(outcome).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            {
+              Or: AS_IT_WAS_OUTCOMES.map((o) => ({
+                Variable: '$.compensation.outcome',
+                StringEquals: o,
+              })),
+            },
+            // and no key left that compensation could not account for
+            { Variable: '$.compensation.asItWas', IsPresent: true },
+            { Variable: '$.compensation.asItWas', BooleanEquals: true },
+          ],
+          Next: 'RotationFailedUnchanged',
+        },
+      ],
+      Default: 'RotationFailed',
+    });
+    // Both keep compensation's readable error and cause (one sentence, read from AWS).
+    for (const name of ['RotationFailed', 'RotationFailedUnchanged']) {
+      expect(state(asl, name)).toMatchObject({
+        Type: 'Fail',
+        ErrorPath: '$.compensation.error',
+        CausePath: '$.compensation.cause',
+      });
+    }
   });
 
   it('gives every Fail state a readable cause: the Lambda error message, never its JSON and trace', () => {
@@ -238,10 +278,30 @@ describe('the rotation state machine', () => {
     });
     expect(state(asl, 'RecoveryWindow')).toMatchObject({
       Type: 'Wait',
-      SecondsPath: '$.policy.recoveryWindowSeconds',
-      Next: 'DeleteOldKey',
+      SecondsPath: '$.recovery.waitSeconds',
+      Next: 'CheckRecoveryWindow',
     });
     expect(state(asl, 'CutoverDone').Default).toBe('WaitForCutover');
+  });
+
+  it('checks the secret after every wait of the recovery window, and deletes the old key only once it ended', () => {
+    expect(targets(state(asl, 'DeactivateOldKey'))).toEqual(['RecoveryWindow', 'Compensate']);
+    expect(state(asl, 'CheckRecoveryWindow')).toMatchObject({
+      Type: 'Task',
+      Parameters: { check: 'recovery-window', 'state.$': '$' },
+      ResultPath: '$.recovery',
+      Next: 'RecoveryWindowEnded',
+    });
+    expect(state(asl, 'RecoveryWindowEnded')).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.recovery.ended', BooleanEquals: true, Next: 'DeleteOldKey' }],
+      Default: 'RecoveryWindow',
+    });
+    // Nothing else leads to DeleteOldKey.
+    const into = Object.entries(asl.States)
+      .filter(([, s]) => targets(s).includes('DeleteOldKey'))
+      .map(([name]) => name);
+    expect(into).toEqual(['RecoveryWindowEnded']);
   });
 
   it.each([
@@ -250,6 +310,7 @@ describe('the rotation state machine', () => {
     ['VerifyKey', 'verify-key'],
     ['PromoteKey', 'promote-key'],
     ['CheckCutover', 'check-cutover'],
+    ['CheckRecoveryWindow', 'check-cutover'],
     ['DeactivateOldKey', 'deactivate-key'],
     ['DeleteOldKey', 'delete-key'],
     ['Report', 'report'],

@@ -1,8 +1,10 @@
 /**
  * A scheduled rotation must not be blocked forever by something that changed nothing: a running
- * on-demand rotation of the same user, or a throttled Inspect when many rotations start at once.
- * "Never start a duplicate" and "a real failure is reported, not retried daily" still hold.
+ * on-demand rotation of the same user, a throttled Inspect when many rotations start at once, or a
+ * later failure after which compensation read the user as it was. "Never start a duplicate" and
+ * "a failure that left something changed is reported, not retried daily" still hold.
  */
+import type { ExecutionRecord } from '../../../sandbox/contracts';
 import { Sandbox } from '../../../sandbox/sandbox';
 import {
   HOUR,
@@ -18,6 +20,10 @@ import {
 } from './helpers';
 
 let sb: Sandbox;
+
+/** The state an execution ended in: the scan reads it from the history without data. */
+const endedIn = (execution: ExecutionRecord | undefined): string | undefined =>
+  execution?.events.findLast((e) => e.stateEnteredEventDetails)?.stateEnteredEventDetails?.name;
 
 beforeAll(async () => {
   shortenSdkBackoff();
@@ -74,20 +80,69 @@ it('retries, under the next attempt name, a scheduled rotation whose Inspect fai
   expect(monitor.violations).toEqual([]);
 });
 
-it('does not retry a scheduled rotation that failed after changing something: it is reported', async () => {
+it.each([
+  [
+    'CreateAccessKey was throttled for the whole first scan (nothing was created)',
+    { service: 'iam', operation: 'CreateAccessKey', kind: 'throttle' },
+    'unchanged',
+    /Nothing was changed: the old key \w+ is active and current\./,
+  ],
+  [
+    'STS failed until the new key could not be verified (compensation deleted it)',
+    { service: 'sts', operation: 'GetCallerIdentity', kind: 'server-error' },
+    'restored',
+    /The user is as it was: the old key \w+ is active and current; the new key \w+ was deleted\./,
+  ],
+] as const)(
+  'retries, under the next attempt name, a scheduled rotation that failed after Inspect when %s',
+  async (_, rule, outcome, cause) => {
+    const key = seedOne(sb, { userName: `as-it-was-${outcome}` });
+    const userName = `as-it-was-${outcome}`;
+    const monitor = watch(sb, [userName]);
+    const fault = sb.emulator.faults.add(rule);
+
+    const first = await scanAndSettle(sb);
+    sb.emulator.faults.remove(fault);
+    const failed = rotations(sb)[0];
+    sb.clock.advanceBy(5 * HOUR); // past the credential report's 4-hour reuse
+    const second = await scanAndSettle(sb);
+
+    const name = rotationName(userName, key);
+    expect(first.summary.counts).toMatchObject({ started: 1 });
+    expect(failed?.status).toBe('FAILED');
+    // The outcome is in the metadata the scan reads: the state the attempt ended in.
+    expect(endedIn(failed)).toBe('RotationFailedUnchanged');
+    expect(failed?.cause).toMatch(cause);
+    expect(failed?.cause).not.toMatch(/"errorType"|"trace"|\.ts:\d+/);
+    expect(rotations(sb).map((e) => `${e.name}: ${e.status}`)).toEqual([
+      `${name}: FAILED`,
+      `${name}-2: SUCCEEDED`,
+    ]);
+    expect(second.summary.counts).toMatchObject({ started: 1, failed: 0 });
+    expect(liveKeys(sb, userName).map((k) => k.accessKeyId)).not.toContain(key.accessKeyId);
+    expect(monitor.violations).toEqual([]);
+  },
+);
+
+it('does not retry a scheduled rotation that failed leaving something changed: it is reported', async () => {
   seedOne(sb, { userName: 'broken' });
-  // The new key never verifies: the rotation fails in VerifyKey and compensation deletes the key.
+  // After promotion the cutover check is refused for good: compensation leaves both keys active,
+  // the new one current (published), which an operator must finish.
   const fault = sb.emulator.faults.add({
-    service: 'sts',
-    operation: 'GetCallerIdentity',
-    kind: 'server-error',
+    service: 'iam',
+    operation: 'GetAccessKeyLastUsed',
+    kind: 'permission-removed',
   });
 
   await scanAndSettle(sb);
   sb.emulator.faults.remove(fault);
+  const failed = rotations(sb)[0];
   sb.clock.advanceBy(5 * HOUR);
   const second = await scanAndSettle(sb);
 
+  expect(failed?.status).toBe('FAILED');
+  expect(endedIn(failed)).toBe('RotationFailed');
+  expect(failed?.cause).toContain('Both keys are active and the new key');
   expect(rotations(sb)).toHaveLength(1);
   expect(second.summary.counts).toMatchObject({ started: 0, failed: 1 });
   expect(second.summary.users.failed).toEqual(['broken']);

@@ -22,7 +22,7 @@ import {
 let sb: Sandbox;
 
 beforeAll(async () => {
-  shortenSdkBackoff(); // the failed-rotation test injects an IAM outage
+  shortenSdkBackoff(); // the failed-rotation test injects an IAM fault
   sb = await Sandbox.start({ context: { 'rekey:maxConcurrentRotations': 2 } });
 }, 60_000);
 
@@ -135,10 +135,12 @@ it('still reports a failed rotation as failed, not deferred, while the cap is fu
   for (const userName of ['on-demand-1', 'on-demand-2']) {
     seedOne(sb, { userName, keys: [{ ageDays: 20 }] });
   }
+  // A failure that leaves something changed (the cutover check refused after promotion: both
+  // keys active, the new one current); one that changed nothing would be tried again.
   const faultId = sb.emulator.faults.add({
     service: 'iam',
-    operation: 'CreateAccessKey',
-    kind: 'server-error',
+    operation: 'GetAccessKeyLastUsed',
+    kind: 'permission-removed',
   });
   await scanAndSettle(sb);
   sb.emulator.faults.remove(faultId);
@@ -155,7 +157,9 @@ it('still reports a failed rotation as failed, not deferred, while the cap is fu
   expect(rotations(sb).filter((e) => e.status === 'RUNNING')).toHaveLength(2);
   expect(summary.users.failed).toEqual(['failed-before']);
   expect(summary.counts).toMatchObject({ failed: 1, deferred: 0 });
+  // Its two active keys (the new one current) are reported too.
   expect(scanNotifications(sb).at(-1)?.Message).toBe(
-    'Rotations that failed and need an operator (1): failed-before',
+    'Rotations that failed and need an operator (1): failed-before\n' +
+      'Refused: two active keys, or a name a secret cannot hold (1): failed-before',
   );
 });

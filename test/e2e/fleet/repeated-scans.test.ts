@@ -88,13 +88,16 @@ describe('a scan repeated while the first scan’s rotations run', () => {
   });
 });
 
-describe('a scan after a rotation failed', () => {
-  it('does not retry it: no new execution, the user is reported as failed and left as it was', async () => {
+describe('a scan after a rotation failed leaving something changed', () => {
+  it('does not retry it: no new execution, the user is reported as failed and left as the failure left it', async () => {
     const key = seedOne(sb, { userName: 'echo' });
+    // The cutover check is refused for good after promotion: compensation leaves both keys
+    // active and the new one current (published), for an operator to finish. (A failure that
+    // changed nothing is tried again: attempts.test.ts.)
     const faultId = sb.emulator.faults.add({
       service: 'iam',
-      operation: 'CreateAccessKey',
-      kind: 'server-error',
+      operation: 'GetAccessKeyLastUsed',
+      kind: 'permission-removed',
     });
     const first = await scanAndSettle(sb);
     sb.emulator.faults.remove(faultId);
@@ -105,14 +108,26 @@ describe('a scan after a rotation failed', () => {
 
     expect(first.summary.counts).toMatchObject({ due: 1, started: 1 });
     expect(rotationStatuses(sb)).toEqual([`${rotationName('echo', key)}: FAILED`]);
-    expect(liveKeys(sb, 'echo').map((k) => `${k.accessKeyId} ${k.status}`)).toEqual([
-      `${key.accessKeyId} Active`,
-    ]);
-    expect(second.summary.counts).toMatchObject({ due: 1, started: 0, failed: 1, inProgress: 0 });
+    const keys = liveKeys(sb, 'echo');
+    expect(keys.map((k) => k.status)).toEqual(['Active', 'Active']);
+    expect(keys.map((k) => k.accessKeyId)).toContain(key.accessKeyId);
+    expect(currentKeyId(sb, 'echo')).toBe(
+      keys.find((k) => k.accessKeyId !== key.accessKeyId)?.accessKeyId,
+    );
+    // Both keys active: the credential report reads two active keys, and the scan names the
+    // rotation that left them so.
+    expect(second.summary.counts).toMatchObject({
+      due: 0,
+      refused: 1,
+      started: 0,
+      failed: 1,
+      inProgress: 0,
+    });
     expect(second.summary.users.failed).toEqual(['echo']);
     expect(userSnapshot(sb, 'echo')).toBe(afterFailure);
     expect(scanNotifications(sb).at(-1)?.Message).toBe(
-      'Rotations that failed and need an operator (1): echo',
+      'Rotations that failed and need an operator (1): echo\n' +
+        'Refused: two active keys, or a name a secret cannot hold (1): echo',
     );
   });
 });

@@ -113,6 +113,7 @@ describe('compensate: before promotion', () => {
     expect(secret.holder('AWSPENDING')).toBeUndefined();
     expect(result.compensation).toEqual({
       outcome: 'restored',
+      asItWas: true,
       error: 'VerificationFailedError',
       cause: `${wrongUser} The user is as it was: the old key ${OLD_KEY_ID} is active and current; the new key ${NEW_KEY_ID} was deleted.`,
       discardedKeyIds: [NEW_KEY_ID],
@@ -189,6 +190,7 @@ describe('compensate: after promotion the new key is never removed', () => {
     expect(mutations(iam, sm)).toEqual([`UntagResource ${MARKER}`]);
     expect(result.compensation).toEqual({
       outcome: 'published',
+      asItWas: false,
       error: 'CutoverDeadlineError',
       cause: `${deadline} Both keys are active and the new key ${NEW_KEY_ID} is current in the secret.`,
       discardedKeyIds: [],
@@ -292,6 +294,7 @@ describe('compensate: keys whose creation answer was lost (I3)', () => {
     expect(secret.tags.has(MARKER)).toBe(false);
     expect(result.compensation).toMatchObject({
       outcome: 'restored',
+      asItWas: true,
       discardedKeyIds: [ORPHAN_KEY_ID],
     });
   });
@@ -313,7 +316,12 @@ describe('compensate: keys whose creation answer was lost (I3)', () => {
     expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
     expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
     expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
-    expect(result.compensation).toMatchObject({ outcome: 'unchanged', discardedKeyIds: [] });
+    // A key is left that was not there before: not as it was, so an operator is needed.
+    expect(result.compensation).toMatchObject({
+      outcome: 'unchanged',
+      asItWas: false,
+      discardedKeyIds: [],
+    });
     expect(result.compensation.cause).toContain(
       `rekey left alone ${ORPHAN_KEY_ID}, which it cannot prove it created.`,
     );
@@ -341,6 +349,7 @@ describe('compensate: the cause', () => {
 
     expect(result.compensation).toEqual({
       outcome: 'unchanged',
+      asItWas: true,
       error: 'States.Timeout',
       cause: `States.Timeout Nothing was changed: the old key ${OLD_KEY_ID} is active and current.`,
       discardedKeyIds: [],
@@ -391,13 +400,49 @@ describe('compensate: the outcome is read from IAM and the secret, not from the 
 
     expect(mutations(iam, sm)).toEqual([]);
     expect(result.compensation.outcome).toBe('secret-deleted');
+    // SecretDeletedError already said when the secret goes and how to restore it.
     expect(result.compensation.cause).toBe(
-      `The secret is scheduled for deletion. The secret ${SECRET_ID} is scheduled for deletion ` +
-        `(requested 2026-03-01T12:01:00.000Z); restore it to keep what it holds. The old key ` +
-        `${OLD_KEY_ID} is active. The new key ${NEW_KEY_ID} is active, and its secret access key ` +
-        'exists only in that secret.',
+      `The secret is scheduled for deletion. The secret ${SECRET_ID} is scheduled for deletion. ` +
+        `The old key ${OLD_KEY_ID} is active. The new key ${NEW_KEY_ID} is active, and its secret ` +
+        'access key exists only in that secret.',
     );
   });
+
+  it.each([
+    [
+      'a request time (as the sandbox dates it)',
+      '2026-03-01T12:01:00Z',
+      'its deletion was requested at 2026-03-01T12:01:00.000Z, and Secrets Manager deletes it ' +
+        'for good when the recovery window given to DeleteSecret ends, 7 to 30 days later ' +
+        '(between 2026-03-08T12:01:00.000Z and 2026-03-31T12:01:00.000Z)',
+    ],
+    [
+      'a date still ahead (the deletion date, as AWS documents DescribeSecret)',
+      '2026-03-08T12:01:00Z',
+      'Secrets Manager deletes it for good after 2026-03-08T12:01:00.000Z',
+    ],
+  ])(
+    'says when a secret scheduled for deletion goes, and how to restore it, when another failure found it so (DeletedDate %s)',
+    async (_, deletedDate, when) => {
+      secret = FakeSecret.promoted().install(sm);
+      secret.deletedDate = new Date(deletedDate);
+      keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+      const result = await compensate(
+        event(promotedState(), caught('CutoverDeadlineError', 'The deadline passed.')),
+        deps(),
+      );
+
+      expect(mutations(iam, sm)).toEqual([]);
+      expect(result.compensation.outcome).toBe('secret-deleted');
+      expect(result.compensation.cause).toBe(
+        `The deadline passed. The secret ${SECRET_ID} is scheduled for deletion: ${when}; restore ` +
+          `it before then (aws secretsmanager restore-secret --secret-id ${SECRET_ID}) to keep it. ` +
+          `The old key ${OLD_KEY_ID} is active. The new key ${NEW_KEY_ID} is active, ` +
+          'and its secret access key exists only in that secret.',
+      );
+    },
+  );
 
   it('says the secret no longer exists when it was force-deleted, never "nothing was changed"', async () => {
     secret = new FakeSecret(false).install(sm);
@@ -409,7 +454,13 @@ describe('compensate: the outcome is read from IAM and the secret, not from the 
     );
 
     expect(result.compensation.outcome).toBe('secret-deleted');
-    expect(result.compensation.cause).toContain(`The secret ${SECRET_ID} no longer exists.`);
+    expect(result.compensation.cause).toBe(
+      `gone The secret ${SECRET_ID} no longer exists. The old key ${OLD_KEY_ID} is active. The ` +
+        `new key ${NEW_KEY_ID} is active; its secret access key was only in that secret and went ` +
+        'with it (applications that already read it still hold it).',
+    );
+    // A purged secret holds nothing: never "exists only in that secret".
+    expect(result.compensation.cause).not.toMatch(/only in that secret[,.]|exists only/);
     expect(result.compensation.cause).not.toContain('Nothing was changed');
   });
 
@@ -509,6 +560,7 @@ describe('compensate: a key staged by a StageKey that never returned', () => {
     expect(keys.status(NEW_KEY_ID)).toBe('deleted');
     expect(secret.holder('AWSPENDING')).toBeUndefined();
     expect(result.compensation.outcome).toBe('restored');
+    expect(result.compensation.asItWas).toBe(true);
     expect(result.compensation.discardedKeyIds).toEqual([NEW_KEY_ID]);
     expect(result.compensation.cause).not.toContain('Nothing was changed');
     expect(telemetry.event('Rotation Failed')).toMatchObject({ newKeyId: NEW_KEY_ID });
@@ -523,8 +575,36 @@ describe('compensate: a key staged by a StageKey that never returned', () => {
     expect(keys.status(NEW_KEY_ID)).toBe('Active');
     expect(mutations(iam, sm).filter((m) => !m.startsWith('UntagResource'))).toEqual([]);
     expect(result.compensation.outcome).toBe('unchanged');
+    expect(result.compensation.asItWas).toBe(false);
     expect(result.compensation.cause).toContain(
       `The old key ${OLD_KEY_ID} is active and current. ${NEW_KEY_ID} is active too; compensation left it as it is.`,
+    );
+  });
+});
+
+describe('compensate: as it was only when no key is left unaccounted for', () => {
+  it('deletes its own new key but does not call the user as it was while a key it cannot prove it created is left', async () => {
+    secret = FakeSecret.staged().install(sm);
+    keys
+      .add(OLD_KEY_ID, 'Active', OLD_CREATED)
+      .add(NEW_KEY_ID, 'Active', NEW_CREATED)
+      .add(ORPHAN_KEY_ID, 'Active', NEW_CREATED);
+
+    const result = await compensate(
+      event(stagedState(), caught('VerificationFailedError', 'The new key did not verify.')),
+      deps(),
+    );
+
+    expect(keys.status(NEW_KEY_ID)).toBe('deleted');
+    expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
+    expect(result.compensation).toMatchObject({
+      outcome: 'restored',
+      asItWas: false,
+      discardedKeyIds: [NEW_KEY_ID],
+    });
+    expect(result.compensation.cause).toBe(
+      `The new key did not verify. The old key ${OLD_KEY_ID} is active and current; the new key ` +
+        `${NEW_KEY_ID} was deleted. rekey left alone ${ORPHAN_KEY_ID}, which it cannot prove it created.`,
     );
   });
 });

@@ -90,6 +90,14 @@ describe('deactivate-key', () => {
     expect(keys.status(OLD_KEY_ID)).toBe('Inactive');
     expect(keys.status(NEW_KEY_ID)).toBe('Active');
     expect(state.deactivatedAt).toBe(NOW);
+    // The recovery window opens: its end, and the first wait of at most a day before the secret
+    // is checked.
+    expect(state.recovery).toEqual({
+      endsAt: '2026-03-08T16:31:00.000Z',
+      waitSeconds: 86_400,
+      ended: false,
+      checks: 0,
+    });
     expect(telemetry.events).toEqual([
       {
         detailType: 'Old Key Deactivated',
@@ -100,6 +108,7 @@ describe('deactivate-key', () => {
           newKeyId: NEW_KEY_ID,
           verdict: 'switched',
           recoveryWindowSeconds: 7 * 86_400,
+          recoveryWindowEndsAt: '2026-03-08T16:31:00.000Z',
           at: NOW,
         },
       },

@@ -12,7 +12,9 @@ beforeEach(() => {
 });
 afterEach(() => jest.restoreAllMocks());
 
-const NOT_AN_OBJECT = 'The fleet scan input must be a JSON object, e.g. {} or {"dryRun": true}.';
+const HOW = 'Start the fleet scan with {} (or {"dryRun": true} to only report).';
+const notAnObject = (got: string): string =>
+  `The fleet scan input must be a JSON object; got ${got}. ${HOW}`;
 
 describe('parseScanInput', () => {
   it.each([
@@ -29,21 +31,30 @@ describe('parseScanInput', () => {
   });
 
   it.each<[string, unknown, string]>([
-    ['a string', 'dryRun', NOT_AN_OBJECT],
-    ['null', null, NOT_AN_OBJECT],
-    ['an array', [{ dryRun: true }], NOT_AN_OBJECT],
+    ['a string', 'dryRun', notAnObject('a string')],
+    ['a number', 42, notAnObject('a number')],
+    ['null', null, notAnObject('null')],
+    ['an array', [{ dryRun: true }], notAnObject('an array')],
     [
       'a misspelt field',
       { dryrun: true },
-      'Unknown fleet scan input field(s) dryrun: the only field is dryRun.',
+      `Unknown fleet scan input field(s) "dryrun": the only field is dryRun. ${HOW}`,
     ],
     [
       'a rotation input',
       { userName: 'alice', force: 1 },
-      'Unknown fleet scan input field(s) userName, force: the only field is dryRun.',
+      `Unknown fleet scan input field(s) "userName", "force": the only field is dryRun. ${HOW}`,
     ],
-    ['a string dryRun', { dryRun: 'true' }, '"dryRun" must be true or false; got "true".'],
-    ['a numeric dryRun', { dryRun: 1 }, '"dryRun" must be true or false; got 1.'],
+    [
+      'a string dryRun',
+      { dryRun: 'true' },
+      `"dryRun" must be true or false (a JSON boolean); got "true". ${HOW}`,
+    ],
+    [
+      'a numeric dryRun',
+      { dryRun: 1 },
+      `"dryRun" must be true or false (a JSON boolean); got 1. ${HOW}`,
+    ],
   ])('refuses %s with InvalidInputError', (_, input, message) => {
     let thrown: unknown;
     try {
@@ -101,11 +112,15 @@ describe('generateReport', () => {
     const error = await failure(generateReport({}, iamClient));
 
     expect(error.name).toBe('AwsTransientError');
-    expect(error.message).toBe(`GenerateCredentialReport failed: ${code}`);
+    expect(error.message).toBe(
+      `Generating the credential report (iam:GenerateCredentialReport) failed: ${code} ` +
+        '(throttling, a 5xx or a network error, which usually pass; the state machine retries ' +
+        'it). If it lasts, start the fleet scan again later with {}; the next scheduled scan runs anyway.',
+    );
     expect(error.cause).toBe(cause);
   });
 
-  it('lets a permanent failure through as it is', async () => {
+  it("says what a denial refused and how to allow it, keeping AWS's error code", async () => {
     const denied = queryError(
       'AccessDenied',
       403,
@@ -113,6 +128,15 @@ describe('generateReport', () => {
     );
     iam.on(GenerateCredentialReportCommand).rejects(denied);
 
-    expect(await failure(generateReport({}, iamClient))).toBe(denied);
+    const error = await failure(generateReport({}, iamClient));
+
+    expect(error.name).toBe('AccessDenied');
+    expect(error.message).toBe(
+      'Generating the credential report (iam:GenerateCredentialReport) failed: AccessDenied: ' +
+        "User is not authorized to perform: iam:GenerateCredentialReport. Allow it for the fleet scan's " +
+        'role (or lift the service control policy or permission boundary that denies it), then ' +
+        'start the fleet scan again with {}.',
+    );
+    expect(error.cause).toBe(denied);
   });
 });

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { LIST_CAP } from '../../../lambdas/fleet-scan/summary';
-import { awsErrors, failure, queryError } from '../helpers';
+import { awsErrors, failure, jsonError, queryError } from '../helpers';
 import type { UserSpec } from './fixtures';
 import {
   commandNames,
@@ -128,7 +128,9 @@ describe('scan: IAM calls', () => {
     iam.on(GetCredentialReportCommand).rejects(awsErrors.iamThrottling());
     const throttled = await failure(runScan(h));
     expect(throttled.name).toBe('AwsTransientError');
-    expect(throttled.message).toBe('The fleet scan failed: Throttling');
+    expect(throttled.message).toMatch(
+      /^Reading the credential report \(iam:GetCredentialReport\) failed: Throttling \(throttling, .* start the fleet scan again later with \{\}; the next scheduled scan runs anyway\.$/,
+    );
 
     const notPresent = queryError(
       'ReportNotPresent',
@@ -137,8 +139,50 @@ describe('scan: IAM calls', () => {
       'CredentialReportNotPresentException',
     );
     iam.on(GetCredentialReportCommand).rejects(notPresent);
-    expect(await failure(runScan(h))).toBe(notPresent);
+    const permanent = await failure(runScan(h));
+    expect(permanent).toMatchObject({
+      name: 'ReportNotPresent',
+      message:
+        'Reading the credential report (iam:GetCredentialReport) failed: ReportNotPresent: ' +
+        'Credential report not present. Call GenerateCredentialReport first. Fix that, then ' +
+        "start the fleet scan again with {}; the function's logs have the details.",
+      cause: notPresent,
+    });
     expect(h.telemetry.events).toEqual([]);
+  });
+});
+
+describe('scan: a failure says what failed and how to get past it', () => {
+  it('names the user whose tags a denial refused, keeps the code, and starts nothing', async () => {
+    givenReport([{ name: 'ivan', keys: [{ age: 85 }] }]);
+    const denied = queryError(
+      'AccessDenied',
+      403,
+      'User: arn:aws:sts::123456789012:assumed-role/scan/fn is not authorized to perform: ' +
+        'iam:ListUserTags on resource: arn:aws:iam::123456789012:user/ivan with an explicit deny ' +
+        'in a service control policy',
+    );
+    iam.on(ListUserTagsCommand).rejects(denied);
+
+    const error = await failure(runScan(h));
+
+    expect(error.name).toBe('AccessDenied');
+    expect(error.message).toBe(
+      `Reading the tags of ivan (iam:ListUserTags) failed: AccessDenied: ${denied.message}. ` +
+        "Allow it for the fleet scan's role (or lift the service control policy or permission " +
+        'boundary that denies it), then start the fleet scan again with {}.',
+    );
+    expect(starts()).toEqual([]);
+  });
+
+  it('says which Step Functions call of the starts failed when one is throttled for good', async () => {
+    givenReport([{ name: 'ivan', keys: [{ age: 85 }] }]);
+    sfn.on(StartExecutionCommand).rejects(jsonError('ThrottlingException', 400, 'Rate exceeded'));
+
+    const error = await failure(runScan(h));
+
+    expect(error.name).toBe('AwsTransientError');
+    expect(error.message).toMatch(/^Starting the due rotations \(Step Functions\) failed: /);
   });
 });
 

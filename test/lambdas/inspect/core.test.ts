@@ -857,9 +857,11 @@ describe('inspect: the secret is the lifeline', () => {
 
     expect(error.name).toBe('SecretDeletedError');
     expect(error.message).toBe(
-      `The secret ${SECRET_ID} is scheduled for deletion (requested 2026-02-27T08:00:00.000Z), so ` +
-        `rekey changes nothing. Restore it (aws secretsmanager restore-secret --secret-id ${SECRET_ID}) ` +
-        `to rotate with it, or delete it for good (aws secretsmanager delete-secret --secret-id ` +
+      `The secret ${SECRET_ID} is scheduled for deletion: its deletion was requested at ` +
+        '2026-02-27T08:00:00.000Z, and Secrets Manager deletes it for good when the recovery ' +
+        'window given to DeleteSecret ends, 7 to 30 days later (between 2026-03-06T08:00:00.000Z ' +
+        'and 2026-03-29T08:00:00.000Z). rekey changes nothing. Restore it before then (aws ' +
+        `secretsmanager restore-secret --secret-id ${SECRET_ID}) to rotate with it, or delete it for good (aws secretsmanager delete-secret --secret-id ` +
         `${SECRET_ID} --force-delete-without-recovery) to let rekey create a new one; then start again.`,
     );
     expect(mutations(iam, sm, sfn)).toEqual([]);

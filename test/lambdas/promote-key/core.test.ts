@@ -182,7 +182,7 @@ describe('promote-key', () => {
 
     expect(error.name).toBe('SecretDeletedError');
     expect(error.message).toBe(
-      `The secret ${SECRET_ID} no longer exists (deleted without a recovery window): rekey stopped before its next change.`,
+      `The secret ${SECRET_ID} no longer exists: it was deleted for good (with ForceDeleteWithoutRecovery, or when its recovery window ended), with every version it held. rekey stopped before its next change.`,
     );
   });
 
@@ -212,8 +212,12 @@ describe('promote-key', () => {
     const error = await failure(promoteKey(verifiedState(), deps()));
 
     expect(error.name).toBe('SecretDeletedError');
+    // A second after the clock: a request time, as clocks that AWS accepts can differ.
     expect(error.message).toContain(
-      'The secret rekey/alice is scheduled for deletion (requested 2026-03-01T12:00:31.000Z)',
+      'The secret rekey/alice is scheduled for deletion: its deletion was requested at ' +
+        '2026-03-01T12:00:31.000Z, and Secrets Manager deletes it for good when the recovery ' +
+        'window given to DeleteSecret ends, 7 to 30 days later (between 2026-03-08T12:00:31.000Z ' +
+        'and 2026-03-31T12:00:31.000Z).',
     );
     expect(secret.holder('AWSCURRENT')).toBe(NEW_VERSION);
   });

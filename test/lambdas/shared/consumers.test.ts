@@ -186,12 +186,17 @@ describe('putReadPolicy', () => {
       DeletedDate: new Date('2026-03-01T11:00:00.000Z'),
     });
 
-    const error = await failure(putReadPolicy(smClient, SECRET_ID, USER_ARN, []));
+    const error = await failure(
+      putReadPolicy(smClient, SECRET_ID, USER_ARN, [], new Date('2026-03-01T12:00:00.000Z')),
+    );
 
     expect(error).toMatchObject({
       name: 'SecretDeletedError',
       message: expect.stringContaining(
-        'The secret rekey/alice is scheduled for deletion (requested 2026-03-01T11:00:00.000Z)',
+        'The secret rekey/alice is scheduled for deletion: its deletion was requested at ' +
+          '2026-03-01T11:00:00.000Z, and Secrets Manager deletes it for good when the recovery ' +
+          'window given to DeleteSecret ends, 7 to 30 days later (between ' +
+          '2026-03-08T11:00:00.000Z and 2026-03-31T11:00:00.000Z).',
       ) as unknown,
     });
   });

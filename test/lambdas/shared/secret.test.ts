@@ -5,11 +5,14 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
+  deletionSchedule,
   describeStages,
   ensureSecret,
   keyIdOfVersion,
   parseSecretValue,
+  requireLiveSecret,
   secretName,
+  type SecretStages,
 } from '../../../lambdas/shared/secret';
 import {
   awsErrors,
@@ -132,5 +135,87 @@ describe('ensureSecret', () => {
     );
 
     expect(error).toBe(pending);
+  });
+});
+
+describe('deletionSchedule: when a secret scheduled for deletion goes', () => {
+  const NOW = new Date('2026-03-02T09:00:00Z');
+
+  it('reads a DeletedDate already past as the request: the secret goes 7 to 30 days after it', () => {
+    expect(deletionSchedule('2026-03-01T10:00:00.000Z', NOW)).toBe(
+      'its deletion was requested at 2026-03-01T10:00:00.000Z, and Secrets Manager deletes it for ' +
+        'good when the recovery window given to DeleteSecret ends, 7 to 30 days later (between ' +
+        '2026-03-08T10:00:00.000Z and 2026-03-31T10:00:00.000Z)',
+    );
+  });
+
+  it('reads a DeletedDate still ahead as the deletion date (AWS documents DescribeSecret so)', () => {
+    expect(deletionSchedule('2026-03-08T10:00:00.000Z', NOW)).toBe(
+      'Secrets Manager deletes it for good after 2026-03-08T10:00:00.000Z',
+    );
+  });
+
+  it('reads a DeletedDate less than five minutes ahead as the request: clocks AWS accepts differ that much', () => {
+    expect(deletionSchedule('2026-03-02T09:04:00.000Z', NOW)).toBe(
+      'its deletion was requested at 2026-03-02T09:04:00.000Z, and Secrets Manager deletes it for ' +
+        'good when the recovery window given to DeleteSecret ends, 7 to 30 days later (between ' +
+        '2026-03-09T09:04:00.000Z and 2026-04-01T09:04:00.000Z)',
+    );
+    expect(deletionSchedule('2026-03-02T09:06:00.000Z', NOW)).toBe(
+      'Secrets Manager deletes it for good after 2026-03-02T09:06:00.000Z',
+    );
+  });
+
+  it('without a clock, says what holds under both readings and names no day it cannot know', () => {
+    const text = deletionSchedule('2026-03-01T10:00:00.000Z');
+
+    expect(text).toBe(
+      'DescribeSecret dates its deletion 2026-03-01T10:00:00.000Z; Secrets Manager deletes it for ' +
+        'good when the recovery window given to DeleteSecret ends (7 to 30 days after the request)',
+    );
+  });
+});
+
+describe('requireLiveSecret: the secret is the lifeline', () => {
+  const live: SecretStages = { arn: SECRET_ARN, tags: {}, current: NEW_VERSION };
+
+  it('passes a live secret through', () => {
+    expect(requireLiveSecret(live, SECRET_ID)).toBe(live);
+  });
+
+  it('says a missing secret was deleted for good, without claiming how', () => {
+    let thrown: unknown;
+    try {
+      requireLiveSecret(undefined, SECRET_ID);
+    } catch (error) {
+      thrown = error;
+    }
+
+    expect(thrown).toMatchObject({
+      name: 'SecretDeletedError',
+      message:
+        `The secret ${SECRET_ID} no longer exists: it was deleted for good (with ` +
+        'ForceDeleteWithoutRecovery, or when its recovery window ended), with every version it ' +
+        'held. rekey stopped before its next change.',
+    });
+    // Secrets Manager also purges secrets whose recovery window ended: "without a recovery
+    // window" would be a guess, and "restore it" impossible.
+    expect(String((thrown as Error).message)).not.toMatch(/without a recovery window|[Rr]estore/);
+  });
+
+  it('says when a secret scheduled for deletion goes and how to restore it', () => {
+    expect(() =>
+      requireLiveSecret(
+        { ...live, deletedDate: '2026-03-01T10:00:00.000Z' },
+        SECRET_ID,
+        new Date('2026-03-01T11:00:00Z'),
+      ),
+    ).toThrow(
+      `The secret ${SECRET_ID} is scheduled for deletion: its deletion was requested at ` +
+        '2026-03-01T10:00:00.000Z, and Secrets Manager deletes it for good when the recovery ' +
+        'window given to DeleteSecret ends, 7 to 30 days later (between 2026-03-08T10:00:00.000Z ' +
+        'and 2026-03-31T10:00:00.000Z). rekey stopped before its next change. Restore it before ' +
+        `then (aws secretsmanager restore-secret --secret-id ${SECRET_ID}) and start the rotation again.`,
+    );
   });
 });

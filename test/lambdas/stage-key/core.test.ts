@@ -644,9 +644,10 @@ describe('stage-key: the secret is the lifeline', () => {
 
     expect(error.name).toBe('SecretDeletedError');
     expect(error.message).toBe(
-      `The secret ${SECRET_ID} no longer exists (deleted without a recovery window): rekey ` +
-        `stopped before its next change. The new key ${NEW_KEY_ID} it had just staged there was ` +
-        'deleted: its secret access key was only in that secret.',
+      `The secret ${SECRET_ID} no longer exists: it was deleted for good (with ` +
+        'ForceDeleteWithoutRecovery, or when its recovery window ended), with every version it ' +
+        `held. rekey stopped before its next change. The new key ${NEW_KEY_ID} it had just staged ` +
+        'there was deleted: its secret access key was only in that secret.',
     );
     expect(keys.status(NEW_KEY_ID)).toBe('deleted');
     expect(keys.deletedWhileActive).toEqual([]);
@@ -680,7 +681,10 @@ describe('stage-key: the secret is the lifeline', () => {
 
     expect(error.name).toBe('SecretDeletedError');
     expect(error.message).toContain(
-      `The secret ${SECRET_ID} is scheduled for deletion (requested 2026-03-01T11:59:00.000Z)`,
+      `The secret ${SECRET_ID} is scheduled for deletion: its deletion was requested at ` +
+        '2026-03-01T11:59:00.000Z, and Secrets Manager deletes it for good when the recovery ' +
+        'window given to DeleteSecret ends, 7 to 30 days later (between 2026-03-08T11:59:00.000Z ' +
+        'and 2026-03-31T11:59:00.000Z).',
     );
     expect(sm).toHaveReceivedCommandTimes(CreateSecretCommand, 1);
     expect(iamOnce).not.toHaveReceivedCommand(CreateAccessKeyCommand);

@@ -223,9 +223,12 @@ describe('verify-key', () => {
 
       expect(error.name).toBe('SecretDeletedError');
       expect(error.message).toBe(
-        'The secret rekey/alice is scheduled for deletion (requested 2026-03-01T12:00:30.000Z): ' +
-          'rekey stopped before its next change. Restore it (aws secretsmanager restore-secret ' +
-          '--secret-id rekey/alice) and start the rotation again.',
+        'The secret rekey/alice is scheduled for deletion: its deletion was requested at ' +
+          '2026-03-01T12:00:30.000Z, and Secrets Manager deletes it for good when the recovery ' +
+          'window given to DeleteSecret ends, 7 to 30 days later (between ' +
+          '2026-03-08T12:00:30.000Z and 2026-03-31T12:00:30.000Z). rekey stopped before its next ' +
+          'change. Restore it before then (aws secretsmanager restore-secret --secret-id ' +
+          'rekey/alice) and start the rotation again.',
       );
       expect(stsFactory).not.toHaveBeenCalled();
     });
@@ -238,8 +241,9 @@ describe('verify-key', () => {
 
       expect(error.name).toBe('SecretDeletedError');
       expect(error.message).toBe(
-        'The secret rekey/alice no longer exists (deleted without a recovery window): rekey ' +
-          'stopped before its next change.',
+        'The secret rekey/alice no longer exists: it was deleted for good (with ' +
+          'ForceDeleteWithoutRecovery, or when its recovery window ended), with every version it ' +
+          'held. rekey stopped before its next change.',
       );
     });
 
