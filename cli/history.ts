@@ -55,8 +55,8 @@ export function causeMessage(cause: string | undefined): string | undefined {
 
 /**
  * Seconds a Wait state of the rotation workflow waits, read from its input. RecoveryWindow waits
- * at most a day before the next check of the secret (`recovery.waitSeconds`); executions started
- * before that loop waited the whole window at once (`policy.recoveryWindowSeconds`).
+ * at most three days before the next check of the secret (`recovery.waitSeconds`); executions
+ * started before that loop waited the whole window at once (`policy.recoveryWindowSeconds`).
  */
 function waitSeconds(name: string, input: unknown): number | undefined {
   const seconds =
@@ -70,7 +70,7 @@ function waitSeconds(name: string, input: unknown): number | undefined {
 }
 
 /**
- * The states of the recovery window loop: the Wait, the daily check of the secret and the
+ * The states of the recovery window loop: the Wait, the check of the secret and the
  * Choice that ends the loop. A rotation in any of them has deactivated its old key and not yet
  * deleted it, so `rekey rollback` may restore it.
  */
@@ -82,7 +82,7 @@ export const RECOVERY_WINDOW_STATES: ReadonlySet<string> = new Set([
 
 /**
  * When the recovery window ends, from the rotation state (`recovery.endsAt`), or for an
- * execution started before the daily checks, the end of its one RecoveryWindow wait.
+ * execution started before those checks, the end of its one RecoveryWindow wait.
  */
 export function recoveryWindowEnd(state: unknown, steps: readonly Step[]): Date | undefined {
   const endsAt = text(field(state, 'recovery', 'endsAt'));

@@ -160,7 +160,7 @@ async function restore(
 
 /**
  * `rekey rollback`: during the recovery window (the rotation is in its loop of RecoveryWindow
- * waits and daily checks of the secret, the old key inactive, the new key AWSCURRENT),
+ * waits and checks of the secret, the old key inactive, the new key AWSCURRENT),
  * reactivates the old key, makes it AWSCURRENT again and stops the rotation, so the workflow
  * never deletes it. A rotation that was stopped during its recovery window is rolled back the
  * same way (its old key is still there). Idempotent; refuses outside the window, and close to

@@ -39,7 +39,7 @@ export interface RotationStatus {
   readonly phaseSince?: string;
   /**
    * A Wait state's end: the next cutover check, or the next check of the secret in the recovery
-   * window (at most a day away; for an execution started before those checks, the window's end).
+   * window (at most three days away; for an execution started before those checks, the window's end).
    */
   readonly waitingUntil?: string;
   /** In the recovery window: when it ends and the old key is deleted. */

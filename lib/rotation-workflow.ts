@@ -205,14 +205,14 @@ export class RotationWorkflow extends Construct {
       step('DeactivateOldKey', steps.deactivateKey, 'Deactivate the old key.'),
     );
     // The recovery window is a loop, not one Wait: the secret holds the only copy of the new
-    // key's secret access key while the old key is inactive, so it is checked at least once a
-    // day, and a deletion request reaches an operator (through Compensate) while the secret can
+    // key's secret access key while the old key is inactive, so it is checked at least every three
+    // days, and a deletion request reaches an operator (through Compensate) while the secret can
     // still be restored. The Wait keeps the name RecoveryWindow: it is where `rekey rollback`
     // finds a rotation it may roll back.
     const recoveryWindow = new sfn.Wait(this, 'RecoveryWindow', {
       stateName: 'RecoveryWindow',
       comment:
-        'The old key stays restorable (rekey rollback) until the window ends; the secret is checked at least daily.',
+        'The old key stays restorable (rekey rollback) until the window ends; the secret is checked at least every three days.',
       time: sfn.WaitTime.secondsPath('$.recovery.waitSeconds'),
     });
     const checkRecoveryWindow = guarded(

@@ -7,8 +7,9 @@ const deps = rotationDeps();
 
 /**
  * The rotation's read-only checks while it waits: step 5, one check of the keys' last use; and
- * once a day in the recovery window, whether the secret is still there. One function for both,
- * so the daily check runs with this role's read-only permissions (no new role, nothing to delete).
+ * at least every three days in the recovery window, whether the secret is still there. One
+ * function for both, so the recovery-window check runs with this role's read-only permissions
+ * (no new role, nothing to delete).
  */
 export const handler = handlerFor(
   (event: RotationState | RecoveryWindowCheck): Promise<RotationState | RecoveryWindowState> =>

@@ -58,8 +58,8 @@ function whatNow(state: RotationState, restorable: boolean): string {
 }
 
 /**
- * Once a day during the recovery window: is the secret still there? It holds the only copy of
- * the new key's secret access key, and the old key is inactive, so a deletion request must reach
+ * At least every three days during the recovery window: is the secret still there? It holds
+ * the only copy of the new key's secret access key, and the old key is inactive, so a deletion request must reach
  * an operator while the secret can still be restored: SecretDeletedError, which compensation
  * reports (event and notification). Reads the secret's metadata only (DescribeSecret). It
  * deliberately checks nothing else: `rekey rollback` moves AWSCURRENT and reactivates the old

@@ -8,7 +8,7 @@ import type { RotationState } from '../shared/types';
 
 /**
  * Step 6: deactivate the old key; it stays restorable through the recovery window, which opens
- * here (its end, and the first wait before the daily check of the secret).
+ * here (its end, and the first wait before the secret is checked).
  */
 export async function deactivateOldKey(state: RotationState, deps: Deps): Promise<RotationState> {
   logger.appendKeys({ userName: state.userName });

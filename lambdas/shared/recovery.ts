@@ -2,10 +2,12 @@ import type { RecoveryWindowState } from './types';
 
 /**
  * The longest the recovery window goes without looking at the secret. A secret deleted with
- * Secrets Manager's shortest recovery window (7 days) is then still restorable for at least six
+ * Secrets Manager's shortest recovery window (7 days) is then still restorable for at least four
  * days when rekey reports it; a single Wait for the whole window would report it after the purge.
+ * Three days, not one: each check is three state transitions, and a daily check of a 7-day window
+ * would more than double what a prompt rotation costs in Step Functions.
  */
-export const RECOVERY_CHECK_SECONDS = 86_400;
+export const RECOVERY_CHECK_SECONDS = 3 * 86_400;
 
 /** Seconds until `endsAt`, rounded up, but never more than one check interval. */
 function nextWait(endsAt: Date, now: Date): number {

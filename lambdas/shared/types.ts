@@ -85,7 +85,7 @@ export interface CutoverState {
 export interface RecoveryWindowState {
   /** When the window ends and DeleteOldKey may run. */
   readonly endsAt: string;
-  /** Seconds the RecoveryWindow Wait state sleeps before the next check (at most a day). */
+  /** Seconds the RecoveryWindow Wait state sleeps before the next check (at most three days). */
   readonly waitSeconds: number;
   /** True once the window is over (set by the check that finds it so). */
   readonly ended: boolean;

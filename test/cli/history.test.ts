@@ -121,7 +121,7 @@ describe('stepsOf', () => {
     );
   });
 
-  it('reads the end of the window of an execution started before the daily checks from its one wait', () => {
+  it('reads the end of the window of an execution started before the checks of the secret from its one wait', () => {
     const events = [
       entered('Wait', 'RecoveryWindow', 10, { policy: { recoveryWindowSeconds: 604_800 } }),
     ];

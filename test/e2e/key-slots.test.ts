@@ -59,8 +59,9 @@ const HAPPY_PATH = [
   'CheckCutover',
   'CutoverDone',
   'DeactivateOldKey',
-  // The 7-day recovery window: a wait of a day and a check of the secret, seven times.
-  ...Array.from({ length: 7 }, () => [
+  // The 7-day recovery window: waits of three, three and one day, each followed by a check of
+  // the secret.
+  ...Array.from({ length: 3 }, () => [
     'RecoveryWindow',
     'CheckRecoveryWindow',
     'RecoveryWindowEnded',

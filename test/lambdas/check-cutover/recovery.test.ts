@@ -70,15 +70,15 @@ const inWindow = (overrides: Partial<RotationState> = {}): RotationState =>
     ...overrides,
   });
 
-describe('the recovery window: at most a day between checks of the secret', () => {
-  it('opens with the first wait of a day, however long the window', () => {
+describe('the recovery window: at most three days between checks of the secret', () => {
+  it('opens with the first wait of three days, however long the window', () => {
     expect(openRecoveryWindow(14 * DAY, new Date(DEACTIVATED_AT))).toEqual({
       endsAt: '2026-03-15T16:31:00.000Z',
       waitSeconds: RECOVERY_CHECK_SECONDS,
       ended: false,
       checks: 0,
     });
-    expect(RECOVERY_CHECK_SECONDS).toBe(DAY);
+    expect(RECOVERY_CHECK_SECONDS).toBe(3 * DAY);
   });
 
   it('waits no more than what is left of a short window, and not at all for none', () => {
@@ -109,12 +109,12 @@ describe('the recovery window: at most a day between checks of the secret', () =
 });
 
 describe('checkRecoveryWindow', () => {
-  it('reads only the secret metadata, changes nothing, and schedules the next check a day later', async () => {
+  it('reads only the secret metadata, changes nothing, and schedules the next check three days later', async () => {
     const next = await checkRecoveryWindow(inWindow(), deps('2026-03-02T16:31:00.000Z'));
 
     expect(next).toEqual({
       endsAt: ENDS_AT,
-      waitSeconds: DAY,
+      waitSeconds: 3 * DAY,
       ended: false,
       checks: 1,
       checkedAt: '2026-03-02T16:31:00.000Z',

@@ -90,11 +90,11 @@ describe('deactivate-key', () => {
     expect(keys.status(OLD_KEY_ID)).toBe('Inactive');
     expect(keys.status(NEW_KEY_ID)).toBe('Active');
     expect(state.deactivatedAt).toBe(NOW);
-    // The recovery window opens: its end, and the first wait of at most a day before the secret
-    // is checked.
+    // The recovery window opens: its end, and the first wait of three days before the secret is
+    // checked.
     expect(state.recovery).toEqual({
       endsAt: '2026-03-08T16:31:00.000Z',
-      waitSeconds: 86_400,
+      waitSeconds: 3 * 86_400,
       ended: false,
       checks: 0,
     });
