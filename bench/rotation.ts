@@ -110,16 +110,24 @@ async function rotateOnce(
 
   const output = JSON.parse(execution.output ?? 'null') as RotationOutput | null;
   const lambdaKey = process.env.AWS_ACCESS_KEY_ID;
+  // Under authorization each function signs as a session of its own role
+  // (`arn:aws:sts::<account>:assumed-role/<role>/<session>`); without it, with the sandbox's key.
+  const lambdaRoles = new Set(
+    sb.stack.functions.flatMap((f) => (f.roleArn ? [f.roleArn.split('/').pop() ?? ''] : [])),
+  );
+  const byLambda = (c: CallRecord): boolean =>
+    c.accessKeyId === lambdaKey ||
+    (c.principal !== undefined && lambdaRoles.has(c.principal.split('/')[1] ?? ''));
   const newKey = output?.newKey?.accessKeyId;
   const verifiedAt = Date.parse(output?.verifiedAt ?? '');
-  // The Lambdas' calls: everything signed by their principal, and verify-key's STS calls signed
+  // The Lambdas' calls: everything signed by their roles, and verify-key's STS calls signed
   // with the new key until it verified it (the application moves to the new key only later).
   // The emulator attributes no key to a request it refused (a key not yet propagated).
   const verifyCall = (c: CallRecord): boolean =>
     c.service === 'sts' &&
     c.at.getTime() <= verifiedAt &&
     (c.accessKeyId === newKey || c.accessKeyId === undefined);
-  const calls = sb.emulator.calls.filter((c) => c.accessKeyId === lambdaKey || verifyCall(c));
+  const calls = sb.emulator.calls.filter((c) => byLambda(c) || verifyCall(c));
   const promotedAt = Date.parse(output?.promotedAt ?? '');
   const firstOnNewKey = app.calls.find((c) => c.accessKeyId === newKey && c.ok);
   const t = transitions(execution);
