@@ -147,6 +147,18 @@ async function refuseIfSecretVanished(deps: StageDeps, state: RotationState): Pr
   );
 }
 
+/** With ConsumerAccess.SELF, the secret's resource policy lets the user (and its readers) read it. */
+async function letTheUserRead(deps: StageDeps, state: RotationState): Promise<void> {
+  if (deps.config.consumerAccess !== 'self') return;
+  await putReadPolicy(
+    deps.secrets,
+    state.secretId,
+    state.userArn,
+    state.readers ?? [],
+    deps.clock.now(),
+  );
+}
+
 /** Step 2: create the new key and publish it straight into the secret as AWSPENDING. */
 export async function stageKey(state: RotationState, deps: StageDeps): Promise<RotationState> {
   const { oldKey, userName, secretId, executionArn } = state;
@@ -158,15 +170,7 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
     const existing = await describeStages(deps.secrets, secretId);
     if (existing) requireSameSecret(state, existing, deps.config.kmsKeyArn, deps.clock.now());
     if (state.newKey) {
-      if (deps.config.consumerAccess === 'self') {
-        await putReadPolicy(
-          deps.secrets,
-          secretId,
-          state.userArn,
-          state.readers ?? [],
-          deps.clock.now(),
-        );
-      }
+      await letTheUserRead(deps, state);
       await claimSecret(deps.secrets, secretId, executionArn);
       return state;
     }
@@ -179,15 +183,7 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
         kmsKeyArn: deps.config.kmsKeyArn,
       });
     }
-    if (deps.config.consumerAccess === 'self') {
-      await putReadPolicy(
-        deps.secrets,
-        secretId,
-        state.userArn,
-        state.readers ?? [],
-        deps.clock.now(),
-      );
-    }
+    await letTheUserRead(deps, state);
     const stages = requireOwnedSecret(
       requireLiveSecret(await describeStages(deps.secrets, secretId), secretId, deps.clock.now()),
       secretId,
