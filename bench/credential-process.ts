@@ -104,6 +104,18 @@ async function firstRuns(repoRoot: string, dir: string): Promise<number[]> {
         CreateDate: clock.now().toISOString(),
       }),
     });
+    // The emulator authorizes as AWS does: the user reads its own secret, as ConsumerAccess.SELF
+    // lets it on a real account (here through an identity policy, the secret being seeded).
+    emulator.seed.userPolicy('bench', 'read-own-secret', {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: `arn:aws:secretsmanager:${emulator.region}:${emulator.accountId}:secret:rekey/bench-??????`,
+        },
+      ],
+    });
     const env = {
       PATH: process.env.PATH ?? '',
       HOME: dir,
