@@ -29,7 +29,7 @@ export class HttpServer {
       });
     });
     // Clients reuse connections; idle ones must not keep stop() waiting.
-    server.keepAliveTimeout = 1000;
+    server.keepAliveTimeout = 60_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
