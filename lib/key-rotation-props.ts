@@ -173,8 +173,22 @@ const DAY = 86_400;
 const UNITS = { minutes: 60, hours: 3600, days: DAY } as const;
 type Unit = keyof typeof UNITS;
 
-/** A Duration prop in seconds, checked against its range; unresolved tokens keep the default. */
+/**
+ * A policy value given as a token (a CloudFormation parameter, another resource's attribute):
+ * rekey computes IAM statements, state machine waits and the Lambdas' policy from these values at
+ * synthesis, so it cannot take one that is known only at deployment.
+ */
+function unresolved(where: string, prop: string, example: string): Error {
+  return new Error(
+    `${where}: ${prop} must be known when the app is synthesized, not a token (a CloudFormation ` +
+      `parameter or another resource's value): rekey computes its policy from it. Give a value, ` +
+      `for example ${prop}: ${example}.`,
+  );
+}
+
+/** A Duration prop in seconds, checked against its range; a token is refused (see unresolved). */
 function seconds(
+  where: string,
   prop: string,
   value: Duration | undefined,
   fallback: Duration,
@@ -182,14 +196,15 @@ function seconds(
   unit: Unit,
 ): number {
   const d = value ?? fallback;
-  if (Token.isUnresolved(d.toSeconds())) return fallback.toSeconds();
+  const size = UNITS[unit];
+  const example = `Duration.${unit}(${Math.round(fallback.toSeconds() / size)})`;
+  if (Token.isUnresolved(d.toSeconds())) throw unresolved(where, prop, example);
   const s = d.toSeconds();
   const [min, max] = range;
   if (s < min || s > max) {
-    const size = UNITS[unit];
     throw new Error(
-      `KeyRotation: ${prop} must be between ${min / size} and ${max / size} ${unit}; got ${d.toHumanString()}. ` +
-        `For example ${prop}: Duration.${unit}(${Math.round(fallback.toSeconds() / size)}).`,
+      `${where}: ${prop} must be between ${min / size} and ${max / size} ${unit}; got ${d.toHumanString()}. ` +
+        `For example ${prop}: ${example}.`,
     );
   }
   return s;
@@ -217,9 +232,13 @@ export interface ResolvedProps {
 const PATH = /^\/([\u0021-\u007e]*\/)?$/;
 const PREFIX = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
 
-/** Validates props in the constructor; each error names the prop, the value and the fix. */
-export function resolveProps(props: KeyRotationProps): ResolvedProps {
+/**
+ * Validates props in the constructor; each error names the construct (`where`, with its path),
+ * the prop, the value and the fix.
+ */
+export function resolveProps(props: KeyRotationProps, where = 'KeyRotation'): ResolvedProps {
   const rotateAfter = seconds(
+    where,
     'rotateAfter',
     props.rotateAfter,
     Duration.days(80),
@@ -227,6 +246,7 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
     'days',
   );
   const minRotateAfter = seconds(
+    where,
     'minimumRotateAfter',
     props.minimumRotateAfter,
     Duration.seconds(rotateAfter),
@@ -234,6 +254,7 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
     'days',
   );
   const pollInitial = seconds(
+    where,
     'pollInterval',
     props.pollInterval,
     Duration.minutes(15),
@@ -241,6 +262,7 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
     'minutes',
   );
   const pollMax = seconds(
+    where,
     'maxPollInterval',
     props.maxPollInterval,
     Duration.hours(18),
@@ -249,20 +271,20 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
   );
   if (pollMax < pollInitial) {
     throw new Error(
-      `KeyRotation: maxPollInterval (${pollMax} s) must not be shorter than pollInterval (${pollInitial} s). ` +
+      `${where}: maxPollInterval (${pollMax} s) must not be shorter than pollInterval (${pollInitial} s). ` +
         'Raise maxPollInterval or lower pollInterval.',
     );
   }
   const managedPath = props.managedPath ?? '/';
   if (!Token.isUnresolved(managedPath) && (!PATH.test(managedPath) || managedPath.length > 512)) {
     throw new Error(
-      `KeyRotation: managedPath must be an IAM path that starts and ends with "/" (e.g. '/' or '/apps/'); got '${managedPath}'.`,
+      `${where}: managedPath must be an IAM path that starts and ends with "/" (e.g. '/' or '/apps/'); got '${managedPath}'.`,
     );
   }
   const secretPrefix = props.secretPrefix ?? 'rekey/';
   if (!Token.isUnresolved(secretPrefix) && !PREFIX.test(secretPrefix)) {
     throw new Error(
-      `KeyRotation: secretPrefix may hold only letters, digits and /_+=.@- (1-256 characters); got '${secretPrefix}'. ` +
+      `${where}: secretPrefix may hold only letters, digits and /_+=.@- (1-256 characters); got '${secretPrefix}'. ` +
         "Use e.g. 'rekey/'.",
     );
   }
@@ -270,6 +292,7 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
     rotateAfterDays: Math.floor(rotateAfter / DAY),
     minRotateAfterDays: Math.floor(minRotateAfter / DAY),
     cutoverDeadlineSeconds: seconds(
+      where,
       'cutoverDeadline',
       props.cutoverDeadline,
       Duration.days(7),
@@ -280,6 +303,7 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
     pollInitialSeconds: pollInitial,
     pollMaxSeconds: pollMax,
     recoveryWindowSeconds: seconds(
+      where,
       'recoveryWindow',
       props.recoveryWindow,
       Duration.days(7),
@@ -287,6 +311,7 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
       'days',
     ),
     lastUsedLagSeconds: seconds(
+      where,
       'lastUsedReportingLag',
       props.lastUsedReportingLag,
       Duration.hours(4),
@@ -298,6 +323,7 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
     userSelection: props.userSelection ?? UserSelection.OPT_OUT,
     secretPrefix,
     maxConcurrentRotations: count(
+      where,
       'maxConcurrentRotations',
       props.maxConcurrentRotations,
       100,
@@ -305,6 +331,7 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
     ),
     exemptionWarningDays: Math.floor(
       seconds(
+        where,
         'exemptionWarning',
         props.exemptionWarning,
         Duration.days(14),
@@ -316,12 +343,18 @@ export function resolveProps(props: KeyRotationProps): ResolvedProps {
   };
 }
 
-function count(prop: string, value: number | undefined, fallback: number, max: number): number {
+function count(
+  where: string,
+  prop: string,
+  value: number | undefined,
+  fallback: number,
+  max: number,
+): number {
   const n = value ?? fallback;
-  if (Token.isUnresolved(n)) return fallback;
+  if (Token.isUnresolved(n)) throw unresolved(where, prop, String(fallback));
   if (!Number.isInteger(n) || n < 1 || n > max) {
     throw new Error(
-      `KeyRotation: ${prop} must be a whole number from 1 to ${max}; got ${n}. For example ${prop}: ${fallback}.`,
+      `${where}: ${prop} must be a whole number from 1 to ${max}; got ${n}. For example ${prop}: ${fallback}.`,
     );
   }
   return n;
