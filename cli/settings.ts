@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { ENV, loadConfig } from '../lambdas/shared/config';
 import { DEFAULT_POLICY, type Selection } from '../lambdas/shared/policy';
 import type { RotationPolicy } from '../lambdas/shared/types';
 import { CliError, EXIT } from './errors';
@@ -62,5 +63,47 @@ export function loadSettings(maxAgeDays?: number, file: string = CDK_JSON): Repo
     },
     managedPath,
     source: existsSync(file) ? path.basename(file) : 'defaults',
+  };
+}
+
+/**
+ * The policy the deployed stack runs with, from its RotationPolicy output (the same JSON the
+ * functions get, read by the functions' own parser), with `--max-age` as the compliance threshold.
+ */
+export function deployedSettings(
+  output: string,
+  stackName: string,
+  maxAgeDays?: number,
+): ReportSettings {
+  let doc: { policy?: unknown; selection?: unknown; managedPath?: unknown };
+  try {
+    doc = JSON.parse(output) as typeof doc;
+  } catch {
+    throw new CliError(
+      `stack ${stackName}'s RotationPolicy output is not JSON: redeploy it with this rekey (npx cdk deploy)`,
+      EXIT.setup,
+      'BadSettings',
+    );
+  }
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({
+      [ENV.policy]: JSON.stringify(doc.policy ?? {}),
+      [ENV.selection]: JSON.stringify(doc.selection ?? {}),
+      [ENV.managedPath]: typeof doc.managedPath === 'string' ? doc.managedPath : undefined,
+    });
+  } catch (error) {
+    throw new CliError(
+      `stack ${stackName}'s RotationPolicy output cannot be read (${error instanceof Error ? error.message : String(error)}): ` +
+        'redeploy it with this rekey (npx cdk deploy)',
+      EXIT.setup,
+      'BadSettings',
+    );
+  }
+  return {
+    policy: { ...config.policy, maxKeyAgeDays: maxAgeDays ?? config.policy.maxKeyAgeDays },
+    selection: config.selection,
+    managedPath: config.managedPath,
+    source: `stack ${stackName}`,
   };
 }

@@ -11,6 +11,8 @@ export interface StackInfo {
   readonly fleetScanStateMachineArn?: string;
   readonly notificationTopicArn?: string;
   readonly secretPrefix: string;
+  /** The deployed policy (the RotationPolicy output), absent on a stack deployed before it. */
+  readonly rotationPolicy?: string;
 }
 
 /** Finds the stack (`--stack`, default Rekey) and its state machines with DescribeStacks. */
@@ -53,5 +55,6 @@ export async function findStack(ctx: Context): Promise<StackInfo> {
     fleetScanStateMachineArn: outputs.FleetScanStateMachineArn || undefined,
     notificationTopicArn: outputs.NotificationTopicArn || undefined,
     secretPrefix: outputs.SecretPrefix ?? 'rekey/',
+    rotationPolicy: outputs.RotationPolicy || undefined,
   };
 }

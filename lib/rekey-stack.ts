@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ENV } from '../lambdas/shared/config';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -52,6 +53,17 @@ export class RekeyStack extends Stack {
     new CfnOutput(this, 'SecretPrefix', {
       value: this.rotation.settings.secretPrefix,
       description: "Each user's secret is <prefix><userName>",
+    });
+    const env = this.rotation.environment;
+    new CfnOutput(this, 'RotationPolicy', {
+      // The policy exactly as the Lambdas run with it, for `rekey report` (not cdk.json, which may
+      // not be what was deployed).
+      value: this.toJsonString({
+        policy: JSON.parse(env[ENV.policy] ?? '{}') as unknown,
+        selection: JSON.parse(env[ENV.selection] ?? '{}') as unknown,
+        managedPath: env[ENV.managedPath],
+      }),
+      description: 'The rotation policy the deployed functions apply (read by rekey report)',
     });
     new CfnOutput(this, 'EncryptionKeyArn', {
       value: encryptionKey.keyArn,

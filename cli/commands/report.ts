@@ -1,9 +1,10 @@
 import type { Context } from '../context';
-import { EXIT } from '../errors';
+import { CliError, EXIT } from '../errors';
 import type { Output } from '../output';
 import { buildReport, fetchCredentialReport } from '../report';
 import { reportCsv, reportTable, summaryLines } from '../report-format';
-import { loadSettings } from '../settings';
+import { deployedSettings, loadSettings, type ReportSettings } from '../settings';
+import { findStack } from '../stack';
 
 export interface ReportFlags {
   readonly format?: 'table' | 'json' | 'csv';
@@ -17,7 +18,7 @@ export async function reportCommand(
   out: Output,
   flags: ReportFlags,
 ): Promise<number> {
-  const settings = loadSettings(flags.maxAge);
+  const settings = await reportSettings(ctx, flags.maxAge);
   const raw = await fetchCredentialReport(ctx.clients.iam);
   const report = await buildReport(ctx.clients.iam, settings, await ctx.now(), raw);
   const format = flags.format ?? (out.json ? 'json' : 'table');
@@ -37,4 +38,28 @@ export async function reportCommand(
     return EXIT.failed;
   }
   return EXIT.ok;
+}
+
+/**
+ * The deployed stack's policy when it publishes one (its RotationPolicy output); cdk.json for a
+ * stack deployed before that output existed, or when no stack is deployed, saying so in `source`.
+ */
+async function reportSettings(ctx: Context, maxAgeDays?: number): Promise<ReportSettings> {
+  let stack: Awaited<ReturnType<typeof findStack>>;
+  try {
+    stack = await findStack(ctx);
+  } catch (error) {
+    if (error instanceof CliError && error.code === 'StackNotFound') {
+      const fallback = loadSettings(maxAgeDays);
+      return { ...fallback, source: `${fallback.source} (no stack ${ctx.stackName} deployed)` };
+    }
+    throw error;
+  }
+  if (stack.rotationPolicy)
+    return deployedSettings(stack.rotationPolicy, stack.stackName, maxAgeDays);
+  const fallback = loadSettings(maxAgeDays);
+  return {
+    ...fallback,
+    source: `${fallback.source} (stack ${stack.stackName} has no RotationPolicy output: redeploy it)`,
+  };
 }

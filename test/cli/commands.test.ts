@@ -81,6 +81,13 @@ describe('rekey CLI against the sandbox', () => {
         EncryptionKeyArn: expect.stringMatching(
           /^arn:aws:kms:us-east-1:123456789012:key\//,
         ) as unknown,
+        RotationPolicy: expect.any(String) as unknown,
+      });
+      // The policy as the functions run with it (the same JSON as their environment).
+      expect(JSON.parse(outputs.RotationPolicy ?? '')).toEqual({
+        policy: JSON.parse(sb.stack.functions[0]?.environment.REKEY_POLICY ?? '') as unknown,
+        selection: { mode: 'opt-out', minRotateAfterDays: 80 },
+        managedPath: '/',
       });
     });
   });
@@ -110,7 +117,7 @@ describe('rekey CLI against the sandbox', () => {
           noncompliant: boolean;
         }[];
         summary: { users: number; noncompliant: string[]; decisions: Record<string, number> };
-        settings: { maxKeyAgeDays: number; rotateAfterDays: number };
+        settings: { source: string; maxKeyAgeDays: number; rotateAfterDays: number };
       }>(run);
       expect(Object.fromEntries(report.users.map((u) => [u.userName, u.decision]))).toEqual(
         expected,
@@ -124,7 +131,11 @@ describe('rekey CLI against the sandbox', () => {
         /^\d{4}-\d{2}-\d{2}$/,
       );
       expect(report.users.every((u) => u.dueDate !== undefined)).toBe(true);
-      expect(report.settings).toMatchObject({ maxKeyAgeDays: 90, rotateAfterDays: 80 });
+      expect(report.settings).toMatchObject({
+        source: 'stack Rekey',
+        maxKeyAgeDays: 90,
+        rotateAfterDays: 80,
+      });
       expect(report.summary.users).toBe(7);
       expect(report.summary.noncompliant.sort()).toEqual(['carol', 'dave', 'gina']);
     });
