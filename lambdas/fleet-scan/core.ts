@@ -16,7 +16,7 @@ import {
 import { userTags } from '../shared/keys';
 import { logger } from '../shared/logger';
 import type { Telemetry } from '../shared/telemetry';
-import { parseScanInput, scanFailure } from '../fleet-report/core';
+import { parseScanInput, scanFailure } from '../shared/fleet-input';
 import {
   deferRotation,
   runningOf,

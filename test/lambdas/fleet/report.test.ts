@@ -1,6 +1,7 @@
 import { GenerateCredentialReportCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
-import { generateReport, parseScanInput } from '../../../lambdas/fleet-report/core';
+import { generateReport } from '../../../lambdas/fleet-report/core';
+import { parseScanInput } from '../../../lambdas/shared/fleet-input';
 import { awsErrors, captureOutput, failure, queryError } from '../helpers';
 
 const iamClient = new IAMClient({ region: 'us-east-1' });
