@@ -1,5 +1,5 @@
 /** Plain-text tables and number formats for the benchmark report (no colours: it is pasted). */
-import { span as spanMs } from '../sandbox/demo/format';
+import { span as spanMs } from '../core/format';
 
 export type Align = 'l' | 'r';
 

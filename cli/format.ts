@@ -1,5 +1,5 @@
 import { shortKey } from '../lambdas/shared/keys';
-import { sandboxTime, span, table } from '../sandbox/demo/format';
+import { sandboxTime, span, table } from '../core/format';
 
 export { span, table };
 

@@ -1,7 +1,8 @@
 import { SimulatedConsumer } from '../apps/consumer';
 import { InvariantMonitor } from '../invariants';
 import { Sandbox } from '../sandbox';
-import { bold, dim, green, key, red, sandboxTime, span, table, yellow } from './format';
+import { sandboxTime, span, table } from '../../core/format';
+import { bold, dim, green, key, red, yellow } from './format';
 import { seedDemoAccount } from './seed';
 import { entryOf } from './timeline';
 

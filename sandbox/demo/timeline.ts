@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../emulator';
-import { key, span } from './format';
+import { span } from '../../core/format';
+import { key } from './format';
 
 type Detail = Record<string, unknown>;
 
