@@ -595,12 +595,13 @@ describe('a secret of its own: rekey writes keys only into secrets it created, w
       times: 5,
     });
     const arn = await sb.startRotation({ userName: user.userName });
+    // One sandbox millisecond at a time: StageKey's Retry waits 0-5 s (full jitter), and a step
+    // as long as its wait would run the retry before the secret is deleted (a jitter under
+    // 4% did that with 200 ms steps: CI saw it).
     await advanceUntil(
       sb,
       () => failedAttempts(sb.execution(arn), 'StageKey') > 0 || ended(arn)(),
-      {
-        stepMs: 200,
-      },
+      { stepMs: 1 },
     );
     sb.emulator.faults.remove(claim);
     await asAdmin(({ secrets }) =>
