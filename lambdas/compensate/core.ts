@@ -65,6 +65,12 @@ async function afterPromotion(
   );
 }
 
+/** A message as a sentence, so that what follows it does not run on: `…created Nothing was…`. */
+function asSentence(message: string): string {
+  const trimmed = message.trim();
+  return /[.!?)]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
 /** The message of a Lambda error's Cause (`{"errorType","errorMessage",...}`), or the Cause itself. */
 export function causeMessage(cause: string | undefined): string {
   if (!cause) return '';
@@ -173,7 +179,7 @@ export async function compensate(event: CompensateEvent, deps: Deps): Promise<Re
         outcome,
         asItWas,
         error: event.error.Error,
-        cause: `${message} ${text}`,
+        cause: `${asSentence(message)} ${text}`,
         discardedKeyIds: discarded,
       },
       message,
@@ -205,7 +211,7 @@ export async function reportUnrecovered(event: CompensateEvent, deps: Deps): Pro
   }
   const message = causeMessage(event.error.Cause) || event.error.Error;
   const cause =
-    `${message} Restoring a safe state failed too (${failure.Error}: ` +
+    `${asSentence(message)} Restoring a safe state failed too (${failure.Error}: ` +
     `${causeMessage(failure.Cause) || 'no cause given'}). ${text}`;
   return report(
     deps,

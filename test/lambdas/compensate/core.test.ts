@@ -192,7 +192,7 @@ describe('compensate: after promotion the new key is never removed', () => {
       outcome: 'published',
       asItWas: false,
       error: 'CutoverDeadlineError',
-      cause: `${deadline} Both keys are active and the new key ${NEW_KEY_ID} is current in the secret.`,
+      cause: `${deadline}. Both keys are active and the new key ${NEW_KEY_ID} is current in the secret.`,
       discardedKeyIds: [],
     });
   });
@@ -259,7 +259,7 @@ describe('compensate: after promotion the new key is never removed', () => {
 
     expect(result.compensation.outcome).toBe('old-key-current');
     expect(result.compensation.cause).toBe(
-      `rolled back The old key ${OLD_KEY_ID} is active and current; the new key ${NEW_KEY_ID} is active too, but not current.`,
+      `rolled back. The old key ${OLD_KEY_ID} is active and current; the new key ${NEW_KEY_ID} is active too, but not current.`,
     );
     expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
     expect(iam).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
@@ -351,9 +351,23 @@ describe('compensate: the cause', () => {
       outcome: 'unchanged',
       asItWas: true,
       error: 'States.Timeout',
-      cause: `States.Timeout Nothing was changed: the old key ${OLD_KEY_ID} is active and current.`,
+      cause: `States.Timeout. Nothing was changed: the old key ${OLD_KEY_ID} is active and current.`,
       discardedKeyIds: [],
     });
+  });
+
+  it('ends an error message without a full stop with one, so the outcome does not run on', async () => {
+    secret = FakeSecret.withBaseline().install(sm);
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+
+    const result = await compensate(
+      event(inspectedState(), caught('UnknownKeyError', 'rekey created nothing')),
+      deps(),
+    );
+
+    expect(result.compensation.cause).toBe(
+      `rekey created nothing. Nothing was changed: the old key ${OLD_KEY_ID} is active and current.`,
+    );
   });
 
   it('wraps a throttled call as AwsTransientError so the state machine retries compensation', async () => {
@@ -455,7 +469,7 @@ describe('compensate: the outcome is read from IAM and the secret, not from the 
 
     expect(result.compensation.outcome).toBe('secret-deleted');
     expect(result.compensation.cause).toBe(
-      `gone The secret ${SECRET_ID} no longer exists. The old key ${OLD_KEY_ID} is active. The ` +
+      `gone. The secret ${SECRET_ID} no longer exists. The old key ${OLD_KEY_ID} is active. The ` +
         `new key ${NEW_KEY_ID} is active; its secret access key was only in that secret and went ` +
         'with it (applications that already read it still hold it).',
     );
@@ -521,7 +535,7 @@ describe('compensate: when compensation itself failed', () => {
     expect(mutations(iam, sm)).toEqual([]);
     expect(result.compensation.outcome).toBe('compensation-failed');
     expect(result.compensation.cause).toBe(
-      'Deactivating the old key failed: ServiceFailure Restoring a safe state failed too ' +
+      'Deactivating the old key failed: ServiceFailure. Restoring a safe state failed too ' +
         '(AwsTransientError: Compensating the failed rotation failed: ServiceFailure). Both keys ' +
         `are active and the new key ${NEW_KEY_ID} is current in the secret.`,
     );
