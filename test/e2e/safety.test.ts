@@ -353,7 +353,7 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
       expect(secretOf(sb, user.userName)?.deletedDate).toBeUndefined();
       expect(staged(sb, user.userName, 'AWSCURRENT')?.value).toMatchObject({
         AccessKeyId: newKeyId,
-        SecretAccessKey: expect.any(String) as unknown,
+        SecretAccessKey: keyById(sb, newKeyId)?.secretAccessKey,
       });
       expect(keyById(sb, user.oldKey.accessKeyId)?.deletedAt).toBeUndefined();
       expectNoViolations();
