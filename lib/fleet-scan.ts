@@ -11,7 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeStateMachineRole } from './nag';
-import { grantStartEncrypted } from './permissions';
+import { executionsOf, grantStartEncrypted } from './permissions';
 import { readableFail } from './readable-failure';
 import type { RekeyFunction } from './rekey-function';
 import { TRANSIENT_ERRORS } from './transient-errors';
@@ -210,13 +210,13 @@ export class FleetScan extends Construct {
         resources: [rotationArn],
       }),
     );
-    const executions = `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${props.rotationStateMachineName}:*`;
+    const executions = executionsOf(props.rotationStateMachineName);
     // DescribeExecution: earlier attempts (metadata only) and the input of running rotations the
     // console started; GetExecutionHistory (without data): the state an attempt ended in.
     scan.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
-        resources: [executions],
+        resources: [executions.arn],
       }),
     );
     scan.addToPrincipalPolicy(
@@ -230,7 +230,7 @@ export class FleetScan extends Construct {
     );
     acknowledge(
       scan,
-      `IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${props.rotationStateMachineName}:*]`,
+      executions.finding,
       "The scan reads the rotation executions it started earlier (deterministic names) and the input of running ones whose name does not carry the user; bounded to this rotation state machine's executions.",
     );
   }

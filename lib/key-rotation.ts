@@ -15,7 +15,7 @@ import {
   type KeyRotationProps,
   type ResolvedProps,
 } from './key-rotation-props';
-import { RekeyScope } from './permissions';
+import { executionsOf, RekeyScope } from './permissions';
 import { RekeyFunction, type RekeyFunctionProps } from './rekey-function';
 import { FleetScan } from './fleet-scan';
 import { boundedLogDeliveryKey } from './log-delivery';
@@ -139,16 +139,10 @@ export class KeyRotation extends Construct {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['states:DescribeExecution'],
-          resources: [
-            `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stateMachineName}:*`,
-          ],
+          resources: [executionsOf(stateMachineName).arn],
         }),
       );
-      acknowledge(
-        role,
-        `IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
-        why,
-      );
+      acknowledge(role, executionsOf(stateMachineName).finding, why);
     };
     readExecutions(
       inspect.role,
@@ -359,7 +353,7 @@ export class KeyRotation extends Construct {
         iam.Grant.addToPrincipal({
           grantee,
           actions: ['states:DescribeExecution'],
-          resourceArns: [this.executionsArn],
+          resourceArns: [executionsOf(this.stateMachineName).arn],
         }),
       )
       .combine(
@@ -375,7 +369,7 @@ export class KeyRotation extends Construct {
     if (Construct.isConstruct(grantee.grantPrincipal)) {
       acknowledge(
         grantee.grantPrincipal,
-        `IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${this.stateMachineName}:*]`,
+        executionsOf(this.stateMachineName).finding,
         "Following a rotation reads its execution, named at run time: any execution of rekey's rotation state machine, no other.",
       );
     }
@@ -416,11 +410,6 @@ export class KeyRotation extends Construct {
    * a CloudFormation cycle (key policy → alarm → its action's topic → key). A topic with a key of
    * its own needs nothing from this one.
    */
-  /** Every execution of the rotation state machine. */
-  private get executionsArn(): string {
-    return `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${this.stateMachineName}:*`;
-  }
-
   private allowAlarmsToPublish(topic: ITopic, alarms: cloudwatch.IAlarm[]): void {
     const { region, account } = Stack.of(this);
     topic.addToResourcePolicy(

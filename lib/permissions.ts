@@ -81,3 +81,14 @@ export function grantStartEncrypted(role: iam.IRole, stateMachineArn: string, ke
     }),
   );
 }
+
+/**
+ * Every execution of a state machine whose name is fixed at synthesis (execution ARNs carry a
+ * run-time name), and how cdk-nag names that resource in its IAM5 finding.
+ */
+export function executionsOf(stateMachineName: string): { arn: string; finding: string } {
+  return {
+    arn: `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stateMachineName}:*`,
+    finding: `IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
+  };
+}
