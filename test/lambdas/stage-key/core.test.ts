@@ -495,6 +495,24 @@ describe('stage-key: retries and resume (I5)', () => {
     expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
   });
 
+  it('never adopts a key another execution claimed, even one made inside its own marker window', async () => {
+    const other = 'arn:aws:states:us-east-1:123456789012:execution:rotation:winner';
+    keys.add(ORPHAN_KEY_ID, 'Active', '2026-03-01T12:00:01Z');
+    secret = FakeSecret.withBaseline()
+      .version('winner-version', { AccessKeyId: ORPHAN_KEY_ID, SecretAccessKey: 'x' }, [
+        'AWSPENDING',
+      ])
+      .tag(MARKER, EARLIER_CALL)
+      .tag('rekey:execution', other)
+      .install(sm);
+
+    await expect(stageKey(inspectedState(), deps())).rejects.toMatchObject({
+      name: 'RotationInProgressError',
+    });
+    expect(keys.status(ORPHAN_KEY_ID)).toBe('Active');
+    expect(secret.tags.get('rekey:execution')).toBe(other);
+  });
+
   it('finishes discarding an orphan an earlier attempt deactivated but could not delete (I3)', async () => {
     keys.add(ORPHAN_KEY_ID, 'Inactive', '2026-03-01T12:00:01Z');
     secret = FakeSecret.withBaseline().tag(MARKER, EARLIER_CALL).install(sm);
