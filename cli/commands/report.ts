@@ -6,6 +6,9 @@ import { reportCsv, reportTable, summaryLines } from '../report-format';
 import { deployedSettings, loadSettings, type ReportSettings } from '../settings';
 import { findStack } from '../stack';
 
+/** AWS's error codes for a refused permission. */
+const DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
+
 export interface ReportFlags {
   readonly format?: 'table' | 'json' | 'csv';
   readonly maxAge?: number;
@@ -41,25 +44,24 @@ export async function reportCommand(
 }
 
 /**
- * The deployed stack's policy when it publishes one (its RotationPolicy output); cdk.json for a
- * stack deployed before that output existed, or when no stack is deployed, saying so in `source`.
+ * The deployed stack's policy when it publishes one (its RotationPolicy output). cdk.json, saying
+ * so in `source`, for a stack deployed before that output existed, when no stack is deployed, or
+ * when the caller may not describe it (a report needs only IAM read access).
  */
 async function reportSettings(ctx: Context, maxAgeDays?: number): Promise<ReportSettings> {
-  let stack: Awaited<ReturnType<typeof findStack>>;
+  let why: string;
   try {
-    stack = await findStack(ctx);
-  } catch (error) {
-    if (error instanceof CliError && error.code === 'StackNotFound') {
-      const fallback = loadSettings(maxAgeDays);
-      return { ...fallback, source: `${fallback.source} (no stack ${ctx.stackName} deployed)` };
+    const stack = await findStack(ctx);
+    if (stack.rotationPolicy) {
+      return deployedSettings(stack.rotationPolicy, stack.stackName, maxAgeDays);
     }
-    throw error;
+    why = `stack ${stack.stackName} has no RotationPolicy output: redeploy it`;
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    if (error.code === 'StackNotFound') why = `no stack ${ctx.stackName} deployed`;
+    else if (DENIED.has(error.code)) why = `not allowed to describe stack ${ctx.stackName}`;
+    else throw error;
   }
-  if (stack.rotationPolicy)
-    return deployedSettings(stack.rotationPolicy, stack.stackName, maxAgeDays);
   const fallback = loadSettings(maxAgeDays);
-  return {
-    ...fallback,
-    source: `${fallback.source} (stack ${stack.stackName} has no RotationPolicy output: redeploy it)`,
-  };
+  return { ...fallback, source: `${fallback.source} (${why})` };
 }

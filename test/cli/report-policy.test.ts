@@ -54,3 +54,27 @@ it('falls back to cdk.json, saying so, when no rekey stack of that name is deplo
     }),
   );
 });
+
+it('falls back to cdk.json, saying so, for an operator who may read IAM but not describe the stack', async () => {
+  sb.emulator.seed.user({ userName: 'auditor' });
+  const key = sb.emulator.seed.accessKey({ userName: 'auditor' });
+  sb.emulator.seed.userPolicy('auditor', 'iam-read', {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['iam:Get*', 'iam:List*', 'iam:GenerateCredentialReport'],
+        Resource: '*',
+      },
+    ],
+  });
+  await sb.scheduler.advance(10_000); // past IAM's propagation of a new key
+  const run = await rekey(['--endpoint-url', sb.endpoint, 'report', '--format', 'json'], {
+    env: { ...env, AWS_ACCESS_KEY_ID: key.accessKeyId, AWS_SECRET_ACCESS_KEY: key.secretAccessKey },
+  });
+
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(json<{ settings: { source: string } }>(run).settings.source).toBe(
+    'cdk.json (not allowed to describe stack Rekey)',
+  );
+});
