@@ -2,8 +2,8 @@ const os = require('node:os');
 
 /** @type {import('jest').Config} */
 module.exports = {
-  // One worker per core, not jest's default of one fewer: the main process only collects results.
-  // On this 2-core machine the suite took 356 s with one worker and 172 s with two.
+  // One worker per core, not jest's default of one fewer: the main process only collects results
+  // (on 2 cores, one worker left a core idle and the suite took about twice as long).
   maxWorkers: os.availableParallelism(),
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

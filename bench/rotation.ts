@@ -115,9 +115,10 @@ async function rotateOnce(
   const lambdaRoles = new Set(
     sb.stack.functions.flatMap((f) => (f.roleArn ? [f.roleArn.split('/').pop() ?? ''] : [])),
   );
+  const sessionRole = (principal = ''): string =>
+    /:assumed-role\/([^/]+)\//.exec(principal)?.[1] ?? '';
   const byLambda = (c: CallRecord): boolean =>
-    c.accessKeyId === lambdaKey ||
-    (c.principal !== undefined && lambdaRoles.has(c.principal.split('/')[1] ?? ''));
+    c.accessKeyId === lambdaKey || lambdaRoles.has(sessionRole(c.principal));
   const newKey = output?.newKey?.accessKeyId;
   const verifiedAt = Date.parse(output?.verifiedAt ?? '');
   // The Lambdas' calls: everything signed by their roles, and verify-key's STS calls signed

@@ -1,5 +1,12 @@
 import type { Emulator } from './emulator';
 import type { AccessKeyView, SecretView } from './emulator';
+import { SECRET_TAGS } from '../lambdas/shared/secret';
+
+/**
+ * Whether a principal (`role/<name>`, `user/<name>`, `system/<name>`) is rekey's: the sandbox runs
+ * rekey's functions as their roles, and people and applications as users or its own identities.
+ */
+const isRekey = (principal: string): boolean => principal.startsWith('role/');
 
 /**
  * Watches the emulator's account while rotations run and checks the invariants of docs/invariants.md:
@@ -10,12 +17,6 @@ export interface InvariantOptions {
   readonly users: readonly string[];
   /** Secret name prefix (`rekey/`). */
   readonly secretPrefix: string;
-  /**
-   * Whether a principal (`role/<name>`, `user/<name>`, `system/<name>`) is rekey's. @default a role
-   * session: the sandbox runs rekey's functions as their roles, and people and applications as
-   * users or the sandbox's own workload identities.
-   */
-  readonly isRekey?: (principal: string) => boolean;
 }
 
 interface Snapshot {
@@ -90,7 +91,6 @@ export class InvariantMonitor {
    * a person's key rekey's.
    */
   private checkOwnership(operation: string, accessKeyId: string, principal: string): void {
-    const isRekey = this.options.isRekey ?? ((p: string) => p.startsWith('role/'));
     if (!isRekey(principal)) return;
     const key = this.emulator.state.accessKeys.find((k) => k.accessKeyId === accessKeyId);
     if (!key || !this.watched.has(key.userName)) return;
@@ -119,7 +119,7 @@ export class InvariantMonitor {
     return this.emulator.state.secrets.find(
       (s) =>
         s.name === `${this.options.secretPrefix}${userName}` &&
-        s.tags.some((t) => t.Key === 'rekey:managed-by' && t.Value === 'rekey'),
+        s.tags.some((t) => t.Key === SECRET_TAGS.managedBy && t.Value === 'rekey'),
     );
   }
 

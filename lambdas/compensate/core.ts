@@ -1,6 +1,6 @@
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import type { Deps } from '../shared/deps';
-import { asRetryable, awsErrorCode } from '../shared/errors';
+import { asRetryable, asSentence, awsErrorCode } from '../shared/errors';
 import { discardKey, listKeys } from '../shared/keys';
 import { logger } from '../shared/logger';
 import { clearMarker } from '../shared/markers';
@@ -63,12 +63,6 @@ async function afterPromotion(
       RemoveFromVersionId: stages.current,
     }),
   );
-}
-
-/** A message as a sentence, so that what follows it does not run on: `…created Nothing was…`. */
-function asSentence(message: string): string {
-  const trimmed = message.trim();
-  return /[.!?)]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 /** The message of a Lambda error's Cause (`{"errorType","errorMessage",...}`), or the Cause itself. */

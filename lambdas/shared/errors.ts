@@ -206,3 +206,9 @@ export function asRetryable(error: unknown, what: string): unknown {
   }
   return error;
 }
+
+/** A message as a sentence, so that what follows it does not run on: `…created Nothing was…`. */
+export function asSentence(message: string): string {
+  const trimmed = message.trim();
+  return /[.!?)]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}

@@ -3,6 +3,7 @@
  * credential report, fleet-scan reads it): no step imports another step.
  */
 import {
+  asSentence,
   awsErrorCode,
   AwsTransientError,
   InvalidInputError,
@@ -63,9 +64,7 @@ export function scanFailure(error: unknown, what: string): unknown {
     );
   }
   if (code === undefined || !(error instanceof Error)) return error;
-  const said = /[.!?]$/.test(error.message.trim())
-    ? error.message.trim()
-    : `${error.message.trim()}.`;
+  const said = asSentence(error.message);
   const fix = DENIED.has(code)
     ? "Allow it for the fleet scan's role (or lift the service control policy or permission " +
       'boundary that denies it), then start the fleet scan again with {}.'

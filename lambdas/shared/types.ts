@@ -79,8 +79,8 @@ export interface CutoverState {
 
 /**
  * The recovery window after deactivation: the old key stays restorable until `endsAt`, and the
- * secret is checked at least once a day meanwhile, so that a deletion request is reported while
- * the secret can still be restored (Secrets Manager's shortest recovery window is 7 days).
+ * secret is checked at least every three days meanwhile, so that a deletion request is reported
+ * while the secret can still be restored (Secrets Manager's shortest recovery window is 7 days).
  */
 export interface RecoveryWindowState {
   /** When the window ends and DeleteOldKey may run. */

@@ -8,7 +8,7 @@ import { newRoleId } from './ids';
 import type { QueryParams, XmlValue } from './query-protocol';
 import type { RoleRecord } from './state/policies';
 
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+export const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 
 function invalid(message: string): ServiceError {

@@ -8,7 +8,7 @@ const USER_NAME = /^[\w+=,.@-]+$/;
  * the DEL character (\u007F)", but the pattern itself stops at `~`, and the sandbox keeps it
  * (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html).
  */
-const PATH = /^(\/|\/[\u0021-\u007E]+\/)$/;
+export const IAM_PATH = /^(\/|\/[\u0021-\u007E]+\/)$/;
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 export const MAX_TAGS = 50;
 
@@ -37,7 +37,7 @@ export function validateUserName(userName: string, maxLength: number): void {
 }
 
 export function validatePath(path: string): void {
-  if (path.length > 512 || !PATH.test(path)) {
+  if (path.length > 512 || !IAM_PATH.test(path)) {
     throw constraint(
       path,
       'path',

@@ -12,10 +12,9 @@
  */
 import type { Core } from './core';
 import { isRecord } from './errors';
+import { ROLE_NAME as NAME } from './iam-roles';
+import { IAM_PATH as PATH } from './iam-validation';
 
-/** IAM's CreateUser/CreateRole rules for a path and a name. */
-const PATH = /^(\/|\/[\u0021-\u007E]+\/)$/;
-const NAME = /^[\w+=,.@-]{1,64}$/;
 const UNIQUE_ID = /^A(IDA|ROA)[A-Z0-9]{12,}$/;
 
 /** `/apps/alice` → path `/apps/`, name `alice`; undefined when either breaks IAM's rules. */

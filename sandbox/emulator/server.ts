@@ -28,7 +28,8 @@ export class HttpServer {
         response.end(error instanceof Error ? error.message : String(error));
       });
     });
-    // Clients reuse connections; idle ones must not keep stop() waiting.
+    // Clients reuse connections, as AWS's endpoints let them, rather than reconnect for most
+    // requests of a busy sandbox; stop() closes every connection, idle or not, at once.
     server.keepAliveTimeout = 60_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -21,8 +21,12 @@ const targets = [
   { target: 'a | b', met: false, figure: '61 | 60' },
 ];
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 function readme(body: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rekey-bench-docs-'));
+  dirs.push(dir);
   const file = path.join(dir, 'README.md');
   writeFileSync(file, body);
   return file;
