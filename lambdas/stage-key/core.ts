@@ -269,7 +269,17 @@ async function discardWithSecret(
   newKey: NewKey,
   gone: SecretDeletedError,
 ): Promise<never> {
-  await discardKey(deps.iam, state.userName, newKey.accessKeyId);
+  try {
+    await discardKey(deps.iam, state.userName, newKey.accessKeyId);
+  } catch (error) {
+    // Not retried: a retry could no longer prove the key this execution's. Say which key it is.
+    throw new SecretDeletedError(
+      `${gone.message} The new key ${newKey.accessKeyId} it had just staged there could not be ` +
+        `deleted (${awsErrorCode(error) ?? 'error'}); its secret access key was only in that secret, ` +
+        `so nobody can use it: delete it (aws iam delete-access-key --user-name ${state.userName} ` +
+        `--access-key-id ${newKey.accessKeyId}).`,
+    );
+  }
   throw new SecretDeletedError(
     `${gone.message} The new key ${newKey.accessKeyId} it had just staged there was deleted: ` +
       'its secret access key was only in that secret.',

@@ -672,6 +672,26 @@ describe('stage-key: the secret is the lifeline', () => {
     expect(keys.status(OLD_KEY_ID)).toBe('Active');
   });
 
+  it('names the key it staged, and how to delete it, when the secret went and IAM refuses the deletion', async () => {
+    sm.on(TagResourceCommand).callsFake((input: TagResourceCommandInput) => {
+      if (input.Tags?.[0]?.Key !== 'rekey:execution') return tagSecret(input);
+      secret.exists = false;
+      throw awsErrors.secretNotFound();
+    });
+    iam.on(UpdateAccessKeyCommand).rejects(awsErrors.iamThrottling());
+
+    const error = await failure(stageKey(inspectedState(), deps()));
+
+    // Not AwsTransientError: a retry could no longer prove the key this execution's.
+    expect(error.name).toBe('SecretDeletedError');
+    expect(error.message).toContain(
+      `The new key ${NEW_KEY_ID} it had just staged there could not be deleted (Throttling); ` +
+        'its secret access key was only in that secret, so nobody can use it: delete it (aws iam ' +
+        `delete-access-key --user-name ${USER} --access-key-id ${NEW_KEY_ID}).`,
+    );
+    expect(keys.status(NEW_KEY_ID)).toBe('Active');
+  });
+
   it('keeps the key it staged when the claim fails on a live secret: its marker still proves it', async () => {
     sm.on(TagResourceCommand).callsFake((input: TagResourceCommandInput) => {
       if (input.Tags?.[0]?.Key !== 'rekey:execution') return tagSecret(input);
