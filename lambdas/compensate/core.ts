@@ -156,7 +156,7 @@ export async function compensate(event: CompensateEvent, deps: Deps): Promise<Re
       now: deps.clock.now(),
       isRunning: assumeRunning,
     });
-    discarded.push(...(await discardOrphans(deps.iam, userName, keys, audit.orphans)));
+    discarded.push(...(await discardOrphans(deps, event, keys, audit.orphans)));
     if (live) await clearMarker(deps.secrets, secretId, executionArn);
     const { outcome, text, asItWas } = describeOutcome({
       state: newKey ? { ...event, newKey } : event,

@@ -4,6 +4,8 @@ import { discardKey, lastUsed, type AccessKey } from './keys';
 import { logger } from './logger';
 import { createdWithin, isFresh, otherMarkers, ownMarker, type CreatingMarker } from './markers';
 import { keyIdOfVersion, UnreadableSecretError, type SecretStages } from './secret';
+import type { Deps } from './deps';
+import type { RotationState } from './types';
 
 /** Whether an execution is still running (another rotation's stage attempt may be live). */
 export type IsRunning = (executionArn: string) => Promise<boolean>;
@@ -100,11 +102,12 @@ export async function auditKeys(input: AuditInput): Promise<KeyAudit> {
 
 /**
  * Discards proven orphans (deactivated first, so no key is deleted while active), never the
- * user's last active key. Returns the ids discarded.
+ * user's last active key, and says so: an event per key (and a log line), so that the history of
+ * a key rekey deleted is never only a debug message. Returns the ids discarded.
  */
 export async function discardOrphans(
-  iam: IAMClient,
-  userName: string,
+  deps: Pick<Deps, 'iam' | 'telemetry' | 'clock'>,
+  state: Pick<RotationState, 'userName' | 'executionArn'>,
   keys: readonly AccessKey[],
   orphans: readonly AccessKey[],
 ): Promise<string[]> {
@@ -117,11 +120,22 @@ export async function discardOrphans(
         !discarded.includes(k.accessKeyId),
     );
     if (!othersActive) continue;
-    await discardKey(iam, userName, orphan.accessKeyId);
+    await discardKey(deps.iam, state.userName, orphan.accessKeyId);
     logger.warn('discarded a key whose creation answer was lost', {
       orphanKeyId: orphan.accessKeyId,
     });
     discarded.push(orphan.accessKeyId);
+    await deps.telemetry.emit('Orphan Key Discarded', {
+      userName: state.userName,
+      executionArn: state.executionArn,
+      keyId: orphan.accessKeyId,
+      createDate: orphan.createDate,
+      reason:
+        'created by a CreateAccessKey call of rekey whose answer was lost (inside its ' +
+        'creating-marker window, never used, in no secret version): its secret access key ' +
+        'was never stored, so nobody can use it',
+      at: deps.clock.now().toISOString(),
+    });
   }
   return discarded;
 }

@@ -16,11 +16,11 @@ import {
 } from '../shared/errors';
 import { executionRunning, refuseIfClaimed } from '../shared/executions';
 import { discardKey, listKeys } from '../shared/keys';
-import { createKey, discardLost } from './create';
+import { createKey } from './create';
 import { stagedByThisExecution } from '../shared/staged';
 import { logger } from '../shared/logger';
 import { clearMarker, removeMarkers, setMarker } from '../shared/markers';
-import { auditKeys, describeUnknown } from '../shared/orphans';
+import { auditKeys, describeUnknown, discardOrphans } from '../shared/orphans';
 import {
   AWSPENDING,
   claimSecret,
@@ -89,7 +89,7 @@ async function clearTheWay(
       `${state.userName} is being rotated by execution ${audit.liveCreator}, which is creating its new key right now.`,
     );
   }
-  await discardLost(deps, state, keys, audit.orphans);
+  await discardOrphans(deps, state, keys, audit.orphans);
   if (audit.unknown.length > 0) {
     throw new UnknownKeyError(describeUnknown(state.userName, audit.unknown));
   }

@@ -7,7 +7,7 @@ import {
   UnknownKeyError,
 } from '../shared/errors';
 import { executionRunning, refuseIfClaimed } from '../shared/executions';
-import { listKeys, type AccessKey } from '../shared/keys';
+import { listKeys } from '../shared/keys';
 import { logger } from '../shared/logger';
 import {
   CALL_TIMEOUT_MS,
@@ -46,34 +46,6 @@ async function refuseIfRacing(deps: StageDeps, state: RotationState): Promise<vo
   }
 }
 
-/**
- * Discards proven orphans and says so: an event per key (and a log line), so that the history of
- * a key rekey deleted is never only a debug message.
- */
-export async function discardLost(
-  deps: StageDeps,
-  state: RotationState,
-  keys: readonly AccessKey[],
-  orphans: readonly AccessKey[],
-): Promise<string[]> {
-  const discarded = await discardOrphans(deps.iam, state.userName, keys, orphans);
-  for (const keyId of discarded) {
-    const key = orphans.find((k) => k.accessKeyId === keyId);
-    await deps.telemetry.emit('Orphan Key Discarded', {
-      userName: state.userName,
-      executionArn: state.executionArn,
-      keyId,
-      createDate: key?.createDate,
-      reason:
-        'created by a CreateAccessKey call of rekey whose answer was lost (inside its ' +
-        'creating-marker window, never used, in no secret version): its secret access key ' +
-        'was never stored, so nobody can use it',
-      at: deps.clock.now().toISOString(),
-    });
-  }
-  return discarded;
-}
-
 /** After an unanswered CreateAccessKey: record when it ended, and discard what it created. */
 async function reconcileLostCreate(
   deps: StageDeps,
@@ -95,7 +67,7 @@ async function reconcileLostCreate(
     // Only this execution's own marker counts here; others were settled before the call.
     isRunning: () => Promise.resolve(true),
   });
-  const [discarded] = await discardLost(deps, state, keys, audit.orphans);
+  const [discarded] = await discardOrphans(deps, state, keys, audit.orphans);
   // One call creates one key: once it is gone, the window proves nothing about any other key.
   if (discarded) {
     await setMarker(

@@ -297,6 +297,10 @@ describe('compensate: keys whose creation answer was lost (I3)', () => {
       asItWas: true,
       discardedKeyIds: [ORPHAN_KEY_ID],
     });
+    // Every key rekey deletes as its orphan is recorded, here as in StageKey.
+    expect(
+      telemetry.events.find((e) => e.detailType === 'Orphan Key Discarded')?.detail,
+    ).toMatchObject({ userName: USER, executionArn: EXECUTION_ARN, keyId: ORPHAN_KEY_ID });
   });
 
   it.each<[string, () => FakeSecret]>([
