@@ -55,7 +55,9 @@ export async function promoteKey(state: RotationState, deps: Deps): Promise<Rota
         labels = await stages(deps, secretId);
         if (labels.current !== newKey.versionId) throw error;
       }
-      labels = await stages(deps, secretId);
+      // No second read after a move that answered: moving AWSCURRENT leaves the version's other
+      // labels (docs/aws-semantics.md, staging rule 6), so AWSPENDING is where the read above
+      // found it, on this version.
     }
     if (labels.pending === newKey.versionId) {
       await deps.secrets.send(

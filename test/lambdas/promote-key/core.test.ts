@@ -1,5 +1,6 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import {
+  DescribeSecretCommand,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
   type UpdateSecretVersionStageCommandInput,
@@ -76,6 +77,8 @@ describe('promote-key', () => {
     ]);
     expect(secret.stagesOf(NEW_VERSION)).toEqual(['AWSCURRENT']);
     expect(secret.stagesOf(BASELINE_VERSION)).toEqual(['AWSPREVIOUS']);
+    // One read of the labels: a move that answered leaves AWSPENDING where it was.
+    expect(sm).toHaveReceivedCommandTimes(DescribeSecretCommand, 1);
   });
 
   it('records the promotion time and the first cutover wait', async () => {
