@@ -107,6 +107,7 @@ function describeExit(name: string, output: unknown): string | undefined {
       return `old key ${keyOf(output, 'oldKey')} deactivated`;
     case 'CheckRecoveryWindow': {
       const endsAt = when(text(field(output, 'recovery', 'endsAt')));
+      // `ended`: executions started before DeleteOldKey took over the window's last check.
       return field(output, 'recovery', 'ended') === true
         ? `secret still there; the recovery window ended ${endsAt}`
         : `secret still there; the recovery window ends ${endsAt}`;

@@ -207,7 +207,8 @@ export class RotationWorkflow extends Construct {
     // The recovery window is a loop, not one Wait: the secret holds the only copy of the new
     // key's secret access key while the old key is inactive, so it is checked at least every three
     // days, and a deletion request reaches an operator (through Compensate) while the secret can
-    // still be restored. The Wait keeps the name RecoveryWindow: it is where `rekey rollback`
+    // still be restored. After the last wait DeleteOldKey reads the secret itself, so no check
+    // runs there. The Wait keeps the name RecoveryWindow: it is where `rekey rollback`
     // finds a rotation it may roll back.
     const recoveryWindow = new sfn.Wait(this, 'RecoveryWindow', {
       stateName: 'RecoveryWindow',
@@ -249,14 +250,13 @@ export class RotationWorkflow extends Construct {
         ),
         deactivate
           .next(recoveryWindow)
-          .next(checkRecoveryWindow)
           .next(
             new sfn.Choice(this, 'RecoveryWindowEnded', { stateName: 'RecoveryWindowEnded' })
               .when(
-                sfn.Condition.booleanEquals('$.recovery.ended', true),
+                sfn.Condition.booleanEquals('$.recovery.lastWait', true),
                 deleteKey.next(report).next(succeeded),
               )
-              .otherwise(recoveryWindow),
+              .otherwise(checkRecoveryWindow.next(recoveryWindow)),
           ),
       )
       .otherwise(waitForCutover);

@@ -6,8 +6,8 @@ import {
   SecretDeletedError,
 } from '../shared/errors';
 import { logger } from '../shared/logger';
-import { afterRecoveryCheck } from '../shared/recovery';
-import { describeStages, restoreCommand, secretGoneProblem } from '../shared/secret';
+import { afterRecoveryCheck, secretGoneAdvice } from '../shared/recovery';
+import { describeStages, secretGoneProblem } from '../shared/secret';
 import type { RecoveryWindowState, RotationState } from '../shared/types';
 
 /** What the CheckRecoveryWindow state sends: the check it wants, and the rotation state. */
@@ -29,43 +29,14 @@ export function isRecoveryWindowCheck(event: unknown): event is RecoveryWindowCh
 }
 
 /**
- * What the operator can do once the secret is going away in the recovery window: the rotation
- * ends here, so rekey never deletes the old key, and the advice depends on whether the secret
- * can still be restored.
- */
-function whatNow(state: RotationState, restorable: boolean): string {
-  const { userName, secretId } = state;
-  const oldKeyId = state.oldKey?.accessKeyId ?? '?';
-  const newKeyId = state.newKey?.accessKeyId ?? '?';
-  const stopped = `rekey ended the recovery window early and will not delete the old key ${oldKeyId} (inactive).`;
-  if (!restorable) {
-    return (
-      `${stopped} The new key ${newKeyId}'s secret access key went with the secret: applications ` +
-      `that already read it keep working. An application that still holds the old key can have it ` +
-      `back (aws iam update-access-key --user-name ${userName} --access-key-id ${oldKeyId} --status Active).`
-    );
-  }
-  const next =
-    state.policy.inactiveKeyAction === 'delete'
-      ? "the user's next rotation deletes it first"
-      : "the user's next rotation refuses until it is gone";
-  return (
-    `${stopped} Restore the secret before then (${restoreCommand(secretId)}): applications read ` +
-    `the new key ${newKeyId} from it, and it holds the only copy of its secret access key. Delete ` +
-    `the old key by hand once no application needs it (aws iam delete-access-key --user-name ` +
-    `${userName} --access-key-id ${oldKeyId}); ${next}.`
-  );
-}
-
-/**
  * At least every three days during the recovery window: is the secret still there? It holds
  * the only copy of the new key's secret access key, and the old key is inactive, so a deletion request must reach
  * an operator while the secret can still be restored: SecretDeletedError, which compensation
  * reports (event and notification). Reads the secret's metadata only (DescribeSecret). It
  * deliberately checks nothing else: `rekey rollback` moves AWSCURRENT and reactivates the old
  * key before it stops the execution, and must not race a check that would fail the rotation;
- * DeleteOldKey checks the keys and the labels when the window ends.
- * Returns the window with the next wait, or `ended` once it is over.
+ * DeleteOldKey checks the secret, the keys and the labels when the window ends, so no check runs
+ * after the last wait. Returns the window with the next wait.
  */
 export async function checkRecoveryWindow(
   state: RotationState,
@@ -83,12 +54,14 @@ export async function checkRecoveryWindow(
     const stages = await describeStages(deps.secrets, secretId);
     const problem = secretGoneProblem(stages, secretId, now);
     if (problem !== undefined) {
-      throw new SecretDeletedError(`${problem} ${whatNow(state, stages !== undefined)}`);
+      throw new SecretDeletedError(
+        `${problem} ${secretGoneAdvice(state, stages !== undefined, 'during')}`,
+      );
     }
     const next = afterRecoveryCheck(recovery, now);
     logger.info('recovery window checked', {
       endsAt: next.endsAt,
-      ended: next.ended,
+      lastWait: next.lastWait,
       checks: next.checks,
     });
     return next;

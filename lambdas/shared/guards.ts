@@ -1,7 +1,7 @@
 import type { Deps } from './deps';
 import { OldKeyReactivatedError, RotationStateError } from './errors';
 import { listKeys, type AccessKey } from './keys';
-import { describeStages, requireLiveSecret } from './secret';
+import { describeStages, requireLiveSecret, secretGoneProblem } from './secret';
 import type { KeyRef, NewKey, RotationState } from './types';
 
 export interface PromotedRotation {
@@ -41,16 +41,22 @@ export function newKeyDeleted(state: RotationState, stillCurrent: boolean): Rota
  * The checks before touching the old key: the secret must be live (it holds the only copy of the
  * new key's secret), its AWSCURRENT must still be this rotation's new version (an operator who
  * rolled back moved it), so the old key is not the current one (I2), and the new key must still
- * be active, so the user keeps a working key (I1).
+ * be active, so the user keeps a working key (I1). `secretGone` words the refusal when the
+ * secret is going away (what is wrong, and whether it can still be restored); by default the
+ * rotation stops before its next change.
  */
-export async function requirePromoted(state: RotationState, deps: Deps): Promise<PromotedRotation> {
+export async function requirePromoted(
+  state: RotationState,
+  deps: Deps,
+  secretGone?: (problem: string, restorable: boolean) => Error,
+): Promise<PromotedRotation> {
   const { oldKey, newKey } = state;
   if (!oldKey || !newKey) throw new RotationStateError('this step needs a promoted rotation');
-  const stages = requireLiveSecret(
-    await describeStages(deps.secrets, state.secretId),
-    state.secretId,
-    deps.clock.now(),
-  );
+  const now = deps.clock.now();
+  const read = await describeStages(deps.secrets, state.secretId);
+  const problem = secretGoneProblem(read, state.secretId, now);
+  if (problem !== undefined && secretGone) throw secretGone(problem, read !== undefined);
+  const stages = requireLiveSecret(read, state.secretId, now);
   if (stages.current !== newKey.versionId) {
     throw new OldKeyReactivatedError(
       `The secret ${state.secretId} no longer has the new key ${newKey.accessKeyId} as AWSCURRENT ` +

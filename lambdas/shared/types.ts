@@ -85,10 +85,13 @@ export interface CutoverState {
 export interface RecoveryWindowState {
   /** When the window ends and DeleteOldKey may run. */
   readonly endsAt: string;
-  /** Seconds the RecoveryWindow Wait state sleeps before the next check (at most three days). */
+  /** Seconds the RecoveryWindow Wait state sleeps (at most three days). */
   readonly waitSeconds: number;
-  /** True once the window is over (set by the check that finds it so). */
-  readonly ended: boolean;
+  /**
+   * Whether this wait runs to the end of the window: DeleteOldKey follows it, and reads the
+   * secret itself. Otherwise CheckRecoveryWindow does, then the next wait.
+   */
+  readonly lastWait: boolean;
   /** Checks of the secret made so far. */
   readonly checks: number;
   readonly checkedAt?: string;

@@ -89,7 +89,7 @@ describe('stepsOf', () => {
   });
 
   it("reads the recovery window's next check from the Wait, and its end from the state", () => {
-    const recovery = { endsAt: at(7 * 86_400).toISOString(), waitSeconds: 86_400, ended: false };
+    const recovery = { endsAt: at(7 * 86_400).toISOString(), waitSeconds: 86_400, lastWait: false };
     const events = [
       entered('Task', 'DeactivateOldKey', 0),
       exited('Task', 'DeactivateOldKey', 0, { recovery }),
@@ -98,12 +98,12 @@ describe('stepsOf', () => {
         policy: { recoveryWindowSeconds: 604_800 },
       }),
       exited('Wait', 'RecoveryWindow', 86_400),
+      entered('Choice', 'RecoveryWindowEnded', 86_400),
+      exited('Choice', 'RecoveryWindowEnded', 86_400),
       entered('Task', 'CheckRecoveryWindow', 86_400),
       exited('Task', 'CheckRecoveryWindow', 86_400, {
         recovery: { ...recovery, checks: 1 },
       }),
-      entered('Choice', 'RecoveryWindowEnded', 86_400),
-      exited('Choice', 'RecoveryWindowEnded', 86_400),
       entered('Wait', 'RecoveryWindow', 86_400, {
         recovery,
         policy: { recoveryWindowSeconds: 604_800 },

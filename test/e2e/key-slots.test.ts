@@ -59,13 +59,15 @@ const HAPPY_PATH = [
   'CheckCutover',
   'CutoverDone',
   'DeactivateOldKey',
-  // The 7-day recovery window: waits of three, three and one day, each followed by a check of
-  // the secret.
-  ...Array.from({ length: 3 }, () => [
+  // The 7-day recovery window: waits of three, three and one day. A check of the secret follows
+  // each but the last; DeleteOldKey, which reads the secret itself, follows the last.
+  ...Array.from({ length: 2 }, () => [
     'RecoveryWindow',
-    'CheckRecoveryWindow',
     'RecoveryWindowEnded',
+    'CheckRecoveryWindow',
   ]).flat(),
+  'RecoveryWindow',
+  'RecoveryWindowEnded',
   'DeleteOldKey',
   'Report',
   'Rotated',

@@ -360,6 +360,43 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
     },
   );
 
+  it('reports a secret scheduled for deletion after the last check of the window at its end, where DeleteOldKey reads it, and keeps the old key', async () => {
+    const user = seedUser(sb, 'lifeline-window-end');
+    monitor = watch(sb, [user.userName]);
+    const arn = await sb.startRotation({ userName: user.userName });
+    await advanceUntil(sb, inState(arn, 'RecoveryWindow'), { stepMs: 15 * MINUTE });
+    // Past the second check (day 6 of 7): the last wait runs to the end of the window.
+    await advanceUntil(
+      sb,
+      () =>
+        statesEntered(sb.execution(arn)).filter((s) => s === 'CheckRecoveryWindow').length === 2,
+      { stepMs: HOUR },
+    );
+    await sb.scheduler.advance(12 * HOUR);
+
+    await deleteSecret(user.userName, false);
+    await advanceUntil(sb, ended(arn), { stepMs: HOUR });
+
+    const execution = sb.execution(arn);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'SecretDeletedError' });
+    expect(statesEntered(execution).slice(-6)).toEqual([
+      'RecoveryWindow',
+      'RecoveryWindowEnded',
+      'DeleteOldKey',
+      'Compensate',
+      'CompensationOutcome',
+      'RotationFailed',
+    ]);
+    expect(execution.cause).toContain(
+      `The recovery window is over, but rekey will not delete the old key ${user.oldKey.accessKeyId} (inactive). ` +
+        `Restore the secret before then (aws secretsmanager restore-secret --secret-id rekey/${user.userName})`,
+    );
+    expect(notificationsAbout(sb, user.userName).join('\n')).toContain('is scheduled for deletion');
+    expect(keyById(sb, user.oldKey.accessKeyId)).toMatchObject({ status: 'Inactive' });
+    expect(keyById(sb, user.oldKey.accessKeyId)?.deletedAt).toBeUndefined();
+    expectNoViolations();
+  });
+
   it('says a secret force-deleted during the recovery window is gone, and never that it holds the key', async () => {
     const user = seedUser(sb, 'lifeline-window-forced');
     monitor = watch(sb, [user.userName]);

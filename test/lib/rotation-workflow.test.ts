@@ -279,23 +279,24 @@ describe('the rotation state machine', () => {
     expect(state(asl, 'RecoveryWindow')).toMatchObject({
       Type: 'Wait',
       SecondsPath: '$.recovery.waitSeconds',
-      Next: 'CheckRecoveryWindow',
+      Next: 'RecoveryWindowEnded',
     });
     expect(state(asl, 'CutoverDone').Default).toBe('WaitForCutover');
   });
 
-  it('checks the secret after every wait of the recovery window, and deletes the old key only once it ended', () => {
+  it('checks the secret after every wait of the recovery window but the last, which DeleteOldKey follows', () => {
     expect(targets(state(asl, 'DeactivateOldKey'))).toEqual(['RecoveryWindow', 'Compensate']);
+    expect(state(asl, 'RecoveryWindow')).toMatchObject({ Next: 'RecoveryWindowEnded' });
+    expect(state(asl, 'RecoveryWindowEnded')).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.recovery.lastWait', BooleanEquals: true, Next: 'DeleteOldKey' }],
+      Default: 'CheckRecoveryWindow',
+    });
     expect(state(asl, 'CheckRecoveryWindow')).toMatchObject({
       Type: 'Task',
       Parameters: { check: 'recovery-window', 'state.$': '$' },
       ResultPath: '$.recovery',
-      Next: 'RecoveryWindowEnded',
-    });
-    expect(state(asl, 'RecoveryWindowEnded')).toMatchObject({
-      Type: 'Choice',
-      Choices: [{ Variable: '$.recovery.ended', BooleanEquals: true, Next: 'DeleteOldKey' }],
-      Default: 'RecoveryWindow',
+      Next: 'RecoveryWindow',
     });
     // Nothing else leads to DeleteOldKey.
     const into = Object.entries(asl.States)

@@ -75,36 +75,49 @@ describe('the recovery window: at most three days between checks of the secret',
     expect(openRecoveryWindow(14 * DAY, new Date(DEACTIVATED_AT))).toEqual({
       endsAt: '2026-03-15T16:31:00.000Z',
       waitSeconds: RECOVERY_CHECK_SECONDS,
-      ended: false,
+      lastWait: false,
       checks: 0,
     });
     expect(RECOVERY_CHECK_SECONDS).toBe(3 * DAY);
   });
 
   it('waits no more than what is left of a short window, and not at all for none', () => {
-    expect(openRecoveryWindow(3600, new Date(DEACTIVATED_AT)).waitSeconds).toBe(3600);
+    expect(openRecoveryWindow(3600, new Date(DEACTIVATED_AT))).toMatchObject({
+      waitSeconds: 3600,
+      lastWait: true,
+    });
     expect(openRecoveryWindow(0, new Date(DEACTIVATED_AT))).toMatchObject({
       endsAt: DEACTIVATED_AT,
       waitSeconds: 0,
+      lastWait: true,
     });
   });
 
-  it('after a check, waits what is left, rounded up to the second, and ends at the end', () => {
+  it('after a check, waits what is left, rounded up to the second: that wait is the last', () => {
     const window = openRecoveryWindow(7 * DAY, new Date(DEACTIVATED_AT));
 
     expect(afterRecoveryCheck(window, new Date('2026-03-08T04:31:00.500Z'))).toEqual({
       endsAt: ENDS_AT,
       waitSeconds: 12 * 3600,
-      ended: false,
+      lastWait: true,
       checks: 1,
       checkedAt: '2026-03-08T04:31:00.500Z',
     });
-    expect(afterRecoveryCheck(window, new Date(ENDS_AT))).toMatchObject({
-      waitSeconds: 0,
-      ended: true,
+    // Exactly three days left: one more wait, and no check after it.
+    expect(afterRecoveryCheck(window, new Date('2026-03-05T16:31:00Z'))).toMatchObject({
+      waitSeconds: 3 * DAY,
+      lastWait: true,
     });
-    // A Wait that ended late (Step Functions gives no guarantee to the second) is over too.
-    expect(afterRecoveryCheck(window, new Date('2026-03-08T16:32:00Z')).ended).toBe(true);
+    // A second more than three days: a check first.
+    expect(afterRecoveryCheck(window, new Date('2026-03-05T16:30:59Z'))).toMatchObject({
+      waitSeconds: 3 * DAY,
+      lastWait: false,
+    });
+    // A Wait that ended late (Step Functions gives no guarantee to the second) waits no more.
+    expect(afterRecoveryCheck(window, new Date('2026-03-08T16:32:00Z'))).toMatchObject({
+      waitSeconds: 0,
+      lastWait: true,
+    });
   });
 });
 
@@ -115,7 +128,7 @@ describe('checkRecoveryWindow', () => {
     expect(next).toEqual({
       endsAt: ENDS_AT,
       waitSeconds: 3 * DAY,
-      ended: false,
+      lastWait: false,
       checks: 1,
       checkedAt: '2026-03-02T16:31:00.000Z',
     });
@@ -126,14 +139,14 @@ describe('checkRecoveryWindow', () => {
     expect(telemetry.events).toEqual([]);
   });
 
-  it('ends the window once its end has come', async () => {
+  it('makes the wait that reaches the end of the window the last', async () => {
     const state = inWindow({
-      recovery: { endsAt: ENDS_AT, waitSeconds: 3600, ended: false, checks: 6 },
+      recovery: { endsAt: ENDS_AT, waitSeconds: 3 * DAY, lastWait: false, checks: 1 },
     });
 
-    const next = await checkRecoveryWindow(state, deps(ENDS_AT));
+    const next = await checkRecoveryWindow(state, deps('2026-03-07T16:31:00.000Z'));
 
-    expect(next).toMatchObject({ ended: true, waitSeconds: 0, checks: 7 });
+    expect(next).toMatchObject({ lastWait: true, waitSeconds: DAY, checks: 2 });
   });
 
   it('reports a deletion request while the secret can be restored: when it goes, and what to do', async () => {

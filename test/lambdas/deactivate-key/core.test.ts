@@ -95,7 +95,7 @@ describe('deactivate-key', () => {
     expect(state.recovery).toEqual({
       endsAt: '2026-03-08T16:31:00.000Z',
       waitSeconds: 3 * 86_400,
-      ended: false,
+      lastWait: false,
       checks: 0,
     });
     expect(telemetry.events).toEqual([

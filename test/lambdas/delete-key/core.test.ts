@@ -127,6 +127,49 @@ describe('delete-key', () => {
     expect(keys.status(OLD_KEY_ID)).toBe('Inactive');
   });
 
+  it('is the last check of the window: a secret scheduled for deletion keeps the old key, and says what to do', async () => {
+    const secret = FakeSecret.promoted();
+    secret.deletedDate = new Date('2026-03-08T10:00:00Z');
+    secret.install(sm);
+    keys.add(OLD_KEY_ID, 'Inactive', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const error = await failure(deleteOldKey(deactivated(), deps()));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(error.message).toBe(
+      `The secret ${SECRET_ID} is scheduled for deletion: its deletion was requested at ` +
+        '2026-03-08T10:00:00.000Z, and Secrets Manager deletes it for good when the recovery ' +
+        'window given to DeleteSecret ends, 7 to 30 days later (between 2026-03-15T10:00:00.000Z ' +
+        'and 2026-04-07T10:00:00.000Z). The recovery window is over, but rekey will not delete ' +
+        `the old key ${OLD_KEY_ID} (inactive). Restore the secret before then (aws secretsmanager ` +
+        `restore-secret --secret-id ${SECRET_ID}): applications read the new key ${NEW_KEY_ID} ` +
+        'from it, and it holds the only copy of its secret access key. Delete the old key by hand ' +
+        `once no application needs it (aws iam delete-access-key --user-name ${USER} ` +
+        `--access-key-id ${OLD_KEY_ID}); the user's next rotation deletes it first.`,
+    );
+    expect(mutations(iam, sm)).toEqual([]);
+    expect(keys.status(OLD_KEY_ID)).toBe('Inactive');
+    expect(telemetry.events).toEqual([]);
+  });
+
+  it('keeps the old key when the secret is gone, and says the new key went with it', async () => {
+    const secret = FakeSecret.promoted();
+    secret.exists = false;
+    secret.install(sm);
+    keys.add(OLD_KEY_ID, 'Inactive', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+
+    const error = await failure(deleteOldKey(deactivated(), deps()));
+
+    expect(error.name).toBe('SecretDeletedError');
+    expect(error.message).toContain(
+      `The recovery window is over, but rekey will not delete the old key ${OLD_KEY_ID} ` +
+        `(inactive). The new key ${NEW_KEY_ID}'s secret access key went with the secret`,
+    );
+    expect(error.message).not.toMatch(/[Rr]estore|only in that secret/);
+    expect(mutations(iam, sm)).toEqual([]);
+    expect(keys.status(OLD_KEY_ID)).toBe('Inactive');
+  });
+
   it('is idempotent when the old key is already gone', async () => {
     keys.add(NEW_KEY_ID, 'Active', NEW_CREATED);
 
