@@ -34,11 +34,24 @@ export const stsWithKey: StsFactory = (credentials) =>
 const NOT_YET_VALID = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'AuthFailure']);
 
 /**
+ * How long a refusal of a new key is taken for IAM's propagation without asking IAM about the
+ * key. New keys usually work within seconds (docs/aws-semantics.md); the first retries (2 and 6
+ * seconds after staging) fall inside this, later ones, 14 seconds on, ask.
+ */
+export const PROPAGATION_GRACE_MS = 10_000;
+
+/**
  * A refused new key is usually IAM's propagation delay (retried), unless the key is gone or
- * inactive: then someone changed it outside rekey, and waiting cannot help.
+ * inactive: then someone changed it outside rekey, and waiting cannot help. Within the grace
+ * after its creation rekey retries without asking, which spares an IAM call on nearly every
+ * rotation; a key deleted that early is named at the first retry after the grace.
  */
 async function notYetValid(deps: VerifyDeps, state: RotationState, error: unknown): Promise<never> {
   const newKeyId = state.newKey?.accessKeyId ?? '';
+  const createdAt = Date.parse(state.newKey?.createDate ?? '');
+  if (deps.clock.now().getTime() - createdAt < PROPAGATION_GRACE_MS) {
+    throw new KeyNotYetValidError(newKeyId, error);
+  }
   const key = (await listKeys(deps.iam, state.userName)).find((k) => k.accessKeyId === newKeyId);
   if (!key) {
     throw new RotationStateError(

@@ -1,8 +1,13 @@
-import { IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { verifyKey, type StsFactory, type VerifyDeps } from '../../../lambdas/verify-key/core';
+import {
+  PROPAGATION_GRACE_MS,
+  verifyKey,
+  type StsFactory,
+  type VerifyDeps,
+} from '../../../lambdas/verify-key/core';
 import {
   ACCOUNT,
   awsErrors,
@@ -64,12 +69,12 @@ beforeEach(() => {
 
 afterEach(() => jest.restoreAllMocks());
 
-const deps = (): VerifyDeps => ({
+const deps = (now = VERIFIED_AT): VerifyDeps => ({
   iam: iamClient,
   secrets: smClient,
   sts: stsFactory,
   telemetry,
-  clock: new FakeClock(VERIFIED_AT),
+  clock: new FakeClock(now),
   config: testConfig(),
 });
 
@@ -207,6 +212,27 @@ describe('verify-key', () => {
       expect(error.message).not.toContain('propagation');
     },
   );
+
+  it('takes a refusal in the first seconds of the key for propagation without asking IAM, and asks after that', async () => {
+    keys.keys.splice(1, 1);
+    sts.on(GetCallerIdentityCommand).rejects(awsErrors.invalidClientTokenId());
+    const createdAt = Date.parse(NEW_CREATED);
+    const at = (ms: number) => new Date(createdAt + ms).toISOString();
+
+    const early = await failure(verifyKey(stagedState(), deps(at(PROPAGATION_GRACE_MS - 1))));
+
+    expect(early.name).toBe('KeyNotYetValidError');
+    expect(iam).not.toHaveReceivedCommand(ListAccessKeysCommand);
+
+    const later = await failure(verifyKey(stagedState(), deps(at(PROPAGATION_GRACE_MS))));
+
+    expect(later.name).toBe('RotationStateError');
+    expect(later.message).toBe(
+      `The new key ${NEW_KEY_ID} was deleted outside rekey before it could be verified.`,
+    );
+    expect(iam).toHaveReceivedCommandTimes(ListAccessKeysCommand, 1);
+    expect(PROPAGATION_GRACE_MS).toBe(10_000);
+  });
 
   describe('a secret that went away after it was staged', () => {
     const markedForDeletion = () =>
