@@ -64,6 +64,11 @@ async function deleteInactiveKey(
 /**
  * Before creating a key: discard the keys rekey provably created and never published (I3),
  * refuse while another rotation is creating one, and stop at any key nobody can explain.
+ * The secret (`stages`) and the keys are read afresh, right before the creating-marker is set:
+ * key creation dates have a granularity of a second, so a key made between an earlier listing and
+ * the marker could fall inside the marker's window and pass for this call's own. (Reusing the
+ * listing of refuseIfSecretVanished saved a call, and the foreign-key fault matrix caught a key
+ * made by hand being deleted as an orphan.)
  */
 async function clearTheWay(
   deps: StageDeps,
