@@ -8,6 +8,18 @@ import {
   FAILED_AS_IT_WAS,
   FAILED_CHANGED,
 } from '../lambdas/shared/failed-states';
+import {
+  errorNames,
+  InactiveKeyPresentError,
+  InvalidInputError,
+  KeyNotYetValidError,
+  RotationInProgressError,
+  SecretDeletedError,
+  SecretNotOwnedError,
+  TwoActiveKeysError,
+  UserNotFoundError,
+  UserNotManagedError,
+} from '../lambdas/shared/errors';
 import { readableFail } from './readable-failure';
 import { TRANSIENT_ERRORS } from './transient-errors';
 
@@ -25,16 +37,16 @@ export interface RotationSteps {
 }
 
 /** Errors Inspect throws when it refuses; their Cause is a Lambda error JSON with the reason. */
-export const REFUSALS = [
-  'InvalidInputError',
-  'UserNotFoundError',
-  'UserNotManagedError',
-  'TwoActiveKeysError',
-  'InactiveKeyPresentError',
-  'RotationInProgressError',
-  'SecretDeletedError',
-  'SecretNotOwnedError',
-];
+export const REFUSALS = errorNames(
+  InvalidInputError,
+  UserNotFoundError,
+  UserNotManagedError,
+  TwoActiveKeysError,
+  InactiveKeyPresentError,
+  RotationInProgressError,
+  SecretDeletedError,
+  SecretNotOwnedError,
+);
 
 /** Backoff with full jitter for TRANSIENT failures: every step is idempotent, so retrying is safe. */
 function transientRetry(maxAttempts: number): sfn.RetryProps {
@@ -185,7 +197,7 @@ export class RotationWorkflow extends Construct {
       step('VerifyKey', steps.verifyKey, 'Sign sts:GetCallerIdentity with the new key.'),
     );
     verifyKey.addRetry({
-      errors: ['KeyNotYetValidError'],
+      errors: errorNames(KeyNotYetValidError),
       interval: Duration.seconds(2),
       backoffRate: 2,
       maxAttempts: 7,

@@ -1,3 +1,5 @@
+import { AwsTransientError } from '../lambdas/shared/errors';
+
 /**
  * Infrastructure and throttling failures of a Lambda task, retried by every rekey state machine
  * (each step is idempotent, so retrying is safe). The Lambda.* names are those CDK's own default
@@ -5,7 +7,7 @@
  * one list with its own backoff.
  */
 export const TRANSIENT_ERRORS: readonly string[] = [
-  'AwsTransientError',
+  AwsTransientError.errorName,
   'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',

@@ -1,6 +1,6 @@
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import type { Deps } from '../shared/deps';
-import { asRetryable, asSentence, awsErrorCode } from '../shared/errors';
+import { asRetryable, asSentence, awsErrorCode, SecretDeletedError } from '../shared/errors';
 import { discardKey, listKeys } from '../shared/keys';
 import { logger } from '../shared/logger';
 import { clearMarker } from '../shared/markers';
@@ -163,7 +163,7 @@ export async function compensate(event: CompensateEvent, deps: Deps): Promise<Re
       final: await readFinalState(deps, event),
       discarded,
       unknown: audit.unknown.map((k) => k.accessKeyId),
-      secretGone: event.error.Error === 'SecretDeletedError',
+      secretGone: event.error.Error === SecretDeletedError.errorName,
     });
     const message = causeMessage(event.error.Cause) || event.error.Error;
     return await report(
@@ -196,7 +196,7 @@ export async function reportUnrecovered(event: CompensateEvent, deps: Deps): Pro
       final: await readFinalState(deps, event),
       discarded: [],
       unknown: [],
-      secretGone: event.error.Error === 'SecretDeletedError',
+      secretGone: event.error.Error === SecretDeletedError.errorName,
     }).text;
   } catch (error) {
     text =

@@ -3,10 +3,15 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Deps } from '../shared/deps';
 import {
   asRetryable,
+  AwsTransientError,
   awsErrorCode,
+  errorNames,
+  InactiveKeyPresentError,
   RekeyError,
   RotationInProgressError,
   SecretDeletedError,
+  SecretNotOwnedError,
+  TwoActiveKeysError,
   UserNotFoundError,
   UserNotManagedError,
 } from '../shared/errors';
@@ -39,12 +44,9 @@ export interface InspectDeps extends Deps {
 }
 
 /** Refusals an operator must act on go to the SNS topic too. */
-const NOTIFY = new Set([
-  'TwoActiveKeysError',
-  'InactiveKeyPresentError',
-  'SecretDeletedError',
-  'SecretNotOwnedError',
-]);
+const NOTIFY = new Set(
+  errorNames(TwoActiveKeysError, InactiveKeyPresentError, SecretDeletedError, SecretNotOwnedError),
+);
 
 interface User {
   /** The name as IAM spells it: user names ignore case, secret and execution names do not. */
@@ -210,7 +212,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     });
     return state;
   } catch (error) {
-    if (error instanceof RekeyError && error.name !== 'AwsTransientError') {
+    if (error instanceof RekeyError && error.name !== AwsTransientError.errorName) {
       logger.warn('Rotation Refused', { error: error.name, reason: error.message });
       await telemetry.emit('Rotation Refused', {
         userName,

@@ -1,7 +1,9 @@
 /**
  * Errors whose `name` the state machines match in Retry and Catch. Lambda reports a thrown
- * error's `name` as the task's error, so each class pins its name explicitly (minifiers rename
- * classes). The original error, if any, is kept as `cause`.
+ * error's `name` as the task's error, so each class pins its name in `errorName` (minifiers
+ * rename classes), and everything that matches an error by name (the state machine definitions,
+ * Inspect's notifications, compensation) reads it from there: see errorNames(). The original
+ * error, if any, is kept as `cause`.
  */
 export class RekeyError extends Error {
   constructor(name: string, message: string, options?: { cause?: unknown }) {
@@ -12,51 +14,58 @@ export class RekeyError extends Error {
 
 /** The execution input is malformed. Nothing was changed. */
 export class InvalidInputError extends RekeyError {
+  static readonly errorName = 'InvalidInputError';
   constructor(message: string) {
-    super('InvalidInputError', message);
+    super(InvalidInputError.errorName, message);
   }
 }
 
 /** The IAM user does not exist. Nothing was changed. */
 export class UserNotFoundError extends RekeyError {
+  static readonly errorName = 'UserNotFoundError';
   constructor(userName: string, cause?: unknown) {
-    super('UserNotFoundError', `IAM user "${userName}" does not exist.`, { cause });
+    super(UserNotFoundError.errorName, `IAM user "${userName}" does not exist.`, { cause });
   }
 }
 
 /** The user is outside the IAM path this deployment manages. Nothing was changed. */
 export class UserNotManagedError extends RekeyError {
+  static readonly errorName = 'UserNotManagedError';
   constructor(message: string) {
-    super('UserNotManagedError', message);
+    super(UserNotManagedError.errorName, message);
   }
 }
 
 /** The user holds two active keys that are not an interrupted rotation. Nothing was changed. */
 export class TwoActiveKeysError extends RekeyError {
+  static readonly errorName = 'TwoActiveKeysError';
   constructor(message: string) {
-    super('TwoActiveKeysError', message);
+    super(TwoActiveKeysError.errorName, message);
   }
 }
 
 /** The user holds an inactive key that policy does not allow rekey to delete. */
 export class InactiveKeyPresentError extends RekeyError {
+  static readonly errorName = 'InactiveKeyPresentError';
   constructor(message: string) {
-    super('InactiveKeyPresentError', message);
+    super(InactiveKeyPresentError.errorName, message);
   }
 }
 
 /** Another execution is rotating this user. Nothing was changed. */
 export class RotationInProgressError extends RekeyError {
+  static readonly errorName = 'RotationInProgressError';
   constructor(message: string) {
-    super('RotationInProgressError', message);
+    super(RotationInProgressError.errorName, message);
   }
 }
 
 /** The new key is not accepted yet (IAM propagation); the state machine retries. */
 export class KeyNotYetValidError extends RekeyError {
+  static readonly errorName = 'KeyNotYetValidError';
   constructor(accessKeyId: string, cause?: unknown) {
     super(
-      'KeyNotYetValidError',
+      KeyNotYetValidError.errorName,
       `The new access key ${accessKeyId} is not accepted yet (IAM propagation delay).`,
       { cause },
     );
@@ -65,22 +74,25 @@ export class KeyNotYetValidError extends RekeyError {
 
 /** The new key authenticates, but not as the user it was created for. */
 export class VerificationFailedError extends RekeyError {
+  static readonly errorName = 'VerificationFailedError';
   constructor(message: string) {
-    super('VerificationFailedError', message);
+    super(VerificationFailedError.errorName, message);
   }
 }
 
 /** The new key could not be published to Secrets Manager; it was deleted before failing. */
 export class StagingFailedError extends RekeyError {
+  static readonly errorName = 'StagingFailedError';
   constructor(message: string, cause?: unknown) {
-    super('StagingFailedError', message, { cause });
+    super(StagingFailedError.errorName, message, { cause });
   }
 }
 
 /** The cutover deadline passed with the old key still in use, and the policy says fail. */
 export class CutoverDeadlineError extends RekeyError {
+  static readonly errorName = 'CutoverDeadlineError';
   constructor(message: string) {
-    super('CutoverDeadlineError', message);
+    super(CutoverDeadlineError.errorName, message);
   }
 }
 
@@ -89,15 +101,17 @@ export class CutoverDeadlineError extends RekeyError {
  * or the old key was reactivated: rekey must not deactivate or delete it.
  */
 export class OldKeyReactivatedError extends RekeyError {
+  static readonly errorName = 'OldKeyReactivatedError';
   constructor(message: string) {
-    super('OldKeyReactivatedError', message);
+    super(OldKeyReactivatedError.errorName, message);
   }
 }
 
 /** The rotation's new key disappeared or changed underneath it. */
 export class RotationStateError extends RekeyError {
+  static readonly errorName = 'RotationStateError';
   constructor(message: string) {
-    super('RotationStateError', message);
+    super(RotationStateError.errorName, message);
   }
 }
 
@@ -106,8 +120,9 @@ export class RotationStateError extends RekeyError {
  * secret access key, so rekey stops before its next change and says what it leaves.
  */
 export class SecretDeletedError extends RekeyError {
+  static readonly errorName = 'SecretDeletedError';
   constructor(message: string) {
-    super('SecretDeletedError', message);
+    super(SecretDeletedError.errorName, message);
   }
 }
 
@@ -117,8 +132,9 @@ export class SecretDeletedError extends RekeyError {
  * read it. rekey writes into no such secret. Nothing was changed.
  */
 export class SecretNotOwnedError extends RekeyError {
+  static readonly errorName = 'SecretNotOwnedError';
   constructor(message: string) {
-    super('SecretNotOwnedError', message);
+    super(SecretNotOwnedError.errorName, message);
   }
 }
 
@@ -130,8 +146,9 @@ export class SecretNotOwnedError extends RekeyError {
  * fails and the operator fixes the tag.
  */
 export class ReadersRefusedError extends RekeyError {
+  static readonly errorName = 'ReadersRefusedError';
   constructor(message: string, cause?: unknown) {
-    super('ReadersRefusedError', message, { cause });
+    super(ReadersRefusedError.errorName, message, { cause });
   }
 }
 
@@ -140,8 +157,9 @@ export class ReadersRefusedError extends RekeyError {
  * the rotation ran). rekey leaves it alone and stops: it never destroys what it cannot prove it owns.
  */
 export class UnknownKeyError extends RekeyError {
+  static readonly errorName = 'UnknownKeyError';
   constructor(message: string) {
-    super('UnknownKeyError', message);
+    super(UnknownKeyError.errorName, message);
   }
 }
 
@@ -150,9 +168,20 @@ export class UnknownKeyError extends RekeyError {
  * outcome we could not confirm) after the SDK's own retries. The state machine retries the step.
  */
 export class AwsTransientError extends RekeyError {
+  static readonly errorName = 'AwsTransientError';
   constructor(message: string, cause?: unknown) {
-    super('AwsTransientError', message, { cause });
+    super(AwsTransientError.errorName, message, { cause });
   }
+}
+
+/** A rekey error class: its name is the error a Catch or Retry matches. */
+export interface RekeyErrorClass {
+  readonly errorName: string;
+}
+
+/** The names of these error classes, as the Lambdas throw them and the state machines match them. */
+export function errorNames(...classes: readonly RekeyErrorClass[]): string[] {
+  return classes.map((c) => c.errorName);
 }
 
 interface AwsErrorShape {

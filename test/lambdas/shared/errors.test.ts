@@ -1,3 +1,5 @@
+import * as errors from '../../../lambdas/shared/errors';
+import type { RekeyErrorClass } from '../../../lambdas/shared/errors';
 import {
   asRetryable,
   AwsTransientError,
@@ -129,6 +131,25 @@ describe('error classes', () => {
     expect(error.name).toBe(name);
     expect(error).toBeInstanceOf(RekeyError);
     expect(error).toBeInstanceOf(Error);
+  });
+
+  it('gives every error class one name, its own, which its errors carry and errorNames() lists', () => {
+    const classes = Object.entries(errors).filter(
+      (entry): entry is [string, typeof RekeyError & RekeyErrorClass] =>
+        typeof entry[1] === 'function' && entry[1].prototype instanceof RekeyError,
+    );
+    // A class added without a name of its own would inherit its parent's.
+    expect(classes.length).toBeGreaterThanOrEqual(17);
+    for (const [exported, cls] of classes) {
+      const Ctor = cls as unknown as new (text: string) => RekeyError;
+      expect({ exported, errorName: cls.errorName }).toEqual({ exported, errorName: exported });
+      expect(new Ctor('m').name).toBe(exported);
+    }
+    expect(new Set(classes.map(([, c]) => c.errorName)).size).toBe(classes.length);
+    expect(errors.errorNames(TwoActiveKeysError, AwsTransientError)).toEqual([
+      'TwoActiveKeysError',
+      'AwsTransientError',
+    ]);
   });
 
   it('keeps the original error as cause', () => {
