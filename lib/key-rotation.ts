@@ -7,6 +7,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ENV, type FleetSettings, type SelectionSetting } from '../lambdas/shared/config';
+import { DEFAULT_POLICY } from '../lambdas/shared/policy';
+import type { RotationPolicy } from '../lambdas/shared/types';
 import { acknowledge, acknowledgeStateMachineRole } from './nag';
 import { grantRead, usersDecryptOwnSecret } from './consumer-access';
 import {
@@ -21,6 +24,9 @@ import { FleetScan } from './fleet-scan';
 import { boundedLogDeliveryKey } from './log-delivery';
 import { RekeyDashboard } from './rekey-dashboard';
 import { RotationWorkflow, type RotationSteps } from './rotation-workflow';
+
+/** The compliance threshold (Security Hub IAM.3, AWS Config access-keys-rotated): not a setting. */
+const MAX_KEY_AGE_DAYS = DEFAULT_POLICY.maxKeyAgeDays;
 
 /**
  * Rotates IAM users' access keys without breaking the applications that use them: a Standard
@@ -75,14 +81,17 @@ export class KeyRotation extends Construct {
     const stateMachineName = `${Names.uniqueResourceName(this, { maxLength: 60, separator: '-' })}-rotation`;
     this.stateMachineName = stateMachineName;
     const eventBusName = props.eventBus?.eventBusName ?? 'default';
+    // Every setting, each once: loadConfig refuses a policy with a key missing or unknown, and
+    // `satisfies` makes that a compile error here.
     this.environment = {
-      REKEY_SECRET_PREFIX: s.secretPrefix,
-      REKEY_MANAGED_PATH: s.managedPath,
-      REKEY_KMS_KEY_ARN: this.encryptionKey.keyArn,
-      REKEY_EVENT_BUS_NAME: eventBusName,
-      ...(props.topic && { REKEY_TOPIC_ARN: props.topic.topicArn }),
-      REKEY_POLICY: JSON.stringify({
+      [ENV.secretPrefix]: s.secretPrefix,
+      [ENV.managedPath]: s.managedPath,
+      [ENV.kmsKeyArn]: this.encryptionKey.keyArn,
+      [ENV.eventBusName]: eventBusName,
+      ...(props.topic && { [ENV.topicArn]: props.topic.topicArn }),
+      [ENV.policy]: JSON.stringify({
         rotateAfterDays: s.rotateAfterDays,
+        maxKeyAgeDays: MAX_KEY_AGE_DAYS,
         cutoverDeadlineSeconds: s.cutoverDeadlineSeconds,
         deadlineAction: s.deadlineAction,
         pollInitialSeconds: s.pollInitialSeconds,
@@ -90,12 +99,12 @@ export class KeyRotation extends Construct {
         recoveryWindowSeconds: s.recoveryWindowSeconds,
         lastUsedLagSeconds: s.lastUsedLagSeconds,
         inactiveKeyAction: s.inactiveKeyAction,
-      }),
-      REKEY_SELECTION: JSON.stringify({
+      } satisfies RotationPolicy),
+      [ENV.selection]: JSON.stringify({
         mode: s.userSelection,
         minRotateAfterDays: s.minRotateAfterDays,
-      }),
-      REKEY_CONSUMER_ACCESS: s.consumerAccess,
+      } satisfies SelectionSetting),
+      [ENV.consumerAccess]: s.consumerAccess,
     };
     const eventBusArn =
       props.eventBus?.eventBusArn ??
@@ -269,11 +278,11 @@ export class KeyRotation extends Construct {
       memorySize: 1024,
       notifies: true,
       environment: {
-        REKEY_ROTATION_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
-        REKEY_FLEET: JSON.stringify({
+        [ENV.rotationStateMachineArn]: this.stateMachine.stateMachineArn,
+        [ENV.fleet]: JSON.stringify({
           maxConcurrentRotations: s.maxConcurrentRotations,
           exemptionWarningDays: s.exemptionWarningDays,
-        }),
+        } satisfies FleetSettings),
       },
     });
     sc.iam(fleetScan.role, ['ListUserTags']);
@@ -317,7 +326,7 @@ export class KeyRotation extends Construct {
       fleetScan: this.fleetScan.stateMachine,
       alarms: [this.failureAlarm, this.fleetScan.failureAlarm],
       topic: props.topic,
-      maxKeyAgeDays: 90,
+      maxKeyAgeDays: MAX_KEY_AGE_DAYS,
     });
     if (props.topic) {
       // Every alarm with an action on the topic, the compliance alarm included.

@@ -44,9 +44,9 @@ function optional(env: Env, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function json(env: Env, name: string): Record<string, unknown> {
+function json(env: Env, name: string): Record<string, unknown> | undefined {
   const raw = optional(env, name);
-  if (raw === undefined) return {};
+  if (raw === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(raw);
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
@@ -58,25 +58,77 @@ function json(env: Env, name: string): Record<string, unknown> {
   throw new Error(`Environment variable ${name} must be a JSON object; got ${raw}`);
 }
 
-function policyFrom(raw: Record<string, unknown>): RotationPolicy {
-  const policy: Record<string, unknown> = { ...DEFAULT_POLICY, ...raw };
-  for (const [key, value] of Object.entries(DEFAULT_POLICY)) {
-    if (typeof value === 'number' && typeof policy[key] !== 'number') {
-      throw new Error(`${ENV.policy}.${key} must be a number; got ${String(policy[key])}`);
-    }
-  }
-  if (policy.deadlineAction !== 'fail' && policy.deadlineAction !== 'enforce') {
-    throw new Error(`${ENV.policy}.deadlineAction must be fail or enforce`);
-  }
-  if (!isInactiveKeyAction(policy.inactiveKeyAction)) {
-    throw new Error(`${ENV.policy}.inactiveKeyAction must be delete or refuse`);
-  }
-  return policy as unknown as RotationPolicy;
+/**
+ * The settings a JSON variable must hold: exactly these keys. The construct writes every one of
+ * them (`satisfies` the type in lib/), so a key missing or unknown here means a function and a
+ * construct of different rekey versions, or a hand edit: failing the cold start says so, where
+ * merging over defaults would quietly run with a default in production.
+ */
+function exactKeys(
+  name: string,
+  raw: Record<string, unknown>,
+  keys: readonly string[],
+  optionalKeys: readonly string[] = [],
+): void {
+  const unknown = Object.keys(raw).filter((k) => !keys.includes(k) && !optionalKeys.includes(k));
+  const missing = keys.filter((k) => !(k in raw));
+  if (unknown.length === 0 && missing.length === 0) return;
+  const problems = [
+    ...(unknown.length > 0 ? [`unknown ${unknown.join(', ')}`] : []),
+    ...(missing.length > 0 ? [`missing ${missing.join(', ')}`] : []),
+  ];
+  throw new Error(
+    `${name} must hold exactly ${[...keys, ...optionalKeys].join(', ')}; it has ${problems.join(' and ')}. ` +
+      'The KeyRotation construct writes them all: deploy the stack again with one rekey version.',
+  );
 }
 
-function fleetFrom(raw: Record<string, unknown>): FleetSettings {
-  const number = (key: string, fallback: number): number => {
-    const value = raw[key] ?? fallback;
+/** The policy's settings, from the defaults' keys: the type and this list cannot differ. */
+export const POLICY_KEYS = Object.keys(DEFAULT_POLICY) as readonly (keyof RotationPolicy)[];
+
+function policyFrom(raw: Record<string, unknown>): RotationPolicy {
+  exactKeys(ENV.policy, raw, POLICY_KEYS);
+  for (const [key, value] of Object.entries(DEFAULT_POLICY)) {
+    if (typeof value === 'number' && typeof raw[key] !== 'number') {
+      throw new Error(`${ENV.policy}.${key} must be a number; got ${String(raw[key])}`);
+    }
+  }
+  if (raw.deadlineAction !== 'fail' && raw.deadlineAction !== 'enforce') {
+    throw new Error(`${ENV.policy}.deadlineAction must be fail or enforce`);
+  }
+  if (!isInactiveKeyAction(raw.inactiveKeyAction)) {
+    throw new Error(`${ENV.policy}.inactiveKeyAction must be delete or refuse`);
+  }
+  return raw as unknown as RotationPolicy;
+}
+
+/** What the construct writes to REKEY_SELECTION. */
+export interface SelectionSetting {
+  readonly mode: Selection['mode'];
+  readonly minRotateAfterDays: number;
+}
+
+function selectionFrom(raw: Record<string, unknown>): Selection {
+  exactKeys(ENV.selection, raw, ['mode', 'minRotateAfterDays']);
+  if (raw.mode !== 'opt-out' && raw.mode !== 'opt-in') {
+    throw new Error(`${ENV.selection}.mode must be opt-out or opt-in`);
+  }
+  if (typeof raw.minRotateAfterDays !== 'number') {
+    throw new Error(
+      `${ENV.selection}.minRotateAfterDays must be a number; got ${String(raw.minRotateAfterDays)}`,
+    );
+  }
+  return { mode: raw.mode, minRotateAfterDays: raw.minRotateAfterDays };
+}
+
+const FLEET_DEFAULTS: FleetSettings = { maxConcurrentRotations: 100, exemptionWarningDays: 14 };
+
+/** REKEY_FLEET is set on the fleet scan only; the other functions run with the defaults. */
+function fleetFrom(raw: Record<string, unknown> | undefined): FleetSettings {
+  if (raw === undefined) return FLEET_DEFAULTS;
+  exactKeys(ENV.fleet, raw, Object.keys(FLEET_DEFAULTS));
+  const number = (key: keyof FleetSettings): number => {
+    const value = raw[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
       throw new Error(
         `${ENV.fleet}.${key} must be a whole number of at least 0; got ${JSON.stringify(value)}`,
@@ -85,31 +137,33 @@ function fleetFrom(raw: Record<string, unknown>): FleetSettings {
     return value;
   };
   return {
-    maxConcurrentRotations: number('maxConcurrentRotations', 100),
-    exemptionWarningDays: number('exemptionWarningDays', 14),
+    maxConcurrentRotations: number('maxConcurrentRotations'),
+    exemptionWarningDays: number('exemptionWarningDays'),
   };
+}
+
+/** A JSON variable every function gets from the construct. */
+function required(env: Env, name: string): Record<string, unknown> {
+  const value = json(env, name);
+  if (value === undefined) {
+    throw new Error(
+      `Environment variable ${name} is not set: the KeyRotation construct sets it on every ` +
+        'function. Deploy the stack again.',
+    );
+  }
+  return value;
 }
 
 /** Reads the configuration once, at module load; a bad value fails the cold start loudly. */
 export function loadConfig(env: Env = process.env): Config {
-  const policy = policyFrom(json(env, ENV.policy));
-  const selection = json(env, ENV.selection);
-  const mode = selection.mode ?? 'opt-out';
-  if (mode !== 'opt-out' && mode !== 'opt-in') {
-    throw new Error(`${ENV.selection}.mode must be opt-out or opt-in`);
-  }
-  const minRotateAfterDays =
-    typeof selection.minRotateAfterDays === 'number'
-      ? selection.minRotateAfterDays
-      : policy.rotateAfterDays;
   return {
     secretPrefix: optional(env, ENV.secretPrefix) ?? 'rekey/',
     managedPath: optional(env, ENV.managedPath) ?? '/',
     kmsKeyArn: optional(env, ENV.kmsKeyArn),
     eventBusName: optional(env, ENV.eventBusName) ?? 'default',
     topicArn: optional(env, ENV.topicArn),
-    policy,
-    selection: { mode, minRotateAfterDays },
+    policy: policyFrom(required(env, ENV.policy)),
+    selection: selectionFrom(required(env, ENV.selection)),
     rotationStateMachineArn: optional(env, ENV.rotationStateMachineArn),
     fleet: fleetFrom(json(env, ENV.fleet)),
     consumerAccess: consumerAccessFrom(optional(env, ENV.consumerAccess)),

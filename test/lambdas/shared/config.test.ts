@@ -1,10 +1,18 @@
-import { ENV, loadConfig } from '../../../lambdas/shared/config';
+import { ENV, loadConfig, POLICY_KEYS } from '../../../lambdas/shared/config';
 import { DEFAULT_POLICY } from '../../../lambdas/shared/policy';
 import { KMS_KEY_ARN, STATE_MACHINE, TOPIC_ARN } from '../helpers';
 
+/** What the construct writes for the default policy: every key, no other. */
+const POLICY = JSON.stringify(DEFAULT_POLICY);
+const SELECTION = JSON.stringify({ mode: 'opt-out', minRotateAfterDays: 80 });
+const REQUIRED = { [ENV.policy]: POLICY, [ENV.selection]: SELECTION };
+
+const policyWith = (changes: Record<string, unknown>): string =>
+  JSON.stringify({ ...DEFAULT_POLICY, ...changes });
+
 describe('loadConfig', () => {
-  it('uses the documented defaults for an empty environment', () => {
-    expect(loadConfig({})).toEqual({
+  it('uses the documented defaults for every variable the construct may leave unset', () => {
+    expect(loadConfig(REQUIRED)).toEqual({
       secretPrefix: 'rekey/',
       managedPath: '/',
       kmsKeyArn: undefined,
@@ -25,7 +33,7 @@ describe('loadConfig', () => {
       REKEY_KMS_KEY_ARN: KMS_KEY_ARN,
       REKEY_EVENT_BUS_NAME: 'ops',
       REKEY_TOPIC_ARN: TOPIC_ARN,
-      REKEY_POLICY: JSON.stringify({ rotateAfterDays: 60, deadlineAction: 'enforce' }),
+      REKEY_POLICY: policyWith({ rotateAfterDays: 60, deadlineAction: 'enforce' }),
       REKEY_SELECTION: JSON.stringify({ mode: 'opt-in', minRotateAfterDays: 30 }),
       REKEY_ROTATION_STATE_MACHINE_ARN: STATE_MACHINE,
       REKEY_FLEET: JSON.stringify({ maxConcurrentRotations: 25, exemptionWarningDays: 30 }),
@@ -47,24 +55,70 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    const config = loadConfig({ REKEY_SECRET_PREFIX: '', REKEY_TOPIC_ARN: '', REKEY_POLICY: '' });
+    const config = loadConfig({ ...REQUIRED, REKEY_SECRET_PREFIX: '', REKEY_TOPIC_ARN: '' });
 
     expect(config.secretPrefix).toBe('rekey/');
     expect(config.topicArn).toBeUndefined();
-    expect(config.policy).toEqual(DEFAULT_POLICY);
   });
 
-  it('takes the smallest tag-settable rotation age from the policy unless the selection sets it', () => {
-    expect(
-      loadConfig({ REKEY_POLICY: '{"rotateAfterDays":45}' }).selection.minRotateAfterDays,
-    ).toBe(45);
+  it('names the policy settings from the type, in the order of the defaults', () => {
+    expect(POLICY_KEYS).toEqual([
+      'rotateAfterDays',
+      'maxKeyAgeDays',
+      'cutoverDeadlineSeconds',
+      'deadlineAction',
+      'pollInitialSeconds',
+      'pollMaxSeconds',
+      'recoveryWindowSeconds',
+      'lastUsedLagSeconds',
+      'inactiveKeyAction',
+    ]);
   });
 
-  it('keeps the default of a fleet setting the construct leaves out', () => {
-    expect(loadConfig({ REKEY_FLEET: '{"exemptionWarningDays":0}' }).fleet).toEqual({
-      maxConcurrentRotations: 100,
-      exemptionWarningDays: 0,
-    });
+  it.each([
+    [
+      'a renamed setting: unknown, and the one it replaced missing',
+      (() => {
+        const { rotateAfterDays, ...rest } = DEFAULT_POLICY;
+        return JSON.stringify({ ...rest, rotateAfterDayz: rotateAfterDays });
+      })(),
+      'unknown rotateAfterDayz and missing rotateAfterDays',
+    ],
+    [
+      'a setting left out',
+      JSON.stringify({ ...DEFAULT_POLICY, maxKeyAgeDays: undefined }),
+      'missing maxKeyAgeDays',
+    ],
+    ['a partial policy', '{"rotateAfterDays":45}', 'missing maxKeyAgeDays, cutoverDeadlineSeconds'],
+  ])('refuses %s instead of running with a default', (_, policy, problem) => {
+    expect(() => loadConfig({ ...REQUIRED, [ENV.policy]: policy })).toThrow(problem);
+    expect(() => loadConfig({ ...REQUIRED, [ENV.policy]: policy })).toThrow(
+      'The KeyRotation construct writes them all: deploy the stack again with one rekey version.',
+    );
+  });
+
+  it.each([ENV.policy, ENV.selection])('refuses to start without %s', (name) => {
+    const env: Record<string, string> = { ...REQUIRED };
+    delete env[name];
+
+    expect(() => loadConfig(env)).toThrow(
+      new Error(
+        `Environment variable ${name} is not set: the KeyRotation construct sets it on every ` +
+          'function. Deploy the stack again.',
+      ),
+    );
+  });
+
+  it('refuses a selection or fleet setting it does not know', () => {
+    expect(() =>
+      loadConfig({
+        ...REQUIRED,
+        [ENV.selection]: '{"mode":"opt-in","minRotateAfterDays":30,"tag":"x"}',
+      }),
+    ).toThrow('REKEY_SELECTION must hold exactly mode, minRotateAfterDays; it has unknown tag.');
+    expect(() => loadConfig({ ...REQUIRED, [ENV.fleet]: '{"exemptionWarningDays":0}' })).toThrow(
+      'REKEY_FLEET must hold exactly maxConcurrentRotations, exemptionWarningDays; it has missing maxConcurrentRotations.',
+    );
   });
 
   it.each([
@@ -82,48 +136,57 @@ describe('loadConfig', () => {
     ],
     [
       ENV.policy,
-      '{"rotateAfterDays":"80"}',
+      policyWith({ rotateAfterDays: '80' }),
       'REKEY_POLICY.rotateAfterDays must be a number; got 80',
     ],
     [
       ENV.policy,
-      '{"pollMaxSeconds":null}',
+      policyWith({ pollMaxSeconds: null }),
       'REKEY_POLICY.pollMaxSeconds must be a number; got null',
     ],
     [
       ENV.policy,
-      '{"deadlineAction":"abort"}',
+      policyWith({ deadlineAction: 'abort' }),
       'REKEY_POLICY.deadlineAction must be fail or enforce',
     ],
     [
       ENV.policy,
-      '{"inactiveKeyAction":"keep"}',
+      policyWith({ inactiveKeyAction: 'keep' }),
       'REKEY_POLICY.inactiveKeyAction must be delete or refuse',
     ],
-    [ENV.selection, '{"mode":"all"}', 'REKEY_SELECTION.mode must be opt-out or opt-in'],
+    [
+      ENV.selection,
+      '{"mode":"all","minRotateAfterDays":80}',
+      'REKEY_SELECTION.mode must be opt-out or opt-in',
+    ],
+    [
+      ENV.selection,
+      '{"mode":"opt-in","minRotateAfterDays":"30"}',
+      'REKEY_SELECTION.minRotateAfterDays must be a number; got 30',
+    ],
     [ENV.fleet, '[100]', 'Environment variable REKEY_FLEET must be a JSON object; got [100]'],
     [
       ENV.fleet,
-      '{"maxConcurrentRotations":"100"}',
+      '{"maxConcurrentRotations":"100","exemptionWarningDays":14}',
       'REKEY_FLEET.maxConcurrentRotations must be a whole number of at least 0; got "100"',
     ],
     [
       ENV.fleet,
-      '{"maxConcurrentRotations":2.5}',
+      '{"maxConcurrentRotations":2.5,"exemptionWarningDays":14}',
       'REKEY_FLEET.maxConcurrentRotations must be a whole number of at least 0; got 2.5',
     ],
     [
       ENV.fleet,
-      '{"exemptionWarningDays":-1}',
+      '{"maxConcurrentRotations":100,"exemptionWarningDays":-1}',
       'REKEY_FLEET.exemptionWarningDays must be a whole number of at least 0; got -1',
     ],
   ])('fails the cold start with a clear error for %s=%s', (name, value, message) => {
-    expect(() => loadConfig({ [name]: value })).toThrow(new Error(message));
+    expect(() => loadConfig({ ...REQUIRED, [name]: value })).toThrow(new Error(message));
   });
 });
 
 it('refuses a consumer access it does not know, naming the variable', () => {
-  expect(() => loadConfig({ REKEY_CONSUMER_ACCESS: 'everyone' })).toThrow(
+  expect(() => loadConfig({ ...REQUIRED, REKEY_CONSUMER_ACCESS: 'everyone' })).toThrow(
     'REKEY_CONSUMER_ACCESS must be self or none; got everyone',
   );
 });
