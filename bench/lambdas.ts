@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { handlerBuildOptions } from '../lib/handler-bundling';
 import type { LambdaFunctionSpec } from '../sandbox/runner/lambda-host';
 import { median, progress, stepOf } from './common';
 
@@ -42,7 +43,7 @@ function packageOf(input: string): string {
   return match?.[1] ?? 'rekey';
 }
 
-/** The same options NodejsFunction passes esbuild for RekeyFunction (see rekey-function.ts). */
+/** Bundled with the options RekeyFunction deploys with (lib/handler-bundling.ts). */
 async function bundle(
   repoRoot: string,
   step: string,
@@ -50,16 +51,8 @@ async function bundle(
 ): Promise<{ file: string; parts: LambdaResult['parts']; sdkModules: string[] }> {
   const file = path.join(outDir, step, 'index.js');
   const result = await build({
+    ...handlerBuildOptions(path.join(repoRoot, 'lambdas', step, 'handler.ts'), path.dirname(file)),
     absWorkingDir: repoRoot,
-    entryPoints: [path.join(repoRoot, 'lambdas', step, 'handler.ts')],
-    bundle: true,
-    target: 'node22',
-    platform: 'node',
-    format: 'cjs',
-    outfile: file,
-    minify: true,
-    sourcemap: true,
-    external: ['@aws-sdk/*'],
     metafile: true,
     logLevel: 'warning',
   });

@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { rollbackCommand } from './commands/rollback';
 import { reportCommand, type ReportFlags } from './commands/report';
@@ -31,10 +31,12 @@ function userArgument(value: string): string {
   }
 }
 
+/** The package's version: package.json is above cli/ in the repository, above dist/cli/ installed. */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')) as {
-    version?: string;
-  };
+  const file = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..')]
+    .map((dir) => path.join(dir, 'package.json'))
+    .find((candidate) => existsSync(candidate));
+  const pkg = (file ? JSON.parse(readFileSync(file, 'utf8')) : {}) as { version?: string };
   return pkg.version ?? '0.0.0';
 }
 

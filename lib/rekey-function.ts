@@ -1,15 +1,24 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { HANDLER_BUNDLING } from './handler-bundling';
 import { acknowledge, arnToken } from './nag';
 
 /** The repository root, where `lambdas/` lives. */
 export const REPO_ROOT = path.resolve(__dirname, '..');
+
+/**
+ * The handlers the package build bundled: `dist/handlers/<step>/` beside this module's
+ * `dist/lib/` in the installed package. From the repository's sources (`lib/`) this folder does
+ * not exist, so a deployment from the sources always bundles the sources it deploys.
+ */
+export const PREBUNDLED_HANDLERS = path.resolve(__dirname, '..', 'handlers');
 
 export interface RekeyFunctionProps {
   /** The step's folder under `lambdas/`, e.g. `inspect`. */
@@ -30,8 +39,32 @@ export interface RekeyFunctionProps {
 }
 
 /**
- * One rotation step as a Lambda: nodejs22.x on arm64, bundled locally by esbuild, its own role
- * (no managed policy), its own encrypted log group with retention, and X-Ray tracing.
+ * The step's code: its pre-bundled folder in the installed package (no esbuild needed), else
+ * NodejsFunction's bundling of `lambdas/<step>/handler.ts` with the local esbuild.
+ */
+function codeOf(
+  step: string,
+  entry: string,
+): Pick<NodejsFunctionProps, 'code' | 'handler' | 'entry' | 'bundling'> {
+  const prebundled = path.join(PREBUNDLED_HANDLERS, step);
+  if (existsSync(path.join(prebundled, 'index.js'))) {
+    // The file name NodejsFunction gives its bundle, so the handler setting is the same.
+    return { code: lambda.Code.fromAsset(prebundled), handler: 'index.handler' };
+  }
+  const source = path.join(REPO_ROOT, entry);
+  if (!existsSync(source)) {
+    throw new Error(
+      `rekey: the ${step} handler is neither pre-bundled (${prebundled}) nor in the sources ` +
+        `(${source}); reinstall the package, or in the repository run npm ci`,
+    );
+  }
+  return { entry: source, handler: 'handler', bundling: HANDLER_BUNDLING };
+}
+
+/**
+ * One rotation step as a Lambda: nodejs22.x on arm64, pre-bundled in the package or else bundled
+ * locally by esbuild (HANDLER_BUNDLING either way), its own role (no managed policy), its own
+ * encrypted log group with retention, and X-Ray tracing.
  * The `rekey:handler` metadata lets the sandbox run the same handler in-process.
  */
 export class RekeyFunction extends Construct {
@@ -58,8 +91,7 @@ export class RekeyFunction extends Construct {
       }),
     );
     this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, entry),
-      handler: 'handler',
+      ...codeOf(props.step, entry),
       description: `rekey ${props.step}: ${props.description}`,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -74,14 +106,6 @@ export class RekeyFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: 'rekey',
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        format: OutputFormat.CJS,
-        target: 'node22',
-        // The nodejs22.x runtime provides AWS SDK v3; bundling it would put every function over 400 KB.
-        externalModules: ['@aws-sdk/*'],
       },
     });
     (this.function.node.defaultChild as lambda.CfnFunction).addMetadata('rekey:handler', entry);

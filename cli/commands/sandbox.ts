@@ -1,6 +1,8 @@
 import type * as SandboxModule from '../../sandbox/sandbox';
 import type * as SeedModule from '../../sandbox/demo/seed';
 import type * as RealTimeModule from '../../sandbox/real-time';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { CliError, EXIT } from '../errors';
 import { when } from '../format';
 import type { Output } from '../output';
@@ -12,6 +14,25 @@ export interface SandboxFlags {
   readonly verbose?: boolean;
   /** `--no-authorization`: let any authenticated caller do anything (experiments only). */
   readonly authorization?: boolean;
+}
+
+/**
+ * The sandbox's folder, from a clone of the repository: it runs the handlers from their
+ * TypeScript sources, and the installed package ships neither them nor the emulator's
+ * dependencies (devDependencies, so that no construct user installs them).
+ */
+function sandboxSources(): string {
+  const dir = path.resolve(__dirname, '..', '..', 'sandbox');
+  if (!existsSync(path.join(dir, 'sandbox.ts'))) {
+    throw new CliError(
+      'rekey sandbox runs from a clone of the rekey repository (npm ci, then ' +
+        'npx --no -- rekey sandbox there): the installed package leaves out the emulator, ' +
+        'the TypeScript sources it runs and their dependencies',
+      EXIT.setup,
+      'SandboxNotInstalled',
+    );
+  }
+  return dir;
 }
 
 /**
@@ -43,13 +64,15 @@ function untilStopped(): Promise<string> {
  */
 export async function sandboxCommand(out: Output, flags: SandboxFlags): Promise<number> {
   // Listening from the start: Ctrl-C while the stack is being synthesized still stops cleanly.
+  const sandbox = sandboxSources();
   let early: string | undefined;
   const stopped = untilStopped().then((signal) => (early ??= signal));
   await teachImportTypeScript();
   // Loaded here, synchronously (tsx hooks require, not import()): the sandbox brings the CDK
-  // app, which every other command would pay for at start-up.
+  // app, which every other command would pay for at start-up. A computed path: the compiled
+  // CLI's import graph does not reach the sandbox.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Sandbox } = require('../../sandbox/sandbox') as typeof SandboxModule;
+  const { Sandbox } = require(path.join(sandbox, 'sandbox')) as typeof SandboxModule;
   let sb;
   try {
     sb = await Sandbox.start({
@@ -70,7 +93,7 @@ export async function sandboxCommand(out: Output, flags: SandboxFlags): Promise<
   }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { seedDemoAccount } = require('../../sandbox/demo/seed') as typeof SeedModule;
+    const { seedDemoAccount } = require(path.join(sandbox, 'demo', 'seed')) as typeof SeedModule;
     const seeded = flags.seed === 'demo' ? seedDemoAccount(sb).map((u) => u.userName) : [];
     const { accessKeyId, secretAccessKey } = sb.emulator.admin;
     const info = {
@@ -97,7 +120,7 @@ export async function sandboxCommand(out: Output, flags: SandboxFlags): Promise<
     }
     // A clock used by hand: between waits, sandbox time runs at least as fast as real time.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { followRealTime } = require('../../sandbox/real-time') as typeof RealTimeModule;
+    const { followRealTime } = require(path.join(sandbox, 'real-time')) as typeof RealTimeModule;
     const stopFollowing = followRealTime(sb.scheduler);
     const signal = await stopped;
     stopFollowing();
