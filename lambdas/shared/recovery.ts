@@ -15,10 +15,7 @@ export const RECOVERY_CHECK_SECONDS = 3 * 86_400;
  * A wait that reaches the end is the last: DeleteOldKey follows it and reads the secret itself
  * (requirePromoted), so a check of its own there would only repeat that read.
  */
-function nextWait(
-  endsAt: Date,
-  now: Date,
-): Pick<RecoveryWindowState, 'waitSeconds' | 'lastWait'> {
+function nextWait(endsAt: Date, now: Date): Pick<RecoveryWindowState, 'waitSeconds' | 'lastWait'> {
   const remaining = Math.max(0, Math.ceil((endsAt.getTime() - now.getTime()) / 1000));
   return {
     waitSeconds: Math.min(RECOVERY_CHECK_SECONDS, remaining),
