@@ -31,6 +31,8 @@ export const CONTEXT_SETTINGS = {
   exemptionWarningDays: 'number',
   /** Whether each user may read its own secret (KeyRotationProps.consumerAccess). @default self */
   consumerAccess: 'string',
+  /** CloudWatch namespace of the compliance metrics (KeyRotationProps.metricsNamespace). @default rekey */
+  metricsNamespace: 'string',
 } as const;
 
 type Name = keyof typeof CONTEXT_SETTINGS;
@@ -108,5 +110,6 @@ export function rotationProps(
     maxConcurrentRotations: c.maxConcurrentRotations,
     exemptionWarning: days(c.exemptionWarningDays),
     consumerAccess: oneOf('consumerAccess', c.consumerAccess, Object.values(ConsumerAccess)),
+    metricsNamespace: c.metricsNamespace,
   };
 }

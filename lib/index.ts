@@ -7,3 +7,4 @@ export * from './permissions';
 export * from './consumer-access';
 export * from './app';
 export * from './app-context';
+export { METRICS, DEFAULT_METRICS_NAMESPACE, type MetricName } from '../lambdas/shared/metrics';

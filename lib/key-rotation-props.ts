@@ -4,6 +4,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE } from '../lambdas/shared/metrics';
 
 /** What happens when the cutover deadline passes with the old key still in use. */
 export enum DeadlineAction {
@@ -161,6 +162,13 @@ export interface KeyRotationProps {
    */
   readonly logRetention?: RetentionDays;
   /**
+   * CloudWatch namespace of the fleet scan's compliance metrics (`KeysPastMaxAge`, `UsersDue`,
+   * ...), which the dashboard and the KeysPastMaxAge alarm read. Give each deployment in an
+   * account its own, or their metrics mix.
+   * @default 'rekey'
+   */
+  readonly metricsNamespace?: string;
+  /**
    * Whether each managed user may read its own secret with its own key (a resource policy on the
    * secret, a key policy statement on the KMS key). Roles are added per user with the tag
    * `rekey:readers` or in CDK with `grantReadSecret`.
@@ -227,6 +235,7 @@ export interface ResolvedProps {
   readonly maxConcurrentRotations: number;
   readonly exemptionWarningDays: number;
   readonly consumerAccess: ConsumerAccess;
+  readonly metricsNamespace: string;
 }
 
 const PATH = /^\/([\u0021-\u007e]*\/)?$/;
@@ -279,6 +288,16 @@ export function resolveProps(props: KeyRotationProps, where = 'KeyRotation'): Re
   if (!Token.isUnresolved(managedPath) && (!PATH.test(managedPath) || managedPath.length > 512)) {
     throw new Error(
       `${where}: managedPath must be an IAM path that starts and ends with "/" (e.g. '/' or '/apps/'); got '${managedPath}'.`,
+    );
+  }
+  const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+  if (Token.isUnresolved(metricsNamespace)) {
+    throw unresolved(where, 'metricsNamespace', "'rekey-platform'");
+  }
+  if (!METRICS_NAMESPACE.test(metricsNamespace)) {
+    throw new Error(
+      `${where}: metricsNamespace must be 1-255 letters, digits or .-_/#: and must not start ` +
+        `with "AWS/" (CloudWatch's rule); got '${metricsNamespace}'. Use e.g. 'rekey-platform'.`,
     );
   }
   const secretPrefix = props.secretPrefix ?? 'rekey/';
@@ -340,6 +359,7 @@ export function resolveProps(props: KeyRotationProps, where = 'KeyRotation'): Re
       ) / DAY,
     ),
     consumerAccess: props.consumerAccess ?? ConsumerAccess.SELF,
+    metricsNamespace,
   };
 }
 

@@ -22,7 +22,8 @@ import { executionsOf, RekeyScope } from './permissions';
 import { RekeyFunction, type RekeyFunctionProps } from './rekey-function';
 import { FleetScan } from './fleet-scan';
 import { boundedLogDeliveryKey } from './log-delivery';
-import { RekeyDashboard } from './rekey-dashboard';
+import { complianceMetric, RekeyDashboard } from './rekey-dashboard';
+import { METRICS, type MetricName } from '../lambdas/shared/metrics';
 import { RotationWorkflow, type RotationSteps } from './rotation-workflow';
 
 /** The compliance threshold (Security Hub IAM.3, AWS Config access-keys-rotated): not a setting. */
@@ -278,6 +279,7 @@ export class KeyRotation extends Construct {
       memorySize: 1024,
       notifies: true,
       environment: {
+        POWERTOOLS_METRICS_NAMESPACE: s.metricsNamespace,
         [ENV.rotationStateMachineArn]: this.stateMachine.stateMachineArn,
         [ENV.fleet]: JSON.stringify({
           maxConcurrentRotations: s.maxConcurrentRotations,
@@ -327,6 +329,7 @@ export class KeyRotation extends Construct {
       alarms: [this.failureAlarm, this.fleetScan.failureAlarm],
       topic: props.topic,
       maxKeyAgeDays: MAX_KEY_AGE_DAYS,
+      metricsNamespace: s.metricsNamespace,
     });
     if (props.topic) {
       // Every alarm with an action on the topic, the compliance alarm included.
@@ -336,6 +339,30 @@ export class KeyRotation extends Construct {
         this.dashboard.pastMaxAgeAlarm,
       ]);
     }
+  }
+
+  /**
+   * One of the fleet scan's compliance metrics, in this deployment's namespace: the latest scan's
+   * figure (maximum over a day unless `props` says otherwise). For alarms and dashboards of your
+   * own; the construct's dashboard and KeysPastMaxAge alarm use the same metrics.
+   */
+  public metric(name: MetricName, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return complianceMetric(this.settings.metricsNamespace, name, props);
+  }
+
+  /** Users with an active key older than 90 days and no exemption (Security Hub IAM.3). */
+  public metricKeysPastMaxAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.keysPastMaxAge, props);
+  }
+
+  /** Users due for rotation at the latest scan. */
+  public metricUsersDue(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.usersDue, props);
+  }
+
+  /** Rotations of earlier scans found failed by the latest scan. */
+  public metricRotationsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.rotationsFailed, props);
   }
 
   /**

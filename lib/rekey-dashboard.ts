@@ -4,6 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { METRICS, METRICS_SERVICE, type MetricName } from '../lambdas/shared/metrics';
 
 export interface RekeyDashboardProps {
   readonly rotation: IStateMachine;
@@ -12,17 +13,26 @@ export interface RekeyDashboardProps {
   readonly alarms: readonly cloudwatch.IAlarm[];
   readonly topic?: ITopic;
   readonly maxKeyAgeDays: number;
+  /** The namespace the fleet scan publishes its metrics in. */
+  readonly metricsNamespace: string;
 }
 
-/** The fleet scan's compliance metrics (Powertools Metrics, namespace `rekey`). */
-export function complianceMetric(metricName: string, label: string): cloudwatch.Metric {
+/**
+ * One of the fleet scan's compliance metrics (Powertools Metrics): the latest scan's figure, so
+ * the maximum over a day by default.
+ */
+export function complianceMetric(
+  namespace: string,
+  metricName: MetricName,
+  props: cloudwatch.MetricOptions = {},
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
-    namespace: 'rekey',
+    namespace,
     metricName,
-    dimensionsMap: { service: 'rekey' },
+    dimensionsMap: { service: METRICS_SERVICE },
     statistic: 'Maximum',
     period: Duration.days(1),
-    label,
+    ...props,
   });
 }
 
@@ -36,8 +46,10 @@ export class RekeyDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: RekeyDashboardProps) {
     super(scope, id);
-    this.pastMaxAgeAlarm = complianceMetric(
-      'KeysPastMaxAge',
+    const metric = (name: MetricName, label: string): cloudwatch.Metric =>
+      complianceMetric(props.metricsNamespace, name, { label });
+    this.pastMaxAgeAlarm = metric(
+      METRICS.keysPastMaxAge,
       'Users with a key past the maximum age',
     ).createAlarm(this, 'KeysPastMaxAge', {
       alarmDescription: `An active access key is older than ${props.maxKeyAgeDays} days (Security Hub IAM.3): see the latest fleet scan's summary.`,
@@ -67,10 +79,10 @@ export class RekeyDashboard extends Construct {
           new cloudwatch.SingleValueWidget({
             title: 'Latest scan',
             metrics: [
-              complianceMetric('KeysPastMaxAge', 'keys past max age'),
-              complianceMetric('UsersDue', 'due'),
-              complianceMetric('OldestActiveKeyAgeDays', 'oldest key (days)'),
-              complianceMetric('RotationsFailed', 'failed'),
+              metric(METRICS.keysPastMaxAge, 'keys past max age'),
+              metric(METRICS.usersDue, 'due'),
+              metric(METRICS.oldestActiveKeyAgeDays, 'oldest key (days)'),
+              metric(METRICS.rotationsFailed, 'failed'),
             ],
             width: 16,
           }),
@@ -91,15 +103,15 @@ export class RekeyDashboard extends Construct {
           new cloudwatch.GraphWidget({
             title: 'Compliance (per scan)',
             left: [
-              complianceMetric('UsersCompliant', 'compliant'),
-              complianceMetric('UsersDue', 'due'),
-              complianceMetric('KeysPastMaxAge', 'past max age'),
-              complianceMetric('UsersExempt', 'exempt'),
-              complianceMetric('ExemptionsExpired', 'expired exemptions'),
-              complianceMetric('RotationsRefused', 'refused'),
-              complianceMetric('RotationsFailed', 'failed'),
-              complianceMetric('RotationsStarted', 'started'),
-              complianceMetric('RotationsDeferred', 'deferred'),
+              metric(METRICS.usersCompliant, 'compliant'),
+              metric(METRICS.usersDue, 'due'),
+              metric(METRICS.keysPastMaxAge, 'past max age'),
+              metric(METRICS.usersExempt, 'exempt'),
+              metric(METRICS.exemptionsExpired, 'expired exemptions'),
+              metric(METRICS.rotationsRefused, 'refused'),
+              metric(METRICS.rotationsFailed, 'failed'),
+              metric(METRICS.rotationsStarted, 'started'),
+              metric(METRICS.rotationsDeferred, 'deferred'),
             ],
             width: 24,
           }),

@@ -1,6 +1,7 @@
 import { GetCredentialReportCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS, type MetricName } from '../shared/metrics';
 import pLimit from 'p-limit';
 import type { Clock } from '../shared/clock';
 import type { Config } from '../shared/config';
@@ -177,21 +178,21 @@ async function publish(deps: ScanDeps, summary: ScanSummary, executionArn: strin
     executionArn,
     at: summary.scannedAt,
   });
-  const metric = (name: string, value: number): void => {
+  const metric = (name: MetricName, value: number): void => {
     deps.metrics.addMetric(name, MetricUnit.Count, value);
   };
-  metric('UsersScanned', summary.usersManaged);
-  metric('UsersCompliant', counts.compliant);
-  metric('UsersDue', counts.due);
-  metric('KeysPastMaxAge', counts.overdue);
-  metric('UsersExempt', counts.exempt);
-  metric('ExemptionsExpired', counts.exemptionsExpired);
-  metric('ExemptionsExpiring', counts.exemptionsExpiring);
-  metric('RotationsRefused', counts.refused);
-  metric('RotationsFailed', counts.failed);
-  metric('RotationsStarted', counts.started);
-  metric('RotationsDeferred', counts.deferred);
-  metric('OldestActiveKeyAgeDays', summary.oldestActiveKeyAgeDays);
+  metric(METRICS.usersScanned, summary.usersManaged);
+  metric(METRICS.usersCompliant, counts.compliant);
+  metric(METRICS.usersDue, counts.due);
+  metric(METRICS.keysPastMaxAge, counts.overdue);
+  metric(METRICS.usersExempt, counts.exempt);
+  metric(METRICS.exemptionsExpired, counts.exemptionsExpired);
+  metric(METRICS.exemptionsExpiring, counts.exemptionsExpiring);
+  metric(METRICS.rotationsRefused, counts.refused);
+  metric(METRICS.rotationsFailed, counts.failed);
+  metric(METRICS.rotationsStarted, counts.started);
+  metric(METRICS.rotationsDeferred, counts.deferred);
+  metric(METRICS.oldestActiveKeyAgeDays, summary.oldestActiveKeyAgeDays);
   deps.metrics.publishStoredMetrics();
   const attention = noticeLines(summary);
   if (attention.length > 0) {

@@ -2,6 +2,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { clock } from '../shared/clock';
 import { eventBridgeClient, iamClient, sfnClient, snsClient } from '../shared/clients';
 import { loadConfig } from '../shared/config';
+import { METRICS_SERVICE } from '../shared/metrics';
 import { handlerFor } from '../shared/runtime';
 import { createTelemetry } from '../shared/telemetry';
 import { scan, type ScanDeps, type ScanEvent } from './core';
@@ -16,7 +17,8 @@ const deps: ScanDeps = {
     eventBusName: config.eventBusName,
     topicArn: config.topicArn,
   }),
-  metrics: new Metrics({ serviceName: 'rekey' }),
+  // The namespace comes from POWERTOOLS_METRICS_NAMESPACE, which the construct sets.
+  metrics: new Metrics({ serviceName: METRICS_SERVICE }),
   clock,
   config,
 };

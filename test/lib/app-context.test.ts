@@ -35,6 +35,7 @@ describe('rekey context settings', () => {
         'rekey:deadlineAction': 'enforce',
         'rekey:userSelection': 'opt-in',
         'rekey:logRetentionDays': '90',
+        'rekey:metricsNamespace': 'rekey-team-a',
       }),
     );
 
@@ -43,6 +44,7 @@ describe('rekey context settings', () => {
     expect(props.deadlineAction).toBe(DeadlineAction.ENFORCE);
     expect(props.userSelection).toBe(UserSelection.OPT_IN);
     expect(props.logRetention).toBe(RetentionDays.THREE_MONTHS);
+    expect(props.metricsNamespace).toBe('rekey-team-a');
   });
 
   it('leaves unset settings to the construct defaults', () => {

@@ -244,3 +244,53 @@ describe('the compliance metrics the fleet scan publishes', () => {
     expect([...read].filter((m) => !metrics.includes(m))).toEqual([]);
   });
 });
+
+describe('a metrics namespace of its own (two deployments in one account)', () => {
+  const { rotation, template, stack } = rotationStack(() => ({ metricsNamespace: 'rekey-team-a' }));
+
+  it('publishes, graphs and alarms in that namespace, and nothing in the default one', () => {
+    const fleetScan = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (f) =>
+        (f.Metadata as Record<string, string>)['rekey:handler'] === 'lambdas/fleet-scan/handler.ts',
+    );
+    const variables = (
+      fleetScan?.Properties as { Environment: { Variables: Record<string, unknown> } }
+    ).Environment.Variables;
+    const compliance = metricLines(dashboardOf(template).widgets)
+      .map(describeLine)
+      .filter((l) => !l.startsWith('AWS/'));
+
+    expect(variables.POWERTOOLS_METRICS_NAMESPACE).toBe('rekey-team-a');
+    expect(compliance.length).toBeGreaterThan(0);
+    expect(compliance.filter((l) => !l.startsWith('rekey-team-a '))).toEqual([]);
+    expect(pastMaxAgeAlarm(template).Metrics).toEqual([
+      expect.objectContaining({
+        MetricStat: expect.objectContaining({
+          Metric: expect.objectContaining({ Namespace: 'rekey-team-a' }) as unknown,
+        }) as unknown,
+      }),
+    ]);
+  });
+
+  it('gives the same metrics to alarms of your own', () => {
+    const metric = stack.resolve(rotation.metricKeysPastMaxAge().toMetricConfig()) as unknown;
+
+    expect(metric).toMatchObject({
+      metricStat: {
+        namespace: 'rekey-team-a',
+        metricName: 'KeysPastMaxAge',
+        dimensions: [{ name: 'service', value: 'rekey' }],
+        statistic: 'Maximum',
+      },
+    });
+    expect(rotation.metric('UsersExempt', { statistic: 'Minimum' }).statistic).toBe('Minimum');
+    expect(rotation.metricUsersDue().metricName).toBe('UsersDue');
+    expect(rotation.metricRotationsFailed().metricName).toBe('RotationsFailed');
+  });
+
+  it.each([['AWS/rekey'], [''], ['rekey team']])('refuses the namespace %j, saying why', (ns) => {
+    expect(() => rotationStack(() => ({ metricsNamespace: ns }))).toThrow(
+      `metricsNamespace must be 1-255 letters, digits or .-_/#: and must not start with "AWS/" (CloudWatch's rule); got '${ns}'.`,
+    );
+  });
+});
