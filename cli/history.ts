@@ -1,6 +1,7 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import { shortKey } from '../lambdas/shared/keys';
 import { when } from './format';
+import { STATES } from '../lambdas/shared/states';
 
 export type StepStatus = 'running' | 'succeeded' | 'failed' | 'aborted';
 
@@ -60,9 +61,9 @@ export function causeMessage(cause: string | undefined): string | undefined {
  */
 function waitSeconds(name: string, input: unknown): number | undefined {
   const seconds =
-    name === 'WaitForCutover'
+    name === STATES.waitForCutover
       ? field(input, 'cutover', 'waitSeconds')
-      : name === 'RecoveryWindow'
+      : name === STATES.recoveryWindow
         ? (field(input, 'recovery', 'waitSeconds') ??
           field(input, 'policy', 'recoveryWindowSeconds'))
         : undefined;
@@ -75,9 +76,9 @@ function waitSeconds(name: string, input: unknown): number | undefined {
  * deleted it, so `rekey rollback` may restore it.
  */
 export const RECOVERY_WINDOW_STATES: ReadonlySet<string> = new Set([
-  'RecoveryWindow',
-  'CheckRecoveryWindow',
-  'RecoveryWindowEnded',
+  STATES.recoveryWindow,
+  STATES.checkRecoveryWindow,
+  STATES.recoveryWindowEnded,
 ]);
 
 /**
@@ -87,34 +88,34 @@ export const RECOVERY_WINDOW_STATES: ReadonlySet<string> = new Set([
 export function recoveryWindowEnd(state: unknown, steps: readonly Step[]): Date | undefined {
   const endsAt = text(field(state, 'recovery', 'endsAt'));
   if (endsAt !== undefined && !Number.isNaN(Date.parse(endsAt))) return new Date(endsAt);
-  return steps.findLast((s) => s.name === 'RecoveryWindow')?.waitUntil;
+  return steps.findLast((s) => s.name === STATES.recoveryWindow)?.waitUntil;
 }
 
 /** What a step did, from named fields of the rotation state only (it never holds a secret). */
 function describeExit(name: string, output: unknown): string | undefined {
   switch (name) {
-    case 'Inspect':
+    case STATES.inspect:
       return `${text(field(output, 'decision')) ?? '?'}: ${text(field(output, 'reason')) ?? ''}`;
-    case 'StageKey':
+    case STATES.stageKey:
       return `new key ${keyOf(output, 'newKey')} created and staged as AWSPENDING`;
-    case 'VerifyKey':
+    case STATES.verifyKey:
       return `new key ${keyOf(output, 'newKey')} answers as the user`;
-    case 'PromoteKey':
+    case STATES.promoteKey:
       return `AWSCURRENT -> ${keyOf(output, 'newKey')}`;
-    case 'CheckCutover':
+    case STATES.checkCutover:
       return `${text(field(output, 'cutover', 'verdict')) ?? '?'}: ${text(field(output, 'cutover', 'reason')) ?? ''}`;
-    case 'DeactivateOldKey':
+    case STATES.deactivateOldKey:
       return `old key ${keyOf(output, 'oldKey')} deactivated`;
-    case 'CheckRecoveryWindow': {
+    case STATES.checkRecoveryWindow: {
       const endsAt = when(text(field(output, 'recovery', 'endsAt')));
       // `ended`: executions started before DeleteOldKey took over the window's last check.
       return field(output, 'recovery', 'ended') === true
         ? `secret still there; the recovery window ended ${endsAt}`
         : `secret still there; the recovery window ends ${endsAt}`;
     }
-    case 'DeleteOldKey':
+    case STATES.deleteOldKey:
       return `old key ${keyOf(output, 'oldKey')} deleted`;
-    case 'Compensate':
+    case STATES.compensate:
       return text(field(output, 'compensation', 'outcome'));
     default:
       return undefined;

@@ -18,6 +18,7 @@ import {
 } from './history';
 import type { StackInfo } from './stack';
 import { callerArn, requireUser } from './users';
+import { STATES } from '../lambdas/shared/states';
 
 export interface RollbackResult {
   readonly userName: string;
@@ -39,19 +40,22 @@ const refuse = (message: string): CliError => new CliError(message, EXIT.failed,
 /** States before PromoteKey completes: applications still read the old key from the secret. */
 const BEFORE_PROMOTION = new Set([
   'starting',
-  'Inspect',
-  'Decide',
-  'StageKey',
-  'VerifyKey',
-  'PromoteKey',
+  STATES.inspect,
+  STATES.decide,
+  STATES.stageKey,
+  STATES.verifyKey,
+  STATES.promoteKey,
 ]);
 
 function noRotation(userName: string, last: Rotation | undefined, phase?: string): CliError {
   if (!last) return refuse(`${userName} has no running rotation: there is nothing to roll back.`);
   const ended = `${last.name} ended ${last.status} at ${last.stopDate?.toISOString() ?? '?'}`;
-  if (last.status === 'SUCCEEDED' && (phase === 'Skipped' || phase === 'DryRunComplete')) {
+  if (
+    last.status === 'SUCCEEDED' &&
+    (phase === STATES.skipped || phase === STATES.dryRunComplete)
+  ) {
     return refuse(
-      `${userName} has no running rotation: the last one (${ended}) ${phase === 'Skipped' ? 'was skipped' : 'was a dry run'} ` +
+      `${userName} has no running rotation: the last one (${ended}) ${phase === STATES.skipped ? 'was skipped' : 'was a dry run'} ` +
         'and changed nothing. Nothing to roll back.',
     );
   }
@@ -92,13 +96,13 @@ function notInWindow(userName: string, rotation: Rotation, step: Step | undefine
     );
   }
   switch (phase) {
-    case 'DeactivateOldKey':
+    case STATES.deactivateOldKey:
       return refuse(
         `${userName}'s rotation is deactivating the old key right now: run rollback again in a moment.`,
       );
-    case 'DeleteOldKey':
-    case 'Report':
-    case 'Rotated':
+    case STATES.deleteOldKey:
+    case STATES.report:
+    case STATES.rotated:
       return refuse(
         `${userName}'s recovery window has ended and the old key is already deleted (phase ${phase}): ` +
           'rollback is no longer possible.',

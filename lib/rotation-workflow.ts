@@ -20,8 +20,32 @@ import {
   UserNotFoundError,
   UserNotManagedError,
 } from '../lambdas/shared/errors';
+import { pathsOf, STATES } from '../lambdas/shared/states';
+import type { CaughtError, CutoverVerdict, Decision, RotationState } from '../lambdas/shared/types';
+import type { Compensation } from '../lambdas/compensate/core';
 import { readableFail } from './readable-failure';
 import { TRANSIENT_ERRORS } from './transient-errors';
+
+/**
+ * What the definition reads: the rotation state the Lambdas return, and what its Catch clauses
+ * and compensation add to it.
+ */
+type WorkflowState = RotationState & {
+  readonly error?: CaughtError;
+  readonly compensation?: Compensation;
+  readonly compensationError?: CaughtError;
+  readonly reportError?: CaughtError;
+};
+
+/** JSONPaths into the workflow's state, checked against its type. */
+const state = pathsOf<WorkflowState>();
+
+/** The verdicts after which the cutover is over and the old key is deactivated. */
+const CUTOVER_DONE = [
+  'switched',
+  'idle',
+  'deadline-enforced',
+] as const satisfies readonly CutoverVerdict[];
 
 /** The Lambda of each rotation step. */
 export interface RotationSteps {
@@ -89,8 +113,8 @@ export class RotationWorkflow extends Construct {
       return task;
     };
 
-    const inspect = new tasks.LambdaInvoke(this, 'Inspect', {
-      stateName: 'Inspect',
+    const inspect = new tasks.LambdaInvoke(this, STATES.inspect, {
+      stateName: STATES.inspect,
       comment: 'Validate the input; load the user, tags, keys and secret; decide. Changes nothing.',
       lambdaFunction: steps.inspect,
       payloadResponseOnly: true,
@@ -106,21 +130,21 @@ export class RotationWorkflow extends Construct {
 
     // No ResultPath: the default ($) replaces the input with the error. aws-local-stepfunctions 3
     // mishandles an explicit "$" (it sets a key named "$"), so the default keeps both runtimes alike.
-    inspect.addCatch(readableFail(this, 'Refused', '$', 'Nothing was changed.'), {
+    inspect.addCatch(readableFail(this, STATES.refused, '$', 'Nothing was changed.'), {
       errors: REFUSALS,
     });
     inspect.addCatch(
       readableFail(
         this,
-        'InspectFailed',
+        STATES.inspectFailed,
         '$',
         'Inspect changes nothing; the failure is in its logs.',
       ),
       { errors: ['States.ALL'] },
     );
 
-    const compensate = new tasks.LambdaInvoke(this, 'Compensate', {
-      stateName: 'Compensate',
+    const compensate = new tasks.LambdaInvoke(this, STATES.compensate, {
+      stateName: STATES.compensate,
       comment: 'Restore a safe state (I6), report, then fail.',
       lambdaFunction: steps.compensate,
       payloadResponseOnly: true,
@@ -130,8 +154,8 @@ export class RotationWorkflow extends Construct {
     compensate.addRetry(transientRetry(8));
     // Compensation failed after its retries: report it anyway (event, notification, a final
     // read of what is left), with the same function, then fail with that account.
-    const reportFailure = new tasks.LambdaInvoke(this, 'ReportCompensationFailure', {
-      stateName: 'ReportCompensationFailure',
+    const reportFailure = new tasks.LambdaInvoke(this, STATES.reportCompensationFailure, {
+      stateName: STATES.reportCompensationFailure,
       comment: 'Compensation failed: say what is left, notify, then fail.',
       lambdaFunction: steps.compensate,
       payloadResponseOnly: true,
@@ -139,20 +163,23 @@ export class RotationWorkflow extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
     });
     reportFailure.addRetry(transientRetry(3));
-    reportFailure.addCatch(readableFail(this, 'CompensationUnreported', '$.compensationError'), {
-      errors: ['States.ALL'],
-      resultPath: '$.reportError',
-    });
+    reportFailure.addCatch(
+      readableFail(this, STATES.compensationUnreported, state('compensationError')),
+      {
+        errors: ['States.ALL'],
+        resultPath: state('reportError'),
+      },
+    );
     reportFailure.next(
-      new sfn.Fail(this, 'CompensationFailed', {
-        stateName: 'CompensationFailed',
-        errorPath: '$.compensation.error',
-        causePath: '$.compensation.cause',
+      new sfn.Fail(this, STATES.compensationFailed, {
+        stateName: STATES.compensationFailed,
+        errorPath: state('compensation', 'error'),
+        causePath: state('compensation', 'cause'),
       }),
     );
     compensate.addCatch(reportFailure, {
       errors: ['States.ALL'],
-      resultPath: '$.compensationError',
+      resultPath: state('compensationError'),
     });
     // The state an execution ends in is metadata (readable without the execution's data): the
     // fleet scan tells from it whether a failed attempt left the user as it was.
@@ -160,21 +187,21 @@ export class RotationWorkflow extends Construct {
       new sfn.Fail(this, name, {
         stateName: name,
         comment,
-        errorPath: '$.compensation.error',
-        causePath: '$.compensation.cause',
+        errorPath: state('compensation', 'error'),
+        causePath: state('compensation', 'cause'),
       });
     compensate.next(
-      new sfn.Choice(this, 'CompensationOutcome', { stateName: 'CompensationOutcome' })
+      new sfn.Choice(this, STATES.compensationOutcome, { stateName: STATES.compensationOutcome })
         .when(
           sfn.Condition.and(
             sfn.Condition.or(
               ...AS_IT_WAS_OUTCOMES.map((outcome) =>
-                sfn.Condition.stringEquals('$.compensation.outcome', outcome),
+                sfn.Condition.stringEquals(state('compensation', 'outcome'), outcome),
               ),
             ),
             // Not when a key is left that compensation could not account for.
-            sfn.Condition.isPresent('$.compensation.asItWas'),
-            sfn.Condition.booleanEquals('$.compensation.asItWas', true),
+            sfn.Condition.isPresent(state('compensation', 'asItWas')),
+            sfn.Condition.booleanEquals(state('compensation', 'asItWas'), true),
           ),
           failedAs(
             FAILED_AS_IT_WAS,
@@ -186,15 +213,15 @@ export class RotationWorkflow extends Construct {
         ),
     );
     const guarded = (task: tasks.LambdaInvoke): tasks.LambdaInvoke => {
-      task.addCatch(compensate, { errors: ['States.ALL'], resultPath: '$.error' });
+      task.addCatch(compensate, { errors: ['States.ALL'], resultPath: state('error') });
       return task;
     };
 
     const stageKey = guarded(
-      step('StageKey', steps.stageKey, 'Create the new key and publish it as AWSPENDING.'),
+      step(STATES.stageKey, steps.stageKey, 'Create the new key and publish it as AWSPENDING.'),
     );
     const verifyKey = guarded(
-      step('VerifyKey', steps.verifyKey, 'Sign sts:GetCallerIdentity with the new key.'),
+      step(STATES.verifyKey, steps.verifyKey, 'Sign sts:GetCallerIdentity with the new key.'),
     );
     verifyKey.addRetry({
       errors: errorNames(KeyNotYetValidError),
@@ -203,18 +230,18 @@ export class RotationWorkflow extends Construct {
       maxAttempts: 7,
     });
     const promoteKey = guarded(
-      step('PromoteKey', steps.promoteKey, 'Move AWSCURRENT to the new key.'),
+      step(STATES.promoteKey, steps.promoteKey, 'Move AWSCURRENT to the new key.'),
     );
-    const waitForCutover = new sfn.Wait(this, 'WaitForCutover', {
-      stateName: 'WaitForCutover',
+    const waitForCutover = new sfn.Wait(this, STATES.waitForCutover, {
+      stateName: STATES.waitForCutover,
       comment: 'Poll intervals grow to keep state transitions few.',
-      time: sfn.WaitTime.secondsPath('$.cutover.waitSeconds'),
+      time: sfn.WaitTime.secondsPath(state('cutover', 'waitSeconds')),
     });
     const checkCutover = guarded(
-      step('CheckCutover', steps.checkCutover, "Compare the keys' last use."),
+      step(STATES.checkCutover, steps.checkCutover, "Compare the keys' last use."),
     );
     const deactivate = guarded(
-      step('DeactivateOldKey', steps.deactivateKey, 'Deactivate the old key.'),
+      step(STATES.deactivateOldKey, steps.deactivateKey, 'Deactivate the old key.'),
     );
     // The recovery window is a loop, not one Wait: the secret holds the only copy of the new
     // key's secret access key while the old key is inactive, so it is checked at least every three
@@ -222,50 +249,52 @@ export class RotationWorkflow extends Construct {
     // still be restored. After the last wait DeleteOldKey reads the secret itself, so no check
     // runs there. The Wait keeps the name RecoveryWindow: it is where `rekey rollback`
     // finds a rotation it may roll back.
-    const recoveryWindow = new sfn.Wait(this, 'RecoveryWindow', {
-      stateName: 'RecoveryWindow',
+    const recoveryWindow = new sfn.Wait(this, STATES.recoveryWindow, {
+      stateName: STATES.recoveryWindow,
       comment:
         'The old key stays restorable (rekey rollback) until the window ends; the secret is checked at least every three days.',
-      time: sfn.WaitTime.secondsPath('$.recovery.waitSeconds'),
+      time: sfn.WaitTime.secondsPath(state('recovery', 'waitSeconds')),
     });
     const checkRecoveryWindow = guarded(
       step(
-        'CheckRecoveryWindow',
+        STATES.checkRecoveryWindow,
         steps.checkCutover,
-        'Is the secret still there? The next wait, or the end of the window.',
+        'Is the secret still there? The next wait, and whether it is the last.',
         {
           payload: sfn.TaskInput.fromObject({
             check: 'recovery-window',
             state: sfn.JsonPath.entirePayload,
           }),
-          resultPath: '$.recovery',
+          resultPath: state('recovery'),
         },
       ),
     );
     const deleteKey = guarded(
       step(
-        'DeleteOldKey',
+        STATES.deleteOldKey,
         steps.deleteKey,
         'Delete the old key if still inactive and not current.',
       ),
     );
-    const report = step('Report', steps.report, 'Completion event and metrics.');
-    const succeeded = new sfn.Succeed(this, 'Rotated', { stateName: 'Rotated' });
-    report.addCatch(succeeded, { errors: ['States.ALL'], resultPath: '$.reportError' });
+    const report = step(STATES.report, steps.report, 'Completion event and metrics.');
+    const succeeded = new sfn.Succeed(this, STATES.rotated, { stateName: STATES.rotated });
+    report.addCatch(succeeded, { errors: ['States.ALL'], resultPath: state('reportError') });
 
-    const cutoverDone = new sfn.Choice(this, 'CutoverDone', { stateName: 'CutoverDone' })
+    const cutoverDone = new sfn.Choice(this, STATES.cutoverDone, { stateName: STATES.cutoverDone })
       .when(
         sfn.Condition.or(
-          sfn.Condition.stringEquals('$.cutover.verdict', 'switched'),
-          sfn.Condition.stringEquals('$.cutover.verdict', 'idle'),
-          sfn.Condition.stringEquals('$.cutover.verdict', 'deadline-enforced'),
+          ...CUTOVER_DONE.map((verdict) =>
+            sfn.Condition.stringEquals(state('cutover', 'verdict'), verdict),
+          ),
         ),
         deactivate
           .next(recoveryWindow)
           .next(
-            new sfn.Choice(this, 'RecoveryWindowEnded', { stateName: 'RecoveryWindowEnded' })
+            new sfn.Choice(this, STATES.recoveryWindowEnded, {
+              stateName: STATES.recoveryWindowEnded,
+            })
               .when(
-                sfn.Condition.booleanEquals('$.recovery.lastWait', true),
+                sfn.Condition.booleanEquals(state('recovery', 'lastWait'), true),
                 deleteKey.next(report).next(succeeded),
               )
               .otherwise(checkRecoveryWindow.next(recoveryWindow)),
@@ -273,15 +302,15 @@ export class RotationWorkflow extends Construct {
       )
       .otherwise(waitForCutover);
 
-    const decide = new sfn.Choice(this, 'Decide', { stateName: 'Decide' })
+    const decide = new sfn.Choice(this, STATES.decide, { stateName: STATES.decide })
       .when(
-        sfn.Condition.stringEquals('$.decision', 'skip'),
-        new sfn.Succeed(this, 'Skipped', { stateName: 'Skipped' }),
+        sfn.Condition.stringEquals(state('decision'), 'skip' satisfies Decision),
+        new sfn.Succeed(this, STATES.skipped, { stateName: STATES.skipped }),
       )
       .when(
-        sfn.Condition.booleanEquals('$.dryRun', true),
-        new sfn.Succeed(this, 'DryRunComplete', {
-          stateName: 'DryRunComplete',
+        sfn.Condition.booleanEquals(state('dryRun'), true),
+        new sfn.Succeed(this, STATES.dryRunComplete, {
+          stateName: STATES.dryRunComplete,
           comment: 'The plan is the output; nothing was changed.',
         }),
       )

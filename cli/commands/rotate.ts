@@ -8,6 +8,7 @@ import type { Output } from '../output';
 import { startRotation, type StartedRotation } from '../rotate';
 import { findStack } from '../stack';
 import { isShown, stepJson, StepPrinter } from '../steps-view';
+import { STATES } from '../../lambdas/shared/states';
 
 export interface RotateFlags {
   readonly wait?: boolean;
@@ -78,7 +79,7 @@ async function followRotation(
   }
   const final = await describeRotation(ctx.clients.sfn, started.executionArn);
   const outcome = followed.steps.filter(isShown).at(-1)?.name;
-  const plan = outputOf(followed.events, 'Inspect');
+  const plan = outputOf(followed.events, STATES.inspect);
   const state = latestState(followed.events);
   const result = {
     outcome,
@@ -117,9 +118,9 @@ function summary(
 ): string {
   const mark = out.tty ? `${out.paint.green('✔')} ` : '';
   switch (r.outcome) {
-    case 'Skipped':
+    case STATES.skipped:
       return `${mark}${userName} skipped: ${r.reason ?? ''}`;
-    case 'DryRunComplete':
+    case STATES.dryRunComplete:
       return `${mark}dry run of ${userName}, nothing changed: would rotate (${r.reason ?? ''})`;
     default:
       return `${mark}${userName} rotated in ${took}: ${r.oldKeyId ?? '?'} -> ${r.newKeyId ?? '?'}`;

@@ -2,6 +2,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { REFUSALS } from '../../lib/rotation-workflow';
 import { AS_IT_WAS_OUTCOMES } from '../../lambdas/shared/failed-states';
+import { STATES as STATE_NAMES } from '../../lambdas/shared/states';
 import {
   definitionOf,
   handlerOf,
@@ -121,6 +122,18 @@ describe('the rotation state machine', () => {
   it('has the states of the rotation, starting at Inspect', () => {
     expect(asl.StartAt).toBe('Inspect');
     expect(Object.keys(asl.States)).toEqual(expect.arrayContaining(STATES));
+  });
+
+  it('names its states from the one table the CLI reads them by, and that table from the definition', () => {
+    // A failure's readable-cause helpers are named after their Fail state (lib/readable-failure.ts).
+    const helper = /^(.+?)(ParseCause|Cause|WithoutCause|WithPlainCause)$/;
+    const table: readonly string[] = Object.values(STATE_NAMES);
+    const outside = Object.keys(asl.States).filter(
+      (name) => !table.includes(name) && !table.includes(helper.exec(name)?.[1] ?? ''),
+    );
+
+    expect(outside).toEqual([]);
+    expect(table.filter((name) => !(name in asl.States))).toEqual([]);
   });
 
   it('reaches every state from Inspect', () => {
