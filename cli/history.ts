@@ -1,4 +1,5 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { attributionOf, attributionSentence } from '../lambdas/shared/attribution';
 import { shortKey } from '../lambdas/shared/keys';
 import { when } from './format';
 
@@ -101,8 +102,11 @@ function describeExit(name: string, output: unknown): string | undefined {
       return `new key ${keyOf(output, 'newKey')} answers as the user`;
     case 'PromoteKey':
       return `AWSCURRENT -> ${keyOf(output, 'newKey')}`;
-    case 'CheckCutover':
-      return `${text(field(output, 'cutover', 'verdict')) ?? '?'}: ${text(field(output, 'cutover', 'reason')) ?? ''}`;
+    case 'CheckCutover': {
+      const found = attributionOf(field(output, 'cutover', 'attribution'));
+      const verdict = `${text(field(output, 'cutover', 'verdict')) ?? '?'}: ${text(field(output, 'cutover', 'reason')) ?? ''}`;
+      return found ? `${verdict}. ${attributionSentence(found)}` : verdict;
+    }
     case 'DeactivateOldKey':
       return `old key ${keyOf(output, 'oldKey')} deactivated`;
     case 'CheckRecoveryWindow': {

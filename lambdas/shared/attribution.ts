@@ -164,3 +164,50 @@ export function attributionSentence(a: Attribution): string {
   parts.push(limitsSentence(a.regions));
   return parts.join(' ');
 }
+
+/**
+ * An attribution read back from a rotation's state (the CLI reads execution histories): checked
+ * field by field, so a state written by another version shows nothing rather than nonsense.
+ */
+export function attributionOf(value: unknown): Attribution | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const a = value as Partial<Record<keyof Attribution, unknown>>;
+  const strings = (v: unknown): v is string[] =>
+    Array.isArray(v) && v.every((x) => typeof x === 'string');
+  const caller = (c: unknown): c is Caller => {
+    if (typeof c !== 'object' || c === null) return false;
+    const x = c as Partial<Record<keyof Caller, unknown>>;
+    return (
+      typeof x.sourceIp === 'string' &&
+      typeof x.userAgent === 'string' &&
+      strings(x.services) &&
+      strings(x.regions) &&
+      typeof x.lastSeen === 'string' &&
+      typeof x.firstSeen === 'string' &&
+      typeof x.count === 'number'
+    );
+  };
+  if (
+    (a.status !== 'found' && a.status !== 'unavailable') ||
+    typeof a.since !== 'string' ||
+    typeof a.until !== 'string' ||
+    !strings(a.regions) ||
+    !strings(a.problems) ||
+    !Array.isArray(a.callers) ||
+    !a.callers.every(caller)
+  ) {
+    return undefined;
+  }
+  return {
+    status: a.status,
+    since: a.since,
+    until: a.until,
+    regions: a.regions,
+    callers: a.callers,
+    otherCallers: typeof a.otherCallers === 'number' ? a.otherCallers : 0,
+    events: typeof a.events === 'number' ? a.events : 0,
+    truncated: a.truncated === true,
+    lookups: typeof a.lookups === 'number' ? a.lookups : 0,
+    problems: a.problems,
+  };
+}

@@ -6,6 +6,7 @@
 import { SimulatedConsumer } from '../../sandbox/apps/consumer';
 import type { ExecutionRecord } from '../../sandbox/contracts';
 import { Sandbox } from '../../sandbox/sandbox';
+import { rekey, sandboxEnv, type CliRun } from '../cli/helpers';
 import type { Attribution } from '../../lambdas/shared/types';
 import {
   advanceUntil,
@@ -76,7 +77,12 @@ interface Run {
  * The never-moving application and, if `withMover`, one whose cache expires half an hour after
  * the rotation starts (it then reads the new key). Runs until the execution ends.
  */
-async function rotateWithApps(userName: string, withMover: boolean): Promise<Run> {
+async function rotateWithApps(
+  userName: string,
+  withMover: boolean,
+  /** Runs once, while the rotation waits after its first check that attributed the old key. */
+  whileWaiting?: () => Promise<void>,
+): Promise<Run> {
   const user = seedUser(sb, userName, { tags: TAGS, lastUsedDaysAgo: 1 });
   const monitor = watch(sb, [userName]);
   const never = app(user, NEVER, 'never');
@@ -87,6 +93,14 @@ async function rotateWithApps(userName: string, withMover: boolean): Promise<Run
   await sb.scheduler.advance(90 * MINUTE);
 
   const arn = await sb.startRotation({ userName });
+  if (whileWaiting) {
+    const attributed = (): boolean =>
+      sb
+        .execution(arn)
+        .events.some((e) => e.stateExitedEventDetails?.output?.includes('"attribution"'));
+    await advanceUntil(sb, attributed, { stepMs: 15 * MINUTE });
+    await whileWaiting();
+  }
   await advanceUntil(sb, () => sb.execution(arn).status !== 'RUNNING', { stepMs: 15 * MINUTE });
   await Promise.all(apps.map((a) => a.stop()));
   apps = [];
@@ -112,7 +126,12 @@ const named = (a: Attribution | undefined): string[] =>
 
 describe('attribution of the old key', () => {
   it('names the application that never moved, and no other, at the deadline', async () => {
-    const { execution, checks } = await rotateWithApps('attr-two', true);
+    let status: CliRun | undefined;
+    const { execution, checks } = await rotateWithApps('attr-two', true, async () => {
+      status = await rekey(['--endpoint-url', sb.endpoint, 'status', 'attr-two'], {
+        env: sandboxEnv(sb),
+      });
+    });
 
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('CutoverDeadlineError');
@@ -127,6 +146,17 @@ describe('attribution of the old key', () => {
     for (const later of attributed.slice(1)) {
       expect(named(later.attribution)).toEqual(['127.0.0.2 never-app/1.0']);
     }
+    // rekey status shows the running rotation's last attribution, with CloudTrail's limits.
+    expect(status?.code).toBe(0);
+    expect(status?.stdout).toMatch(/Still used from 127\.0\.0\.\d by .*(never|mover)-app/);
+    expect(status?.stdout).toContain('management events only');
+    // After the deadline, the failure's cause in full.
+    const after = await rekey(['--endpoint-url', sb.endpoint, 'status', 'attr-two'], {
+      env: sandboxEnv(sb),
+    });
+    expect(after.stdout).toMatch(
+      /Last failure .*Still used from 127\.0\.0\.2 by .*never-app\/1\.0/,
+    );
     const cause = execution.cause ?? '';
     expect(cause).toContain('Still used from 127.0.0.2 by aws-sdk-js/');
     expect(cause).toContain('never-app/1.0 (sts in us-east-1)');
