@@ -1,10 +1,5 @@
-import { attributionSentence } from '../shared/attribution';
-import {
-  cutoverVerdict,
-  describe,
-  nextWaitSeconds,
-  RECORDING_SPAN_SECONDS,
-} from '../shared/cutover';
+import { attributionSentence, limitsSentence } from '../shared/attribution';
+import { cutoverVerdict, describe, nextWaitSeconds } from '../shared/cutover';
 import type { Deps } from '../shared/deps';
 import {
   asRetryable,
@@ -76,7 +71,8 @@ export async function checkCutover(
       newKeyLastUsed: newUse,
       polls: cutover.polls + 1,
       at: now.toISOString(),
-      ...(callers && { attribution: callers }),
+      // CloudTrail's limits travel with the callers, wherever the event is read.
+      ...(callers && { attribution: callers, attributionLimits: limitsSentence(callers.regions) }),
     };
     logger.info('cutover checked', { verdict, reason, polls: detail.polls });
     const whoElse = callers ? ` ${attributionSentence(callers)}` : '';
@@ -127,7 +123,7 @@ export async function checkCutover(
  * CloudTrail delivers an event within about 5 minutes of the call, not guaranteed: each window
  * reaches this far back before the previous check, so no late event falls between two windows.
  */
-export const DELIVERY_OVERLAP_SECONDS = RECORDING_SPAN_SECONDS;
+export const DELIVERY_OVERLAP_SECONDS = 15 * 60;
 
 /**
  * Who used the old key since the previous check (or promotion): the callers that still use it.

@@ -1,8 +1,4 @@
-import {
-  CloudTrailClient,
-  LookupEventsCommand,
-  type LookupEventsCommandOutput,
-} from '@aws-sdk/client-cloudtrail';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -207,37 +203,36 @@ describe('whoUses', () => {
     expect(found.truncated).toBe(false);
   });
 
-  it('keeps within the page budget and a fixed state size however many events and callers there are', async () => {
-    // Every page is full of distinct callers with long user agents, and there is always more.
-    let page = 0;
-    cloudTrail.on(LookupEventsCommand).callsFake((): LookupEventsCommandOutput => {
-      page += 1;
+  it('keeps within the page budget and a fixed state size with 10,000 events of 10,000 callers', async () => {
+    // A key used by 10,000 distinct callers with long user agents: 200 full pages are there.
+    const all = Array.from({ length: 10_000 }, (_, i) =>
+      event({
+        ip: `10.${i >> 8}.${i & 255}.1`,
+        agent: `${'x'.repeat(2000)} app-${i}/1.0`,
+        at: new Date(UNTIL.getTime() - i * 1000).toISOString(),
+      }),
+    );
+    cloudTrail.on(LookupEventsCommand).callsFake((input: { NextToken?: string }) => {
+      const from = Number(input.NextToken ?? 0);
+      const next = from + 50;
       return {
-        $metadata: {},
-        NextToken: `t${page}`,
-        Events: Array.from({ length: 50 }, (_, i) =>
-          event({
-            ip: `10.${page}.0.${i}`,
-            agent: `${'x'.repeat(2000)} app-${page}-${i}/1.0`,
-            at: new Date(UNTIL.getTime() - (page * 50 + i) * 1000).toISOString(),
-          }),
-        ),
+        Events: all.slice(from, next),
+        NextToken: next < all.length ? String(next) : undefined,
       };
     });
 
-    const found = await whoUses(
-      query(['us-east-1', 'eu-west-1']),
-      attributionDeps({ maxPages: 4 }),
-    );
+    const found = await whoUses(query(['us-east-1', 'eu-west-1']), attributionDeps());
 
-    expect(cloudTrail.commandCalls(LookupEventsCommand)).toHaveLength(4);
-    expect(found).toMatchObject({ lookups: 4, events: 200, truncated: true, otherCallers: 195 });
+    // The default budget: 10 pages for the whole check, the second region not reached.
+    expect(cloudTrail.commandCalls(LookupEventsCommand)).toHaveLength(10);
+    expect(found).toMatchObject({ lookups: 10, events: 500, truncated: true, otherCallers: 495 });
     expect(found.callers).toHaveLength(5);
+    expect(found.callers.every((c) => c.userAgent.length <= 256)).toBe(true);
     expect(found.problems).toEqual([
       "eu-west-1: not looked up (the check's lookup budget was spent)",
     ]);
     expect(JSON.stringify(found).length).toBeLessThan(4096);
-    expect(attributionSentence(found)).toContain('Counts cover the newest 200 events only');
+    expect(attributionSentence(found)).toContain('Counts cover the newest 500 events only');
   });
 
   it('backs off 1, 2 and 4 s on ThrottlingException, then says the region was throttled', async () => {
@@ -355,6 +350,9 @@ describe('check-cutover with attribution', () => {
       status: 'found',
       callers: [{ sourceIp: '127.0.0.2', userAgent: `${SDK_AGENT} never-app/1.0` }],
     });
+    expect(telemetry.event('Cutover Deadline Passed')?.attributionLimits).toMatch(
+      /^CloudTrail event history shows management events only .* for 90 days, one region per lookup/,
+    );
   });
 
   it('looks up only since the previous check, less CloudTrail’s delivery overlap', async () => {
