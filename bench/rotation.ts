@@ -52,6 +52,10 @@ export interface RotationResult {
   readonly awsCallsTotal: number;
   /** Of those, answered with an error (verify-key's attempts before the key propagated). */
   readonly awsCallsFailed: number;
+  /** CloudTrail LookupEvents requests (attribution of the old key), throttled ones included. */
+  readonly lookupEvents: number;
+  /** Cutover checks that looked up who still used the old key. */
+  readonly attributedChecks: number;
   readonly sandboxSeconds: number;
   readonly realMs: number;
   readonly cost: { stepFunctionsUsd: number; lambdaUsd: number; totalUsd: number };
@@ -153,6 +157,13 @@ async function rotateOnce(
     awsCalls: callsByOperation(calls),
     awsCallsTotal: calls.length,
     awsCallsFailed: calls.filter((c) => c.status >= 400).length,
+    lookupEvents: calls.filter((c) => c.service === 'cloudtrail' && c.operation === 'LookupEvents')
+      .length,
+    attributedChecks: execution.events.filter(
+      (e) =>
+        e.stateExitedEventDetails?.name === 'CheckCutover' &&
+        e.stateExitedEventDetails.output?.includes('"attribution"'),
+    ).length,
     sandboxSeconds: ((execution.stopDate?.getTime() ?? now) - execution.startDate.getTime()) / 1000,
     realMs,
     cost: { stepFunctionsUsd, lambdaUsd: lambda.usd, totalUsd: stepFunctionsUsd + lambda.usd },

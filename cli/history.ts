@@ -1,4 +1,5 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { attributionOf, attributionSentence } from '../lambdas/shared/attribution';
 import { shortKey } from '../lambdas/shared/keys';
 import { when } from './format';
 import { STATES } from '../lambdas/shared/states';
@@ -102,8 +103,11 @@ function describeExit(name: string, output: unknown): string | undefined {
       return `new key ${keyOf(output, 'newKey')} answers as the user`;
     case STATES.promoteKey:
       return `AWSCURRENT -> ${keyOf(output, 'newKey')}`;
-    case STATES.checkCutover:
-      return `${text(field(output, 'cutover', 'verdict')) ?? '?'}: ${text(field(output, 'cutover', 'reason')) ?? ''}`;
+    case STATES.checkCutover: {
+      const found = attributionOf(field(output, 'cutover', 'attribution'));
+      const verdict = `${text(field(output, 'cutover', 'verdict')) ?? '?'}: ${text(field(output, 'cutover', 'reason')) ?? ''}`;
+      return found ? `${verdict}. ${attributionSentence(found)}` : verdict;
+    }
     case STATES.deactivateOldKey:
       return `old key ${keyOf(output, 'oldKey')} deactivated`;
     case STATES.checkRecoveryWindow: {

@@ -1,6 +1,8 @@
 import { GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import pLimit from 'p-limit';
+import { attributionOf } from '../lambdas/shared/attribution';
 import { awsErrorCode } from '../lambdas/shared/errors';
+import type { Attribution } from '../lambdas/shared/types';
 import { lastUsed, listKeys, type AccessKey } from '../lambdas/shared/keys';
 import type { Clients } from './context';
 import { listRotations, sameUser, type Rotation } from './find-rotation';
@@ -49,6 +51,8 @@ export interface RotationStatus {
     readonly verdict?: string;
     readonly reason?: string;
     readonly polls?: number;
+    /** Who used the old key at the last check that found it in use (CloudTrail). */
+    readonly attribution?: Attribution;
   };
   readonly oldKey?: KeyState;
   readonly newKey?: KeyState;
@@ -117,6 +121,7 @@ async function runningStatus(clients: Clients, r: Rotation): Promise<RotationSta
           verdict: text(field(state, 'cutover', 'verdict')),
           reason: text(field(state, 'cutover', 'reason')),
           polls: typeof polls === 'number' ? polls : undefined,
+          attribution: attributionOf(field(state, 'cutover', 'attribution')),
         }
       : undefined,
     oldKey: oldId ? await keyState(clients, keys, oldId) : undefined,

@@ -33,16 +33,24 @@ export const CONTEXT_SETTINGS = {
   consumerAccess: 'string',
   /** CloudWatch namespace of the compliance metrics (KeyRotationProps.metricsNamespace). @default rekey */
   metricsNamespace: 'string',
+  /** Whether cutover checks name the old key's callers from CloudTrail (KeyRotationProps.attribution). @default true */
+  attribution: 'boolean',
+  /** Comma-separated regions attribution looks up (KeyRotationProps.attributionRegions). @default - the stack's and the last-use region */
+  attributionRegions: 'string',
 } as const;
 
 type Name = keyof typeof CONTEXT_SETTINGS;
 export type ContextSettings = Partial<{
-  [K in Name]: (typeof CONTEXT_SETTINGS)[K] extends 'number' ? number : string;
+  [K in Name]: (typeof CONTEXT_SETTINGS)[K] extends 'number'
+    ? number
+    : (typeof CONTEXT_SETTINGS)[K] extends 'boolean'
+      ? boolean
+      : string;
 }>;
 
 /** Reads `rekey:*` context values; strings from `-c` are converted, bad values are named. */
 export function readContext(app: App): ContextSettings {
-  const out: Record<string, string | number> = {};
+  const out: Record<string, string | number | boolean> = {};
   for (const [name, type] of Object.entries(CONTEXT_SETTINGS)) {
     const raw: unknown = app.node.tryGetContext(`rekey:${name}`);
     if (raw === undefined || raw === null || raw === '') continue;
@@ -52,6 +60,11 @@ export function readContext(app: App): ContextSettings {
         throw new Error(`Context rekey:${name} must be a number; got ${JSON.stringify(raw)}.`);
       }
       out[name] = value;
+    } else if (type === 'boolean') {
+      if (raw !== true && raw !== false && raw !== 'true' && raw !== 'false') {
+        throw new Error(`Context rekey:${name} must be true or false; got ${JSON.stringify(raw)}.`);
+      }
+      out[name] = raw === true || raw === 'true';
     } else {
       out[name] = typeof raw === 'string' ? raw : JSON.stringify(raw);
     }
@@ -111,5 +124,10 @@ export function rotationProps(
     exemptionWarning: days(c.exemptionWarningDays),
     consumerAccess: oneOf('consumerAccess', c.consumerAccess, Object.values(ConsumerAccess)),
     metricsNamespace: c.metricsNamespace,
+    attribution: c.attribution,
+    attributionRegions: c.attributionRegions
+      ?.split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
   };
 }

@@ -175,6 +175,18 @@ export interface KeyRotationProps {
    * @default ConsumerAccess.SELF
    */
   readonly consumerAccess?: ConsumerAccess;
+  /**
+   * Whether a cutover check that finds the old key still in use names its callers from CloudTrail
+   * (LookupEvents on the key: source IP, user agent, services, regions). It never blocks or
+   * delays a rotation. Off, check-cutover gets no `cloudtrail:LookupEvents`.
+   * @default true
+   */
+  readonly attribution?: boolean;
+  /**
+   * Regions whose CloudTrail event history attribution looks up (one lookup per region, at most 5).
+   * @default - the stack's region and the region of the old key's last use that IAM reports
+   */
+  readonly attributionRegions?: string[];
 }
 
 const DAY = 86_400;
@@ -236,6 +248,9 @@ export interface ResolvedProps {
   readonly exemptionWarningDays: number;
   readonly consumerAccess: ConsumerAccess;
   readonly metricsNamespace: string;
+  readonly attribution: boolean;
+  /** Empty: the defaults (the stack's region and the old key's last-use region). */
+  readonly attributionRegions: readonly string[];
 }
 
 const PATH = /^\/([\u0021-\u007e]*\/)?$/;
@@ -360,7 +375,26 @@ export function resolveProps(props: KeyRotationProps, where = 'KeyRotation'): Re
     ),
     consumerAccess: props.consumerAccess ?? ConsumerAccess.SELF,
     metricsNamespace,
+    attribution: props.attribution ?? true,
+    attributionRegions: regionList(where, props.attributionRegions),
   };
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+function regionList(where: string, regions: readonly string[] | undefined): string[] {
+  if (regions === undefined) return [];
+  if (Token.isUnresolved(regions) || regions.some((r) => Token.isUnresolved(r))) {
+    throw unresolved(where, 'attributionRegions', "['eu-west-1']");
+  }
+  const bad = regions.filter((r) => !REGION.test(r));
+  if (regions.length < 1 || regions.length > 5 || bad.length > 0) {
+    throw new Error(
+      `${where}: attributionRegions must list 1 to 5 AWS regions such as 'eu-west-1'; got ${JSON.stringify(regions)}. ` +
+        "For example attributionRegions: ['eu-west-1'], or leave it out for the stack's region and the key's last-use region.",
+    );
+  }
+  return [...new Set(regions)];
 }
 
 function count(

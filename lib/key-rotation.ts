@@ -189,8 +189,23 @@ export class KeyRotation extends Construct {
     sc.secretsKey(verifyKey.role, false);
     const promoteKey = fn('promote-key', 'make the new key AWSCURRENT');
     sc.secrets(promoteKey.role, ['DescribeSecret', 'UpdateSecretVersionStage']);
-    const checkCutover = fn('check-cutover', "compare the keys' last use", { notifies: true });
+    const checkCutover = fn('check-cutover', "compare the keys' last use", {
+      notifies: true,
+      ...(s.attribution && {
+        environment: {
+          [ENV.attribution]: JSON.stringify({ regions: s.attributionRegions }),
+        },
+        starResourceReason:
+          "cloudtrail:LookupEvents has no resource type (it looks up the account's event history, here by the old access key id), and X-Ray tracing supports no resource-level permissions.",
+      }),
+    });
     sc.iam(checkCutover.role, ['GetAccessKeyLastUsed']);
+    if (s.attribution) {
+      // Attribution: who still uses the old key. Only this step looks events up.
+      checkCutover.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }),
+      );
+    }
     // DescribeSecret: stop waiting once the secret (the new key's only copy) is going away.
     sc.secrets(checkCutover.role, ['DescribeSecret']);
     const deactivateKey = fn('deactivate-key', 'deactivate the old key');

@@ -287,18 +287,16 @@ export class RotationWorkflow extends Construct {
             sfn.Condition.stringEquals(state('cutover', 'verdict'), verdict),
           ),
         ),
-        deactivate
-          .next(recoveryWindow)
-          .next(
-            new sfn.Choice(this, STATES.recoveryWindowEnded, {
-              stateName: STATES.recoveryWindowEnded,
-            })
-              .when(
-                sfn.Condition.booleanEquals(state('recovery', 'lastWait'), true),
-                deleteKey.next(report).next(succeeded),
-              )
-              .otherwise(checkRecoveryWindow.next(recoveryWindow)),
-          ),
+        deactivate.next(recoveryWindow).next(
+          new sfn.Choice(this, STATES.recoveryWindowEnded, {
+            stateName: STATES.recoveryWindowEnded,
+          })
+            .when(
+              sfn.Condition.booleanEquals(state('recovery', 'lastWait'), true),
+              deleteKey.next(report).next(succeeded),
+            )
+            .otherwise(checkRecoveryWindow.next(recoveryWindow)),
+        ),
       )
       .otherwise(waitForCutover);
 

@@ -69,7 +69,7 @@ export type FaultKind =
   'throttle' | 'server-error' | 'latency' | 'crash-after-success' | 'permission-removed';
 
 export type ServiceName =
-  'iam' | 'sts' | 'secretsmanager' | 'states' | 'events' | 'sns' | 'cloudformation';
+  'iam' | 'sts' | 'secretsmanager' | 'states' | 'events' | 'sns' | 'cloudformation' | 'cloudtrail';
 
 /** A fault injected into matching requests. */
 export interface FaultRule {

@@ -1,3 +1,4 @@
+import { attributionSentence } from '../../lambdas/shared/attribution';
 import { shortKey } from '../../lambdas/shared/keys';
 import type { Context } from '../context';
 import { EXIT } from '../errors';
@@ -45,6 +46,7 @@ function runningLines(r: RotationStatus, now: Date, p: Paint): string[] {
       ? `cutover deadline ${when(r.deadlineAt)} (${relative(r.deadlineAt, now)})` +
         (r.cutover?.reason ? `; last check: ${r.cutover.verdict ?? '?'}: ${r.cutover.reason}` : '')
       : undefined,
+    r.cutover?.attribution ? attributionSentence(r.cutover.attribution) : undefined,
     `${r.dryRun ? 'dry run, ' : ''}execution ${r.name}, started ${when(r.startDate)}` +
       (r.requestedBy ? ` by ${r.requestedBy}` : ''),
   ];
@@ -102,6 +104,12 @@ export async function statusCommand(
     out.line(p.bold(`Recent${whose}`));
     const rows = [['user', 'status', 'ended in', 'started', 'stopped', 'error'].map(p.dim)];
     out.line(table([...rows, ...report.recent.map((r) => recentRow(r, p))]).replace(/^/gm, '  '));
+    // For one user, the newest failure in full: a deadline's cause names who still uses the old key.
+    const failed = userName === undefined ? undefined : report.recent.find((r) => r.error);
+    if (failed?.cause) {
+      out.line();
+      out.line(`  ${p.bold('Last failure')} ${failed.name}: ${shortenKeys(failed.cause)}`);
+    }
   }
   return EXIT.ok;
 }

@@ -1,3 +1,4 @@
+import { attributionSentence, limitsSentence } from '../shared/attribution';
 import { cutoverVerdict, describe, nextWaitSeconds } from '../shared/cutover';
 import type { Deps } from '../shared/deps';
 import {
@@ -10,10 +11,19 @@ import { newKeyDeleted } from '../shared/guards';
 import { lastUsed } from '../shared/keys';
 import { describeStages, requireLiveSecret } from '../shared/secret';
 import { logger } from '../shared/logger';
-import type { CutoverState, LastUsed, RotationState } from '../shared/types';
+import type { Attribution, CutoverState, LastUsed, RotationState } from '../shared/types';
+import { regionsFor, whoUses, type AttributionDeps } from './attribution';
 
-/** Step 5, once per poll: has every application moved to the new key? No sleeping here. */
-export async function checkCutover(state: RotationState, deps: Deps): Promise<RotationState> {
+/**
+ * Step 5, once per poll: has every application moved to the new key? No sleeping here (but for
+ * pacing CloudTrail lookups). With `attribution`, a check that finds the old key in use after
+ * promotion names its callers from CloudTrail; that never changes the verdict or the wait.
+ */
+export async function checkCutover(
+  state: RotationState,
+  deps: Deps,
+  attribution?: AttributionDeps,
+): Promise<RotationState> {
   const { oldKey, newKey, cutover, promotedAt, userName } = state;
   if (!oldKey || !newKey || !cutover || !promotedAt) {
     throw new RotationStateError('check-cutover needs a promoted rotation');
@@ -48,6 +58,10 @@ export async function checkCutover(state: RotationState, deps: Deps): Promise<Ro
       oldKey: oldUse,
       newKey: newUse,
     });
+    const callers =
+      attribution && verdict !== 'switched' && verdict !== 'idle'
+        ? await attribute(state, oldUse, now, attribution)
+        : undefined;
     const detail = {
       userName,
       executionArn: state.executionArn,
@@ -57,8 +71,11 @@ export async function checkCutover(state: RotationState, deps: Deps): Promise<Ro
       newKeyLastUsed: newUse,
       polls: cutover.polls + 1,
       at: now.toISOString(),
+      // CloudTrail's limits travel with the callers, wherever the event is read.
+      ...(callers && { attribution: callers, attributionLimits: limitsSentence(callers.regions) }),
     };
     logger.info('cutover checked', { verdict, reason, polls: detail.polls });
+    const whoElse = callers ? ` ${attributionSentence(callers)}` : '';
     if (verdict === 'deadline') {
       const who = `The old key ${oldKey.accessKeyId} was last used ${describe(oldUse)}.`;
       const action = state.policy.deadlineAction;
@@ -69,11 +86,11 @@ export async function checkCutover(state: RotationState, deps: Deps): Promise<Ro
       });
       await deps.telemetry.notify(
         `rekey: cutover deadline passed for ${userName}`,
-        `${reason}. ${who} Policy: ${action === 'fail' ? 'fail (both keys stay active; the new key is current)' : 'enforce (the old key is deactivated anyway)'}.`,
+        `${reason}. ${who}${whoElse} Policy: ${action === 'fail' ? 'fail (both keys stay active; the new key is current)' : 'enforce (the old key is deactivated anyway)'}.`,
       );
       if (action === 'fail') {
         throw new CutoverDeadlineError(
-          `${reason}. ${who} Both keys stay active; the new key is current.`,
+          `${reason}. ${who}${whoElse} Both keys stay active; the new key is current.`,
         );
       }
     }
@@ -94,10 +111,67 @@ export async function checkCutover(state: RotationState, deps: Deps): Promise<Ro
       oldKeyLastUsed: oldUse,
       newKeyLastUsed: newUse,
       reason,
+      ...(callers && { attribution: callers }),
     };
     return { ...state, cutover: next };
   } catch (error) {
     throw asRetryable(error, 'Checking the cutover');
+  }
+}
+
+/**
+ * CloudTrail delivers an event within about 5 minutes of the call, not guaranteed: each window
+ * reaches this far back before the previous check, so no late event falls between two windows.
+ */
+export const DELIVERY_OVERLAP_SECONDS = 15 * 60;
+
+/**
+ * Who used the old key since the previous check (or promotion): the callers that still use it.
+ * Only when IAM reports a use since promotion; never throws.
+ */
+async function attribute(
+  state: RotationState,
+  oldUse: LastUsed,
+  now: Date,
+  deps: AttributionDeps,
+): Promise<Attribution | undefined> {
+  const promotedAt = Date.parse(state.promotedAt ?? '');
+  const used = oldUse.date === undefined ? undefined : Date.parse(oldUse.date);
+  // IAM reports minutes: a use in the minute of promotion may be after it.
+  if (!deps.settings.enabled || used === undefined || used < promotedAt - (promotedAt % 60_000)) {
+    return undefined;
+  }
+  const previous = state.cutover?.checkedAt ? Date.parse(state.cutover.checkedAt) : promotedAt;
+  const since = new Date(Math.max(promotedAt, previous - DELIVERY_OVERLAP_SECONDS * 1000));
+  const regions = regionsFor(deps, oldUse.region);
+  try {
+    const found = await whoUses(
+      { accessKeyId: state.oldKey?.accessKeyId ?? '', since, until: now, regions },
+      deps,
+    );
+    logger.info('old key attributed', {
+      status: found.status,
+      callers: found.callers.length + found.otherCallers,
+      events: found.events,
+      lookups: found.lookups,
+      problems: found.problems,
+    });
+    return found;
+  } catch (error) {
+    // A bug here must not fail the rotation: say attribution is missing, and why.
+    logger.error('attribution failed', { errorName: (error as Error).name });
+    return {
+      status: 'unavailable',
+      since: since.toISOString(),
+      until: now.toISOString(),
+      regions: [],
+      callers: [],
+      otherCallers: 0,
+      events: 0,
+      truncated: false,
+      lookups: 0,
+      problems: [`attribution failed unexpectedly (${(error as Error).name})`],
+    };
   }
 }
 

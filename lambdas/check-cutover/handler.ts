@@ -1,9 +1,22 @@
+import { cloudTrailClients } from '../shared/clients';
+import { clock, sleep } from '../shared/clock';
 import { handlerFor, rotationDeps } from '../shared/runtime';
 import type { RecoveryWindowState, RotationState } from '../shared/types';
+import type { AttributionDeps } from './attribution';
 import { checkCutover } from './core';
 import { checkRecoveryWindow, isRecoveryWindowCheck, type RecoveryWindowCheck } from './recovery';
 
 const deps = rotationDeps();
+/** Off unless the construct enabled it (and so granted cloudtrail:LookupEvents). */
+const attribution: AttributionDeps | undefined = deps.config.attribution.enabled
+  ? {
+      cloudTrail: cloudTrailClients(),
+      clock,
+      sleep,
+      settings: deps.config.attribution,
+      homeRegion: process.env.AWS_REGION ?? 'us-east-1',
+    }
+  : undefined;
 
 /**
  * The rotation's read-only checks while it waits: step 5, one check of the keys' last use; and
@@ -15,5 +28,5 @@ export const handler = handlerFor(
   (event: RotationState | RecoveryWindowCheck): Promise<RotationState | RecoveryWindowState> =>
     isRecoveryWindowCheck(event)
       ? checkRecoveryWindow(event.state, deps)
-      : checkCutover(event, deps),
+      : checkCutover(event, deps, attribution),
 );

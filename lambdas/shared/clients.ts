@@ -1,3 +1,4 @@
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -37,4 +38,20 @@ export function eventBridgeClient(): EventBridgeClient {
 
 export function snsClient(): SNSClient {
   return new SNSClient(retrying);
+}
+
+/**
+ * One CloudTrail client per region, created on first use. No SDK retries: attribution paces its
+ * lookups and backs off on ThrottlingException itself, on the clock it is given.
+ */
+export function cloudTrailClients(): (region: string) => CloudTrailClient {
+  const clients = new Map<string, CloudTrailClient>();
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = new CloudTrailClient({ region, maxAttempts: 1 });
+      clients.set(region, client);
+    }
+    return client;
+  };
 }

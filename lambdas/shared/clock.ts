@@ -17,3 +17,17 @@ export const clock: Clock = { now: () => current.now() };
 export function useClock(next: Clock): void {
   current = next;
 }
+
+/** Sleeps in a handler: only to pace calls to a rate-limited API, never to wait for a change. */
+export type Sleep = (ms: number) => Promise<void>;
+
+const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let currentSleep: Sleep = realSleep;
+
+/** The sleep handlers use; delegates, like `clock`. */
+export const sleep: Sleep = (ms) => currentSleep(ms);
+
+/** Installs how handlers sleep (the sandbox moves its clock instead of waiting in real time). */
+export function useSleep(next: Sleep): void {
+  currentSleep = next;
+}

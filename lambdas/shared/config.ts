@@ -14,6 +14,20 @@ export interface Config {
   readonly fleet: FleetSettings;
   /** `self`: each user may read its own secret (StageKey sets the secret's resource policy). */
   readonly consumerAccess: 'self' | 'none';
+  /** Who still uses an old key, from CloudTrail (only check-cutover is given it). */
+  readonly attribution: AttributionSettings;
+}
+
+/** How check-cutover looks up who still uses the old key. */
+export interface AttributionSettings {
+  readonly enabled: boolean;
+  /**
+   * Regions to look up. Empty: the function's own region and the region of the old key's last
+   * use that IAM reports.
+   */
+  readonly regions: readonly string[];
+  /** LookupEvents pages (50 events each) one check may read, over all its regions. */
+  readonly maxPages: number;
 }
 
 /** How the fleet scan paces itself and warns. */
@@ -35,6 +49,7 @@ export const ENV = {
   rotationStateMachineArn: 'REKEY_ROTATION_STATE_MACHINE_ARN',
   fleet: 'REKEY_FLEET',
   consumerAccess: 'REKEY_CONSUMER_ACCESS',
+  attribution: 'REKEY_ATTRIBUTION',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -167,7 +182,36 @@ export function loadConfig(env: Env = process.env): Config {
     rotationStateMachineArn: optional(env, ENV.rotationStateMachineArn),
     fleet: fleetFrom(json(env, ENV.fleet)),
     consumerAccess: consumerAccessFrom(optional(env, ENV.consumerAccess)),
+    attribution: attributionFrom(env),
   };
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** Absent: off (a function the construct did not give it has no cloudtrail:LookupEvents). */
+function attributionFrom(env: Env): AttributionSettings {
+  if (optional(env, ENV.attribution) === undefined)
+    return { enabled: false, regions: [], maxPages: 0 };
+  const raw = json(env, ENV.attribution) ?? {};
+  exactKeys(ENV.attribution, raw, ['regions'], ['maxPages']);
+  const regions = raw.regions;
+  if (!Array.isArray(regions) || !regions.every((r) => typeof r === 'string' && REGION.test(r))) {
+    throw new Error(
+      `${ENV.attribution}.regions must be a list of AWS regions such as ["eu-west-1"]; got ${JSON.stringify(regions)}`,
+    );
+  }
+  const maxPages = raw.maxPages ?? 10;
+  if (
+    typeof maxPages !== 'number' ||
+    !Number.isInteger(maxPages) ||
+    maxPages < 1 ||
+    maxPages > 100
+  ) {
+    throw new Error(
+      `${ENV.attribution}.maxPages must be a whole number from 1 to 100; got ${JSON.stringify(maxPages)}`,
+    );
+  }
+  return { enabled: true, regions: regions as string[], maxPages };
 }
 
 function consumerAccessFrom(raw: string | undefined): 'self' | 'none' {

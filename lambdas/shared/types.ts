@@ -65,6 +65,45 @@ export interface LastUsed {
 
 export type CutoverVerdict = 'waiting' | 'in-use' | 'switched' | 'idle' | 'deadline-enforced';
 
+/** One caller of a key in CloudTrail: a source address and user agent, with what it called. */
+export interface Caller {
+  readonly sourceIp: string;
+  readonly userAgent: string;
+  /** Services it called (`sts`, `s3`), from the events' sources. */
+  readonly services: readonly string[];
+  readonly regions: readonly string[];
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  /** Events of this caller read (within the page budget). */
+  readonly count: number;
+}
+
+/**
+ * Who used the old key, from CloudTrail's event history, as one cutover check found it. Bounded:
+ * a fixed number of callers, each with capped fields, so the state stays small.
+ */
+export interface Attribution {
+  /** `found`: at least one region answered (callers may be empty); `unavailable`: none did. */
+  readonly status: 'found' | 'unavailable';
+  /** The window looked up. */
+  readonly since: string;
+  readonly until: string;
+  /** Regions looked up, one lookup series each. */
+  readonly regions: readonly string[];
+  /** The top callers, the most events first. */
+  readonly callers: readonly Caller[];
+  /** Callers found beyond the top ones. */
+  readonly otherCallers: number;
+  /** Events read. */
+  readonly events: number;
+  /** The page budget ended the lookups before the window's oldest event: the newest events only. */
+  readonly truncated: boolean;
+  /** LookupEvents requests made (throttled ones included). */
+  readonly lookups: number;
+  /** Why a region, or all of them, could not be looked up (denied, throttled, ...). */
+  readonly problems: readonly string[];
+}
+
 export interface CutoverState {
   readonly polls: number;
   readonly verdict: CutoverVerdict;
@@ -75,6 +114,8 @@ export interface CutoverState {
   readonly oldKeyLastUsed?: LastUsed;
   readonly newKeyLastUsed?: LastUsed;
   readonly reason: string;
+  /** Who still used the old key, when this check found it in use after promotion. */
+  readonly attribution?: Attribution;
 }
 
 /**

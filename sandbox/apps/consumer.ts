@@ -10,6 +10,7 @@ import {
 } from '../../credentials';
 import type { Clock } from '../contracts';
 import type { Scheduler } from '../clock';
+import { identityConfig, type AppIdentity } from './identity';
 
 /**
  * How a simulated application follows the secret:
@@ -39,6 +40,11 @@ export interface ConsumerOptions {
   readonly periodSeconds?: number;
   /** Sandbox seconds a read secret is trusted. @default 300 (prompt), 6 hours (late) */
   readonly cacheSeconds?: number;
+  /**
+   * Its user agent and source address, as CloudTrail would show them.
+   * @default - the SDK's own user agent, from 127.0.0.1
+   */
+  readonly identity?: AppIdentity;
 }
 
 export interface ConsumerCall {
@@ -62,11 +68,24 @@ export class SimulatedConsumer {
   private readonly provider?: RekeyCredentialProvider;
   private cached?: { keys: Keys; until: number };
   private loop?: Promise<void>;
+  /**
+   * Settings for each client the application makes, so it sends as the application (user agent,
+   * source address). Fresh for each: destroying a client destroys its HTTP agent.
+   */
+  private readonly as: () => ReturnType<typeof identityConfig>;
 
   constructor(private readonly options: ConsumerOptions) {
     const { endpoint, region, readerCredentials } = options;
+    const identity = options.identity ?? {};
+    this.as = () => identityConfig(identity);
+    this.as(); // a bad address fails here, not at the first tick
     if (readerCredentials) {
-      this.secrets = new SecretsManagerClient({ endpoint, region, credentials: readerCredentials });
+      this.secrets = new SecretsManagerClient({
+        endpoint,
+        region,
+        credentials: readerCredentials,
+        ...this.as(),
+      });
     }
     if (options.behaviour === 'prompt') {
       this.provider = fromRekeySecret({
@@ -75,7 +94,10 @@ export class SimulatedConsumer {
         // Without a reader, the provider signs its reads with the key it holds.
         ...(this.secrets
           ? { client: this.secrets }
-          : { initialCredentials: options.initialKey, clientConfig: { endpoint, region } }),
+          : {
+              initialCredentials: options.initialKey,
+              clientConfig: { endpoint, region, ...this.as() },
+            }),
         now: () => options.clock.now(),
       });
     }
@@ -118,6 +140,7 @@ export class SimulatedConsumer {
       region: this.options.region,
       credentials: keys,
       maxAttempts: 1,
+      ...this.as(),
     });
     if (this.provider) sts.middlewareStack.use(rekeyRefreshOnAuthError(this.provider));
     const call = await sts
@@ -162,7 +185,8 @@ export class SimulatedConsumer {
   private async readSecret(held: Keys): Promise<Keys> {
     const { endpoint, region } = this.options;
     const client =
-      this.secrets ?? new SecretsManagerClient({ endpoint, region, credentials: held });
+      this.secrets ??
+      new SecretsManagerClient({ endpoint, region, credentials: held, ...this.as() });
     let out;
     try {
       out = await client.send(new GetSecretValueCommand({ SecretId: this.options.secretId }));

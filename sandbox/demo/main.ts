@@ -3,13 +3,15 @@ import { InvariantMonitor } from '../invariants';
 import { Sandbox } from '../sandbox';
 import { sandboxTime, span, table } from '../../core/format';
 import { bold, dim, green, key, red, yellow } from './format';
-import { seedDemoAccount } from './seed';
+import { DEADLINE_APPS, seedDeadlineCase, seedDemoAccount, type DemoUser } from './seed';
 import { entryOf } from './timeline';
 
 type Out = { write(text: string): unknown };
 
+type Outcome = 'rotated' | 'unchanged' | 'deadline';
+
 /** What each demo user should end as; the demo exits non-zero otherwise. */
-const EXPECTED: Record<string, 'rotated' | 'unchanged'> = {
+const EXPECTED: Record<string, Outcome> = {
   alice: 'rotated',
   bob: 'unchanged',
   carol: 'unchanged',
@@ -17,6 +19,8 @@ const EXPECTED: Record<string, 'rotated' | 'unchanged'> = {
   erin: 'unchanged',
   frank: 'rotated',
   gina: 'unchanged',
+  // Both keys stay active, the new one current: nightly-export never moved.
+  hank: 'deadline',
 };
 
 /**
@@ -40,7 +44,7 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
     );
     line();
     line(bold('Account') + dim('  (IAM users under /apps/)'));
-    const users = seedDemoAccount(sb);
+    const users = [...seedDemoAccount(sb), seedDeadlineCase(sb)];
     for (const u of users) line(`  ${u.userName.padEnd(6)} ${u.story}`);
     const monitor = new InvariantMonitor(sb.emulator, {
       users: users.map((u) => u.userName),
@@ -61,6 +65,8 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
           periodSeconds: 600,
         })
       : undefined;
+
+    const hankApps = deadlineApps(sb, users);
 
     line();
     line(bold('Timeline') + dim('  (sandbox time, real time since start)'));
@@ -96,11 +102,13 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
     };
     const ticker = setInterval(flush, 25);
     app?.start();
+    for (const a of hankApps) a.start();
     // EventBridge Scheduler's daily schedule starts the fleet scan with this input.
     const scan = await sb.startFleetScan({ dryRun: false });
     await waitForExecutions(sb, [scan]);
     await waitForExecutions(sb, rotationArns(sb));
     await app?.stop();
+    await Promise.all(hankApps.map((a) => a.stop()));
     clearInterval(ticker);
     flush();
 
@@ -117,6 +125,33 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
   } finally {
     await sb.stop();
   }
+}
+
+/** hank's two applications, signing with his key from their own addresses and user agents. */
+function deadlineApps(sb: Sandbox, users: readonly DemoUser[]): SimulatedConsumer[] {
+  const hank = users.find((u) => u.userName === 'hank');
+  if (!hank?.appKey) return [];
+  const initialKey = hank.appKey;
+  return (
+    [
+      ['prompt', DEADLINE_APPS.moves],
+      ['never', DEADLINE_APPS.never],
+    ] as const
+  ).map(
+    ([behaviour, identity]) =>
+      new SimulatedConsumer({
+        name: identity.name,
+        behaviour,
+        secretId: `${sb.secretPrefix}hank`,
+        initialKey,
+        endpoint: sb.endpoint,
+        region: sb.region,
+        clock: sb.clock,
+        scheduler: sb.scheduler,
+        periodSeconds: 900,
+        identity,
+      }),
+  );
 }
 
 function rotationArns(sb: Sandbox): string[] {
@@ -199,7 +234,13 @@ function summarize(
     const deleted = sb.emulator.state.accessKeys.filter((k) => k.userName === user && k.deletedAt);
     const current = currentKeyOf(sb, user);
     const rotated = deleted.length > 0 && keys.length === 1 && keys[0]?.accessKeyId === current;
-    const outcome = rotated ? 'rotated' : 'unchanged';
+    // The deadline's safe failure: both keys active, the new one (not the first) current.
+    const keptBoth =
+      execution?.error === 'CutoverDeadlineError' &&
+      keys.length === 2 &&
+      keys.every((k) => k.status === 'Active') &&
+      current === keys[1]?.accessKeyId;
+    const outcome: Outcome = rotated ? 'rotated' : keptBoth ? 'deadline' : 'unchanged';
     if (outcome !== EXPECTED[user]) {
       problems.push(`${user}: expected ${EXPECTED[user] ?? '?'}, got ${outcome}`);
     }
@@ -217,7 +258,9 @@ function summarize(
       current ? key(current) : '-',
       rotated
         ? green(`rotated (${deleted.map((k) => key(k.accessKeyId)).join(', ')} deleted)`)
-        : outcome,
+        : keptBoth
+          ? yellow('deadline: both keys kept, new one current')
+          : outcome,
     ]);
   }
   if (ctx.appFailures > 0) problems.push(`billing-app had ${ctx.appFailures} failed calls`);

@@ -78,3 +78,40 @@ export function seedDemoAccount(sb: Sandbox): DemoUser[] {
   );
   return users;
 }
+
+/** The two applications of the deadline case, each with its own user agent and address. */
+export const DEADLINE_APPS = {
+  /** Follows the secret with rekey's credential provider. */
+  moves: { name: 'ledger-sync', userAgent: 'ledger-sync/4.2', localAddress: '127.0.0.3' },
+  /** Keeps the key it was configured with. */
+  never: { name: 'nightly-export', userAgent: 'nightly-export/1.4', localAddress: '127.0.0.2' },
+} as const;
+
+/**
+ * The deadline case, seeded by `npm start` only (the CLI's demo account stays as it is): hank's
+ * key is used by two applications, one of which never moves; a one-day deadline with the fail
+ * action, so the rotation stops with both keys active and names the program that never moved.
+ */
+export function seedDeadlineCase(sb: Sandbox): DemoUser {
+  const now = sb.clock.now().getTime();
+  sb.emulator.seed.user({
+    userName: 'hank',
+    path: '/apps/',
+    createDate: new Date(now - 400 * DAY),
+    tags: [
+      { Key: 'rekey:cutover-deadline-hours', Value: '24' },
+      { Key: 'rekey:deadline-action', Value: 'fail' },
+    ],
+  });
+  const key = sb.emulator.seed.accessKey({
+    userName: 'hank',
+    createDate: new Date(now - 86 * DAY),
+    lastUsed: { date: new Date(now - 0.01 * DAY), service: 'sts', region: sb.region },
+  });
+  return {
+    userName: 'hank',
+    story: `key 86 days old, used by ${DEADLINE_APPS.moves.name} (follows the secret) and ${DEADLINE_APPS.never.name} (never re-reads it); 1-day deadline, action fail`,
+    appKey: key,
+    keyIds: [key.accessKeyId],
+  };
+}

@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../emulator';
 import { span } from '../../core/format';
+import { attributionOf, attributionSentence } from '../../lambdas/shared/attribution';
 import { key } from './format';
 
 type Detail = Record<string, unknown>;
@@ -24,8 +25,11 @@ export function describeEvent(detailType: string, d: Detail): string {
       return `AWSCURRENT -> ${key(d.newKeyId)}, AWSPREVIOUS -> ${key(d.oldKeyId)}`;
     case 'Cutover Complete':
       return `${text(d.verdict)}: ${text(d.reason)}`;
-    case 'Cutover Deadline Passed':
-      return `${text(d.reason)} (policy: ${text(d.deadlineAction)})`;
+    case 'Cutover Deadline Passed': {
+      // Who still uses the old key, from CloudTrail, when the check could look it up.
+      const who = attributionOf(d.attribution);
+      return `${text(d.reason)} (policy: ${text(d.deadlineAction)})${who ? `. ${attributionSentence(who)}` : ''}`;
+    }
     case 'Old Key Deactivated': {
       const window = num(d.recoveryWindowSeconds);
       return `old key ${key(d.oldKeyId)} deactivated; restorable for ${window === undefined ? '?' : span(window * 1000)}`;

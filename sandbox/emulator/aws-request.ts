@@ -8,12 +8,14 @@ import { authorize } from './authz';
 import { JSON_CHECKS, QUERY_CHECKS } from './authz/checks';
 import type { PlannedCheck } from './authz/query-checks';
 import type { CallContext, Core, JsonService, QueryService } from './core';
+import type { Principal } from './state/account';
 import { ServiceError } from './errors';
 import { serverError, throttlingError, type Faults } from './faults';
 import { uuid } from './ids';
 import { JsonInput, errorJson, parseJsonBody, toWireJson } from './json-protocol';
 import { QueryParams, errorXml, successXml } from './query-protocol';
 import { scopeService, type SignedRequest } from './sigv4';
+import { recordManagementEvent } from './trail-recording';
 
 export interface AwsResponse {
   readonly status: number;
@@ -32,6 +34,9 @@ const TARGET_PREFIXES: Readonly<Record<string, ServiceName>> = {
   secretsmanager: 'secretsmanager',
   AWSStepFunctions: 'states',
   AWSEvents: 'events',
+  // The SDK v3 sends the model's short target; botocore and the AWS CLI the long one.
+  CloudTrail_20131101: 'cloudtrail',
+  'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101': 'cloudtrail',
 };
 
 type Routed =
@@ -68,6 +73,7 @@ export class AwsFrontEnd {
     let accessKeyId: string | undefined;
     let principalArn: string | undefined;
     let recordedFault: ReturnType<Faults['decide']>['recorded'];
+    let caller: { principal: Principal; region: string } | undefined;
     let response: AwsResponse;
     try {
       const { principal, auth } = authenticate(
@@ -77,6 +83,7 @@ export class AwsFrontEnd {
         now,
       );
       accessKeyId = auth.accessKeyId;
+      caller = { principal, region: auth.region };
       principalArn =
         principal.kind === 'user'
           ? principal.user.arn
@@ -122,6 +129,17 @@ export class AwsFrontEnd {
       at: now,
       fault: recordedFault,
     });
+    // CloudTrail records authenticated requests, refused ones included (with their error code).
+    if (caller) {
+      recordManagementEvent(this.core, request, {
+        ...caller,
+        service: service.name,
+        operation,
+        now,
+        requestId,
+        errorCode,
+      });
+    }
     return response;
   }
 
@@ -129,7 +147,7 @@ export class AwsFrontEnd {
     const body = request.body.toString('utf8');
     const target = header(request, 'x-amz-target');
     if (target !== undefined) {
-      const dot = target.indexOf('.');
+      const dot = target.lastIndexOf('.');
       const name = TARGET_PREFIXES[target.slice(0, dot)];
       const service = name === undefined ? undefined : this.services.get(name);
       if (!service || service.protocol !== 'json' || dot < 0) return undefined;

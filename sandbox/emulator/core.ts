@@ -15,6 +15,7 @@ import type { PolicyState } from './state/policies';
 import type { RecordedEvent, RecordedMessage, Recorder } from './state/recorder';
 import type { SecretStore } from './state/secrets';
 import type { CredentialReports } from './state/reports';
+import type { Trail } from './state/trail';
 
 export interface CoreOptions {
   readonly lastUsedLagSeconds: number;
@@ -36,6 +37,8 @@ export interface Core {
   readonly mutations: MutationBus;
   readonly recorder: Recorder;
   readonly calls: CallRecord[];
+  /** CloudTrail's event history of the requests answered. */
+  readonly trail: Trail;
 }
 
 export type { RecordedEvent, RecordedMessage };

@@ -16,6 +16,7 @@ import { SNS_CHECKS } from './authz/query-checks';
 import { ControlRoutes, type ControlHandler } from './control';
 import { addBuiltInRoutes } from './control-builtins';
 import { cloudFormationService, StackRegistry, type NewStack } from './cloudformation';
+import { cloudTrailService } from './cloudtrail';
 import type { CallContext, Core, JsonService, QueryService } from './core';
 import { eventBridgeService, snsService } from './events';
 import { Faults } from './faults';
@@ -31,6 +32,7 @@ import { Recorder, type RecordedEvent, type RecordedMessage } from './state/reco
 import { CredentialReports } from './state/reports';
 import { PolicyState } from './state/policies';
 import { SecretStore } from './state/secrets';
+import { Trail } from './state/trail';
 import { stepFunctionsService } from './step-functions';
 import { stsService } from './sts';
 import { stateView, type StateView } from './views';
@@ -112,6 +114,7 @@ export class Emulator {
       mutations: new MutationBus(),
       recorder: new Recorder(),
       calls: [],
+      trail: new Trail(),
     };
     const managedKey = secretsManagerKey(this.accountId, this.region);
     this.core.policies.keys.set(managedKey.arn, managedKey);
@@ -127,6 +130,7 @@ export class Emulator {
       eventBridgeService(this.core),
       sns,
       cloudFormationService(this.stacks),
+      cloudTrailService(this.core),
     ];
     const byName = new Map<ServiceName, QueryService | JsonService>(
       services.map((s) => [s.name, s]),
@@ -264,6 +268,7 @@ export class Emulator {
     this.core.secrets.reset();
     this.core.executions.reset();
     this.core.recorder.reset();
+    this.core.trail.reset();
     this.clearCalls();
     this.faultRules.clear();
   }

@@ -93,6 +93,7 @@ export function serverError(service: ServiceName): ServiceError {
       );
     case 'sts':
     case 'cloudformation':
+    case 'cloudtrail':
       return new ServiceError(
         'InternalFailure',
         'The request processing has failed because of an unknown error, exception or failure.',

@@ -60,7 +60,9 @@ export class HttpServer {
       response.end(result.body);
       return;
     }
-    const result = await this.aws.handle({ method, url, headers: request.headers, body });
+    // A client bound to another loopback address (127.0.0.2) shows as that source IP.
+    const sourceIp = request.socket.remoteAddress?.replace(/^::ffff:/, '');
+    const result = await this.aws.handle({ method, url, headers: request.headers, body, sourceIp });
     response.writeHead(result.status, {
       ...result.headers,
       'content-length': Buffer.byteLength(result.body),

@@ -45,6 +45,8 @@ export interface SignedRequest {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
+  /** The client's address (CloudTrail's sourceIPAddress). @default '127.0.0.1' */
+  readonly sourceIp?: string;
 }
 
 const sha256Hex = (data: string | Buffer): string =>

@@ -10,7 +10,7 @@
  *   const stack = await runner.deployTemplate(synthTemplate(app, 'Rekey'));
  */
 import '../polyfills';
-import { useClock } from '../../lambdas/shared/clock';
+import { useClock, useSleep } from '../../lambdas/shared/clock';
 import type { SandboxClock, Scheduler } from '../clock';
 import type { ExecutionRecord, ExecutionRunner, StateMachineRecord } from '../contracts';
 import { addControlRoutes } from './control';
@@ -110,7 +110,10 @@ export class Runner implements ExecutionRunner {
    * Creates the template's roles and policies (through the emulator's IAM API), key and topic
    * policies, topics and event buses, and registers its state machines. Each function then runs
    * with its own environment (its variables, the region, the emulator's endpoint and its role's
-   * credentials: function-env.ts). Handlers in this process read the sandbox clock (`useClock`).
+   * credentials: function-env.ts). Handlers in this process read the sandbox clock (`useClock`),
+   * and a handler's pacing sleep (CloudTrail's 2 lookups per second) moves that clock instead of
+   * waiting in real time: the invocation holds the clock, so a sleep on the scheduler would never
+   * end, and the emulator's rate limit counts sandbox time.
    */
   async deployTemplate(template: CfnTemplate, options: DeployOptions = {}): Promise<DeployedStack> {
     installFunctionEnvironments();
@@ -118,6 +121,11 @@ export class Runner implements ExecutionRunner {
     const stack = await deployStack(this.emulator, template, options);
     this.lambdas.add(stack.functions);
     useClock(this.clock);
+    const clock = this.clock;
+    useSleep((ms) => {
+      clock.advanceBy(ms);
+      return Promise.resolve();
+    });
     this.deployed = stack;
     return stack;
   }

@@ -25,6 +25,48 @@ const failed = (s: number, error: string): HistoryEvent =>
   event('LambdaFunctionFailed', s, { lambdaFunctionFailedEventDetails: { error } });
 
 describe('stepsOf', () => {
+  it("shows a check's attribution, with CloudTrail's limits, as rotate --wait prints it", () => {
+    const attribution = {
+      status: 'found',
+      since: '2026-11-28T00:00:00.000Z',
+      until: '2026-11-28T14:30:00.000Z',
+      regions: ['eu-west-1'],
+      callers: [
+        {
+          sourceIp: '203.0.113.7',
+          userAgent: 'aws-cli/2.15.0',
+          services: ['ec2', 's3'],
+          regions: ['eu-west-1'],
+          firstSeen: '2026-11-28T09:00:00.000Z',
+          lastSeen: '2026-11-28T14:02:00.000Z',
+          count: 7,
+        },
+      ],
+      otherCallers: 0,
+      events: 7,
+      truncated: false,
+      lookups: 1,
+      problems: [],
+    };
+    const cutover = { verdict: 'in-use', reason: 'the old key is still in use' };
+
+    const [check, old] = stepsOf([
+      entered('Task', 'CheckCutover', 0),
+      exited('Task', 'CheckCutover', 1, { cutover: { ...cutover, attribution } }),
+      entered('Task', 'CheckCutover', 2),
+      exited('Task', 'CheckCutover', 3, { cutover: { ...cutover, attribution: { status: 'x' } } }),
+    ]);
+
+    expect(check?.detail).toBe(
+      'in-use: the old key is still in use. Still used from 203.0.113.7 by aws-cli/2.15.0 ' +
+        '(ec2, s3 in eu-west-1), last 14:02 UTC, 7 calls. CloudTrail event history shows ' +
+        'management events only (S3 object reads and other data events are invisible unless a ' +
+        'trail records them), for 90 days, one region per lookup (looked up: eu-west-1).',
+    );
+    // A state this version cannot read shows the verdict alone.
+    expect(old?.detail).toBe('in-use: the old key is still in use');
+  });
+
   it('counts retried attempts and reports what a step did from named state fields', () => {
     const newKey = { accessKeyId: 'AKIAABCDEFGHIJKLWXYZ' };
     const events = [

@@ -111,6 +111,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     rotationStateMachineArn: STATE_MACHINE,
     fleet: { maxConcurrentRotations: 100, exemptionWarningDays: 14 },
     consumerAccess: 'self',
+    attribution: { enabled: false, regions: [], maxPages: 0 },
     ...overrides,
   };
 }

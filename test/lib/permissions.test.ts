@@ -143,9 +143,11 @@ const STEP_ACTIONS: Record<AnyStep, StepActions> = {
   },
   'verify-key': { iam: ['ListAccessKeys'], secrets: ['DescribeSecret', 'GetSecretValue'] },
   'promote-key': { iam: [], secrets: ['DescribeSecret', 'UpdateSecretVersionStage'] },
+  // LookupEvents on "*" (no resource type): attribution, who still uses the old key.
   'check-cutover': {
     iam: ['GetAccessKeyLastUsed'],
     secrets: ['DescribeSecret'],
+    other: ['cloudtrail:LookupEvents'],
     notifies: true,
   },
   'deactivate-key': { iam: ['ListAccessKeys', 'UpdateAccessKey'], secrets: ['DescribeSecret'] },

@@ -25,4 +25,8 @@ export const JSON_CHECKS: Partial<Record<ServiceName, Readonly<Record<string, Js
   secretsmanager: SECRETS_MANAGER_CHECKS,
   states: STEP_FUNCTIONS_CHECKS,
   events: EVENTS_CHECKS,
+  // LookupEvents has no resource type: it is authorized on "*".
+  cloudtrail: {
+    LookupEvents: () => [{ check: { action: 'cloudtrail:LookupEvents', resource: '*' } }],
+  },
 };

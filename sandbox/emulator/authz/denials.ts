@@ -61,6 +61,7 @@ export function accessDenied(
     case 'secretsmanager':
     case 'states':
     case 'events':
+    case 'cloudtrail':
       return new ServiceError('AccessDeniedException', message, 400);
   }
 }

@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       rotationStateMachineArn: undefined,
       fleet: { maxConcurrentRotations: 100, exemptionWarningDays: 14 },
       consumerAccess: 'self',
+      // Off for a function the construct did not give REKEY_ATTRIBUTION (and LookupEvents).
+      attribution: { enabled: false, regions: [], maxPages: 0 },
     });
   });
 
@@ -38,6 +40,7 @@ describe('loadConfig', () => {
       REKEY_ROTATION_STATE_MACHINE_ARN: STATE_MACHINE,
       REKEY_FLEET: JSON.stringify({ maxConcurrentRotations: 25, exemptionWarningDays: 30 }),
       REKEY_CONSUMER_ACCESS: 'none',
+      REKEY_ATTRIBUTION: JSON.stringify({ regions: ['eu-west-1'], maxPages: 4 }),
     });
 
     expect(config).toEqual({
@@ -51,6 +54,7 @@ describe('loadConfig', () => {
       rotationStateMachineArn: STATE_MACHINE,
       fleet: { maxConcurrentRotations: 25, exemptionWarningDays: 30 },
       consumerAccess: 'none',
+      attribution: { enabled: true, regions: ['eu-west-1'], maxPages: 4 },
     });
   });
 
@@ -189,4 +193,24 @@ it('refuses a consumer access it does not know, naming the variable', () => {
   expect(() => loadConfig({ ...REQUIRED, REKEY_CONSUMER_ACCESS: 'everyone' })).toThrow(
     'REKEY_CONSUMER_ACCESS must be self or none; got everyone',
   );
+});
+
+it.each([
+  ['{"regions":"eu-west-1"}', /REKEY_ATTRIBUTION\.regions must be a list of AWS regions/],
+  ['{"regions":["Europe"]}', /REKEY_ATTRIBUTION\.regions must be a list of AWS regions/],
+  [
+    '{"regions":[],"maxPages":0}',
+    /REKEY_ATTRIBUTION\.maxPages must be a whole number from 1 to 100; got 0/,
+  ],
+  ['[1]', /REKEY_ATTRIBUTION must be a JSON object/],
+  [
+    '{"maxPages":4}',
+    /REKEY_ATTRIBUTION must hold exactly regions, maxPages; it has missing regions/,
+  ],
+  [
+    '{"regions":[],"enabled":false}',
+    /REKEY_ATTRIBUTION must hold exactly regions, maxPages; it has unknown enabled/,
+  ],
+])('refuses attribution settings %s, naming the variable', (raw, message) => {
+  expect(() => loadConfig({ ...REQUIRED, [ENV.attribution]: raw })).toThrow(message);
 });
