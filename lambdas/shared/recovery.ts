@@ -26,14 +26,16 @@ function nextWait(endsAt: Date, now: Date): Pick<RecoveryWindowState, 'waitSecon
 /** The window that opens when the old key is deactivated at `now`. */
 export function openRecoveryWindow(windowSeconds: number, now: Date): RecoveryWindowState {
   const endsAt = new Date(now.getTime() + windowSeconds * 1000);
-  return { endsAt: endsAt.toISOString(), ...nextWait(endsAt, now), checks: 0 };
+  return { endsAt: endsAt.toISOString(), ...nextWait(endsAt, now), ended: false, checks: 0 };
 }
 
 /** The window after a check at `now` found the secret live: the next wait, the last or not. */
 export function afterRecoveryCheck(window: RecoveryWindowState, now: Date): RecoveryWindowState {
+  const endsAt = new Date(window.endsAt);
   return {
     endsAt: window.endsAt,
-    ...nextWait(new Date(window.endsAt), now),
+    ...nextWait(endsAt, now),
+    ended: now.getTime() >= endsAt.getTime(),
     checks: window.checks + 1,
     checkedAt: now.toISOString(),
   };
@@ -57,6 +59,7 @@ export function secretGoneAdvice(
     when === 'during'
       ? `rekey ended the recovery window early and will not delete the old key ${oldKeyId} (inactive).`
       : `The recovery window is over, but rekey will not delete the old key ${oldKeyId} (inactive).`;
+  const before = when === 'during' ? 'before then' : 'before Secrets Manager deletes it';
   if (!restorable) {
     return (
       `${stopped} The new key ${newKeyId}'s secret access key went with the secret: applications ` +
@@ -69,7 +72,7 @@ export function secretGoneAdvice(
       ? "the user's next rotation deletes it first"
       : "the user's next rotation refuses until it is gone";
   return (
-    `${stopped} Restore the secret before then (${restoreCommand(secretId)}): applications read ` +
+    `${stopped} Restore the secret ${before} (${restoreCommand(secretId)}): applications read ` +
     `the new key ${newKeyId} from it, and it holds the only copy of its secret access key. Delete ` +
     `the old key by hand once no application needs it (aws iam delete-access-key --user-name ` +
     `${userName} --access-key-id ${oldKeyId}); ${next}.`

@@ -133,6 +133,11 @@ export interface RecoveryWindowState {
    * secret itself. Otherwise CheckRecoveryWindow does, then the next wait.
    */
   readonly lastWait: boolean;
+  /**
+   * Whether the window is over, for executions started under the definition before `lastWait`,
+   * whose Choice still reads it after every check: the Lambdas they call are the new ones.
+   */
+  readonly ended: boolean;
   /** Checks of the secret made so far. */
   readonly checks: number;
   readonly checkedAt?: string;

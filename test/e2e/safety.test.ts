@@ -389,7 +389,7 @@ describe('the secret is the lifeline: a rotation whose secret goes away stops be
     ]);
     expect(execution.cause).toContain(
       `The recovery window is over, but rekey will not delete the old key ${user.oldKey.accessKeyId} (inactive). ` +
-        `Restore the secret before then (aws secretsmanager restore-secret --secret-id rekey/${user.userName})`,
+        `Restore the secret before Secrets Manager deletes it (aws secretsmanager restore-secret --secret-id rekey/${user.userName})`,
     );
     expect(notificationsAbout(sb, user.userName).join('\n')).toContain('is scheduled for deletion');
     expect(keyById(sb, user.oldKey.accessKeyId)).toMatchObject({ status: 'Inactive' });

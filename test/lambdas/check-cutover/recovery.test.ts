@@ -76,6 +76,7 @@ describe('the recovery window: at most three days between checks of the secret',
       endsAt: '2026-03-15T16:31:00.000Z',
       waitSeconds: RECOVERY_CHECK_SECONDS,
       lastWait: false,
+      ended: false,
       checks: 0,
     });
     expect(RECOVERY_CHECK_SECONDS).toBe(3 * DAY);
@@ -100,6 +101,7 @@ describe('the recovery window: at most three days between checks of the secret',
       endsAt: ENDS_AT,
       waitSeconds: 12 * 3600,
       lastWait: true,
+      ended: false,
       checks: 1,
       checkedAt: '2026-03-08T04:31:00.500Z',
     });
@@ -117,7 +119,11 @@ describe('the recovery window: at most three days between checks of the secret',
     expect(afterRecoveryCheck(window, new Date('2026-03-08T16:32:00Z'))).toMatchObject({
       waitSeconds: 0,
       lastWait: true,
+      ended: true,
     });
+    // An execution started under the definition before lastWait checks after its last wait
+    // too, and its Choice reads `ended`: the window is over at its end, to the second.
+    expect(afterRecoveryCheck(window, new Date(ENDS_AT))).toMatchObject({ ended: true });
   });
 });
 
@@ -129,6 +135,7 @@ describe('checkRecoveryWindow', () => {
       endsAt: ENDS_AT,
       waitSeconds: 3 * DAY,
       lastWait: false,
+      ended: false,
       checks: 1,
       checkedAt: '2026-03-02T16:31:00.000Z',
     });
@@ -141,7 +148,7 @@ describe('checkRecoveryWindow', () => {
 
   it('makes the wait that reaches the end of the window the last', async () => {
     const state = inWindow({
-      recovery: { endsAt: ENDS_AT, waitSeconds: 3 * DAY, lastWait: false, checks: 1 },
+      recovery: { endsAt: ENDS_AT, waitSeconds: 3 * DAY, lastWait: false, ended: false, checks: 1 },
     });
 
     const next = await checkRecoveryWindow(state, deps('2026-03-07T16:31:00.000Z'));

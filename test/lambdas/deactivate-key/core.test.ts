@@ -96,6 +96,7 @@ describe('deactivate-key', () => {
       endsAt: '2026-03-08T16:31:00.000Z',
       waitSeconds: 3 * 86_400,
       lastWait: false,
+      ended: false,
       checks: 0,
     });
     expect(telemetry.events).toEqual([

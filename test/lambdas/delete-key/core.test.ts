@@ -141,7 +141,7 @@ describe('delete-key', () => {
         '2026-03-08T10:00:00.000Z, and Secrets Manager deletes it for good when the recovery ' +
         'window given to DeleteSecret ends, 7 to 30 days later (between 2026-03-15T10:00:00.000Z ' +
         'and 2026-04-07T10:00:00.000Z). The recovery window is over, but rekey will not delete ' +
-        `the old key ${OLD_KEY_ID} (inactive). Restore the secret before then (aws secretsmanager ` +
+        `the old key ${OLD_KEY_ID} (inactive). Restore the secret before Secrets Manager deletes it (aws secretsmanager ` +
         `restore-secret --secret-id ${SECRET_ID}): applications read the new key ${NEW_KEY_ID} ` +
         'from it, and it holds the only copy of its secret access key. Delete the old key by hand ' +
         `once no application needs it (aws iam delete-access-key --user-name ${USER} ` +
