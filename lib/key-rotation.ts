@@ -7,9 +7,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ENV, type FleetSettings, type SelectionSetting } from '../lambdas/shared/config';
+import {
+  ENV,
+  type AttributionSetting,
+  type DeployedPolicy,
+  type FleetSettings,
+  type SelectionSetting,
+} from '../lambdas/shared/config';
 import { DEFAULT_POLICY } from '../lambdas/shared/policy';
-import type { RotationPolicy } from '../lambdas/shared/types';
 import { acknowledge, acknowledgeStateMachineRole } from './nag';
 import { grantRead, usersDecryptOwnSecret } from './consumer-access';
 import {
@@ -92,7 +97,6 @@ export class KeyRotation extends Construct {
       ...(props.topic && { [ENV.topicArn]: props.topic.topicArn }),
       [ENV.policy]: JSON.stringify({
         rotateAfterDays: s.rotateAfterDays,
-        maxKeyAgeDays: MAX_KEY_AGE_DAYS,
         cutoverDeadlineSeconds: s.cutoverDeadlineSeconds,
         deadlineAction: s.deadlineAction,
         pollInitialSeconds: s.pollInitialSeconds,
@@ -100,7 +104,7 @@ export class KeyRotation extends Construct {
         recoveryWindowSeconds: s.recoveryWindowSeconds,
         lastUsedLagSeconds: s.lastUsedLagSeconds,
         inactiveKeyAction: s.inactiveKeyAction,
-      } satisfies RotationPolicy),
+      } satisfies DeployedPolicy),
       [ENV.selection]: JSON.stringify({
         mode: s.userSelection,
         minRotateAfterDays: s.minRotateAfterDays,
@@ -193,7 +197,9 @@ export class KeyRotation extends Construct {
       notifies: true,
       ...(s.attribution && {
         environment: {
-          [ENV.attribution]: JSON.stringify({ regions: s.attributionRegions }),
+          [ENV.attribution]: JSON.stringify({
+            regions: s.attributionRegions,
+          } satisfies AttributionSetting),
         },
         starResourceReason:
           "cloudtrail:LookupEvents has no resource type (it looks up the account's event history, here by the old access key id), and X-Ray tracing supports no resource-level permissions.",

@@ -18,6 +18,15 @@ export interface Config {
   readonly attribution: AttributionSettings;
 }
 
+/**
+ * LookupEvents pages (50 events each) one cutover check may read, over all its regions: at 2
+ * lookups per second, 5 s of a check's time, and 500 events, enough to name the top callers.
+ */
+export const ATTRIBUTION_MAX_PAGES = 10;
+
+/** What the construct writes to REKEY_ATTRIBUTION (only on check-cutover, only when it is on). */
+export type AttributionSetting = Pick<AttributionSettings, 'regions'>;
+
 /** How check-cutover looks up who still uses the old key. */
 export interface AttributionSettings {
   readonly enabled: boolean;
@@ -98,13 +107,22 @@ function exactKeys(
   );
 }
 
+/**
+ * The policy as the construct writes it to REKEY_POLICY: every setting but the compliance
+ * threshold, which is no setting (90 days, Security Hub IAM.3) and which the functions add.
+ * Stacks deployed before this list was enforced wrote exactly these keys.
+ */
+export type DeployedPolicy = Omit<RotationPolicy, 'maxKeyAgeDays'>;
+
 /** The policy's settings, from the defaults' keys: the type and this list cannot differ. */
-export const POLICY_KEYS = Object.keys(DEFAULT_POLICY) as readonly (keyof RotationPolicy)[];
+export const POLICY_KEYS = (Object.keys(DEFAULT_POLICY) as (keyof RotationPolicy)[]).filter(
+  (key): key is keyof DeployedPolicy => key !== 'maxKeyAgeDays',
+);
 
 function policyFrom(raw: Record<string, unknown>): RotationPolicy {
   exactKeys(ENV.policy, raw, POLICY_KEYS);
-  for (const [key, value] of Object.entries(DEFAULT_POLICY)) {
-    if (typeof value === 'number' && typeof raw[key] !== 'number') {
+  for (const key of POLICY_KEYS) {
+    if (typeof DEFAULT_POLICY[key] === 'number' && typeof raw[key] !== 'number') {
       throw new Error(`${ENV.policy}.${key} must be a number; got ${String(raw[key])}`);
     }
   }
@@ -114,7 +132,10 @@ function policyFrom(raw: Record<string, unknown>): RotationPolicy {
   if (!isInactiveKeyAction(raw.inactiveKeyAction)) {
     throw new Error(`${ENV.policy}.inactiveKeyAction must be delete or refuse`);
   }
-  return raw as unknown as RotationPolicy;
+  return {
+    ...(raw as unknown as DeployedPolicy),
+    maxKeyAgeDays: DEFAULT_POLICY.maxKeyAgeDays,
+  };
 }
 
 /** What the construct writes to REKEY_SELECTION. */
@@ -193,25 +214,14 @@ function attributionFrom(env: Env): AttributionSettings {
   if (optional(env, ENV.attribution) === undefined)
     return { enabled: false, regions: [], maxPages: 0 };
   const raw = json(env, ENV.attribution) ?? {};
-  exactKeys(ENV.attribution, raw, ['regions'], ['maxPages']);
+  exactKeys(ENV.attribution, raw, ['regions']);
   const regions = raw.regions;
   if (!Array.isArray(regions) || !regions.every((r) => typeof r === 'string' && REGION.test(r))) {
     throw new Error(
       `${ENV.attribution}.regions must be a list of AWS regions such as ["eu-west-1"]; got ${JSON.stringify(regions)}`,
     );
   }
-  const maxPages = raw.maxPages ?? 10;
-  if (
-    typeof maxPages !== 'number' ||
-    !Number.isInteger(maxPages) ||
-    maxPages < 1 ||
-    maxPages > 100
-  ) {
-    throw new Error(
-      `${ENV.attribution}.maxPages must be a whole number from 1 to 100; got ${JSON.stringify(maxPages)}`,
-    );
-  }
-  return { enabled: true, regions: regions as string[], maxPages };
+  return { enabled: true, regions: regions as string[], maxPages: ATTRIBUTION_MAX_PAGES };
 }
 
 function consumerAccessFrom(raw: string | undefined): 'self' | 'none' {

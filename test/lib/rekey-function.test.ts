@@ -88,7 +88,6 @@ describe('the rotation Lambdas of the deployable stack', () => {
     expect(policyEnvironment(template)).toEqual({
       policy: {
         rotateAfterDays: 80,
-        maxKeyAgeDays: 90,
         cutoverDeadlineSeconds: 7 * 86_400,
         deadlineAction: 'fail',
         pollInitialSeconds: 15 * 60,
@@ -168,7 +167,6 @@ describe('the rotation Lambdas given a custom policy', () => {
     expect(policyEnvironment(template)).toEqual({
       policy: {
         rotateAfterDays: 60,
-        maxKeyAgeDays: 90,
         cutoverDeadlineSeconds: 3 * 86_400,
         deadlineAction: 'enforce',
         pollInitialSeconds: 30 * 60,

@@ -3,12 +3,14 @@ import { DEFAULT_POLICY } from '../../../lambdas/shared/policy';
 import { KMS_KEY_ARN, STATE_MACHINE, TOPIC_ARN } from '../helpers';
 
 /** What the construct writes for the default policy: every key, no other. */
-const POLICY = JSON.stringify(DEFAULT_POLICY);
+const DEPLOYED: Record<string, unknown> = { ...DEFAULT_POLICY };
+delete DEPLOYED.maxKeyAgeDays;
+const POLICY = JSON.stringify(DEPLOYED);
 const SELECTION = JSON.stringify({ mode: 'opt-out', minRotateAfterDays: 80 });
 const REQUIRED = { [ENV.policy]: POLICY, [ENV.selection]: SELECTION };
 
 const policyWith = (changes: Record<string, unknown>): string =>
-  JSON.stringify({ ...DEFAULT_POLICY, ...changes });
+  JSON.stringify({ ...DEPLOYED, ...changes });
 
 describe('loadConfig', () => {
   it('uses the documented defaults for every variable the construct may leave unset', () => {
@@ -40,7 +42,7 @@ describe('loadConfig', () => {
       REKEY_ROTATION_STATE_MACHINE_ARN: STATE_MACHINE,
       REKEY_FLEET: JSON.stringify({ maxConcurrentRotations: 25, exemptionWarningDays: 30 }),
       REKEY_CONSUMER_ACCESS: 'none',
-      REKEY_ATTRIBUTION: JSON.stringify({ regions: ['eu-west-1'], maxPages: 4 }),
+      REKEY_ATTRIBUTION: JSON.stringify({ regions: ['eu-west-1'] }),
     });
 
     expect(config).toEqual({
@@ -54,7 +56,7 @@ describe('loadConfig', () => {
       rotationStateMachineArn: STATE_MACHINE,
       fleet: { maxConcurrentRotations: 25, exemptionWarningDays: 30 },
       consumerAccess: 'none',
-      attribution: { enabled: true, regions: ['eu-west-1'], maxPages: 4 },
+      attribution: { enabled: true, regions: ['eu-west-1'], maxPages: 10 },
     });
   });
 
@@ -66,9 +68,10 @@ describe('loadConfig', () => {
   });
 
   it('names the policy settings from the type, in the order of the defaults', () => {
+    // The compliance threshold is no setting: the functions add it, and stacks deployed by an
+    // earlier rekey wrote exactly these keys.
     expect(POLICY_KEYS).toEqual([
       'rotateAfterDays',
-      'maxKeyAgeDays',
       'cutoverDeadlineSeconds',
       'deadlineAction',
       'pollInitialSeconds',
@@ -83,17 +86,26 @@ describe('loadConfig', () => {
     [
       'a renamed setting: unknown, and the one it replaced missing',
       (() => {
-        const { rotateAfterDays, ...rest } = DEFAULT_POLICY;
+        const { rotateAfterDays, ...rest } = DEPLOYED;
         return JSON.stringify({ ...rest, rotateAfterDayz: rotateAfterDays });
       })(),
       'unknown rotateAfterDayz and missing rotateAfterDays',
     ],
     [
       'a setting left out',
-      JSON.stringify({ ...DEFAULT_POLICY, maxKeyAgeDays: undefined }),
-      'missing maxKeyAgeDays',
+      JSON.stringify({ ...DEPLOYED, recoveryWindowSeconds: undefined }),
+      'missing recoveryWindowSeconds',
     ],
-    ['a partial policy', '{"rotateAfterDays":45}', 'missing maxKeyAgeDays, cutoverDeadlineSeconds'],
+    [
+      'a partial policy',
+      '{"rotateAfterDays":45}',
+      'missing cutoverDeadlineSeconds, deadlineAction',
+    ],
+    [
+      'the compliance threshold, which is no setting',
+      JSON.stringify(DEFAULT_POLICY),
+      'unknown maxKeyAgeDays',
+    ],
   ])('refuses %s instead of running with a default', (_, policy, problem) => {
     expect(() => loadConfig({ ...REQUIRED, [ENV.policy]: policy })).toThrow(problem);
     expect(() => loadConfig({ ...REQUIRED, [ENV.policy]: policy })).toThrow(
@@ -198,18 +210,15 @@ it('refuses a consumer access it does not know, naming the variable', () => {
 it.each([
   ['{"regions":"eu-west-1"}', /REKEY_ATTRIBUTION\.regions must be a list of AWS regions/],
   ['{"regions":["Europe"]}', /REKEY_ATTRIBUTION\.regions must be a list of AWS regions/],
-  [
-    '{"regions":[],"maxPages":0}',
-    /REKEY_ATTRIBUTION\.maxPages must be a whole number from 1 to 100; got 0/,
-  ],
   ['[1]', /REKEY_ATTRIBUTION must be a JSON object/],
   [
-    '{"maxPages":4}',
-    /REKEY_ATTRIBUTION must hold exactly regions, maxPages; it has missing regions/,
+    '{"regions":[],"maxPages":4}',
+    /REKEY_ATTRIBUTION must hold exactly regions; it has unknown maxPages\./,
   ],
+  ['{}', /REKEY_ATTRIBUTION must hold exactly regions; it has missing regions\./],
   [
     '{"regions":[],"enabled":false}',
-    /REKEY_ATTRIBUTION must hold exactly regions, maxPages; it has unknown enabled/,
+    /REKEY_ATTRIBUTION must hold exactly regions; it has unknown enabled/,
   ],
 ])('refuses attribution settings %s, naming the variable', (raw, message) => {
   expect(() => loadConfig({ ...REQUIRED, [ENV.attribution]: raw })).toThrow(message);
