@@ -162,9 +162,10 @@ export interface KeyRotationProps {
    */
   readonly logRetention?: RetentionDays;
   /**
-   * CloudWatch namespace of the fleet scan's compliance metrics (`KeysPastMaxAge`, `UsersDue`,
-   * ...), which the dashboard and the KeysPastMaxAge alarm read. Give each deployment in an
-   * account its own, or their metrics mix.
+   * CloudWatch namespace of rekey's metrics: the fleet scan's compliance figures
+   * (`KeysPastMaxAge`, `UsersDue`, ...), which the dashboard and the KeysPastMaxAge alarm read,
+   * and Report's per rotation (`RotationsSucceeded`, `CutoverSeconds`, `RotationSeconds`). Give
+   * each deployment in an account its own, or their metrics mix.
    * @default 'rekey'
    */
   readonly metricsNamespace?: string;

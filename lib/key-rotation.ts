@@ -110,6 +110,8 @@ export class KeyRotation extends Construct {
         minRotateAfterDays: s.minRotateAfterDays,
       } satisfies SelectionSetting),
       [ENV.consumerAccess]: s.consumerAccess,
+      // Every function's metrics (the scan's and Report's) in this deployment's namespace.
+      POWERTOOLS_METRICS_NAMESPACE: s.metricsNamespace,
     };
     const eventBusArn =
       props.eventBus?.eventBusArn ??
@@ -300,7 +302,6 @@ export class KeyRotation extends Construct {
       memorySize: 1024,
       notifies: true,
       environment: {
-        POWERTOOLS_METRICS_NAMESPACE: s.metricsNamespace,
         [ENV.rotationStateMachineArn]: this.stateMachine.stateMachineArn,
         [ENV.fleet]: JSON.stringify({
           maxConcurrentRotations: s.maxConcurrentRotations,

@@ -103,7 +103,6 @@ export class RekeyFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'rekey',
-        POWERTOOLS_METRICS_NAMESPACE: 'rekey',
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },

@@ -3,6 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Deps } from '../shared/deps';
 import { logger } from '../shared/logger';
 import type { RotationState } from '../shared/types';
+import { METRICS } from '../shared/metrics';
 
 export interface ReportDeps extends Deps {
   readonly metrics: Metrics;
@@ -35,12 +36,12 @@ export async function report(state: RotationState, deps: ReportDeps): Promise<Ro
     ...timings,
     at: completedAt,
   });
-  deps.metrics.addMetric('RotationsSucceeded', MetricUnit.Count, 1);
+  deps.metrics.addMetric(METRICS.rotationsSucceeded, MetricUnit.Count, 1);
   if (timings.cutoverSeconds !== undefined) {
-    deps.metrics.addMetric('CutoverSeconds', MetricUnit.Seconds, timings.cutoverSeconds);
+    deps.metrics.addMetric(METRICS.cutoverSeconds, MetricUnit.Seconds, timings.cutoverSeconds);
   }
   if (timings.totalSeconds !== undefined) {
-    deps.metrics.addMetric('RotationSeconds', MetricUnit.Seconds, timings.totalSeconds);
+    deps.metrics.addMetric(METRICS.rotationSeconds, MetricUnit.Seconds, timings.totalSeconds);
   }
   deps.metrics.publishStoredMetrics();
   return { ...state, completedAt };

@@ -1,9 +1,13 @@
 /**
- * The fleet scan's compliance metrics, published with Powertools Metrics in the namespace the
- * construct gives the scan (POWERTOOLS_METRICS_NAMESPACE), with the dimension `service: rekey`.
- * The scan writes these names and the construct's dashboard, alarm and metric methods read them.
+ * rekey's own metrics, published with Powertools Metrics in the namespace the construct gives
+ * every function (POWERTOOLS_METRICS_NAMESPACE), with the dimension `service: rekey`: the fleet
+ * scan's compliance figures, and the Report step's per rotation. The Lambdas write these names
+ * and the construct's dashboard, alarm and metric methods read them.
  */
 export const METRICS = {
+  rotationsSucceeded: 'RotationsSucceeded',
+  cutoverSeconds: 'CutoverSeconds',
+  rotationSeconds: 'RotationSeconds',
   usersScanned: 'UsersScanned',
   usersCompliant: 'UsersCompliant',
   usersDue: 'UsersDue',

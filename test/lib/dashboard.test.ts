@@ -261,6 +261,15 @@ describe('a metrics namespace of its own (two deployments in one account)', () =
       .filter((l) => !l.startsWith('AWS/'));
 
     expect(variables.POWERTOOLS_METRICS_NAMESPACE).toBe('rekey-team-a');
+    // Report publishes too (RotationsSucceeded, CutoverSeconds, RotationSeconds): every function
+    // gets the namespace.
+    const namespaces = Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (f) =>
+        (f.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment
+          .Variables.POWERTOOLS_METRICS_NAMESPACE,
+    );
+    expect(namespaces.length).toBe(11);
+    expect(new Set(namespaces)).toEqual(new Set(['rekey-team-a']));
     expect(compliance.length).toBeGreaterThan(0);
     expect(compliance.filter((l) => !l.startsWith('rekey-team-a '))).toEqual([]);
     expect(pastMaxAgeAlarm(template).Metrics).toEqual([
