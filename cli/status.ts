@@ -46,6 +46,8 @@ export interface RotationStatus {
   readonly waitingUntil?: string;
   /** In the recovery window: when it ends and the old key is deleted. */
   readonly recoveryWindowEndsAt?: string;
+  /** In the recovery window: the wait runs to its end, and DeleteOldKey follows (no check). */
+  readonly lastWait?: boolean;
   readonly deadlineAt?: string;
   readonly cutover?: {
     readonly verdict?: string;
@@ -114,6 +116,10 @@ async function runningStatus(clients: Clients, r: Rotation): Promise<RotationSta
     recoveryWindowEndsAt:
       current && RECOVERY_WINDOW_STATES.has(current.name)
         ? recoveryWindowEnd(state, steps)?.toISOString()
+        : undefined,
+    lastWait:
+      current && RECOVERY_WINDOW_STATES.has(current.name)
+        ? field(state, 'recovery', 'lastWait') === true
         : undefined,
     deadlineAt: text(field(state, 'cutover', 'deadlineAt')),
     cutover: field(state, 'cutover')

@@ -27,15 +27,17 @@ function keyLine(
 
 function runningLines(r: RotationStatus, now: Date, p: Paint): string[] {
   const since = r.phaseSince ? ` since ${when(r.phaseSince)} (${relative(r.phaseSince, now)})` : '';
-  // In the recovery window the Wait ends at the next check of the secret, not at the window's end.
+  // In the recovery window the Wait ends at the next check of the secret, not at the window's
+  // end; after the last wait DeleteOldKey reads the secret, so there is no check to announce.
   const windowEnds = r.recoveryWindowEndsAt
     ? `, window ends ${when(r.recoveryWindowEndsAt)} (${relative(r.recoveryWindowEndsAt, now)})`
     : '';
   const nextCheck =
-    r.waitingUntil && r.waitingUntil !== r.recoveryWindowEndsAt
+    r.waitingUntil && r.waitingUntil !== r.recoveryWindowEndsAt && !r.lastWait
       ? `, next check${r.recoveryWindowEndsAt ? ' of the secret' : ''} ${when(r.waitingUntil)} (${relative(r.waitingUntil, now)})`
       : '';
-  const until = `${windowEnds}${nextCheck}`;
+  const thenDelete = r.lastWait ? ', then DeleteOldKey' : '';
+  const until = `${windowEnds}${nextCheck}${thenDelete}`;
   const lines = [
     `${p.bold(clip(r.userName ?? '?'))}  ${p.cyan(r.phase ?? 'starting')}${since}${until}`,
   ];

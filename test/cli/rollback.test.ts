@@ -158,6 +158,22 @@ describe('rekey rollback during the recovery window', () => {
     );
   });
 
+  it('announces no check of the secret during the last wait of the window, but DeleteOldKey', async () => {
+    // 150 hours in: past the second check (after six days), in the last wait of the window.
+    await advanceClock(sb, { advanceSeconds: 70 * HOUR });
+    expect(currentState(sb, executionArn)).toBe('RecoveryWindow');
+
+    const run = await cli('--output', 'json', 'status', 'dave');
+    const text = await cli('status', 'dave');
+
+    const [rotation] = json<{ running: Record<string, unknown>[] }>(run).running;
+    expect(rotation).toMatchObject({ phase: 'RecoveryWindow', lastWait: true });
+    expect(text.stdout).toMatch(
+      /dave\s+RecoveryWindow since .* UTC \(.*\), window ends .* UTC \(in \d+h \d+m\), then DeleteOldKey/,
+    );
+    expect(text.stdout).not.toContain('next check');
+  });
+
   it('rolls back in the recovery window: old key active and current, rotation stopped', async () => {
     expect(currentState(sb, executionArn)).toBe('RecoveryWindow');
     expect(keyOf(oldKeyId)?.status).toBe('Inactive');
