@@ -20,6 +20,7 @@ import {
   type Counts,
   type Invocation,
 } from './common';
+import { STATES } from '../lambdas/shared/states';
 
 const HOUR = 3600;
 export const SWITCH_DELAYS = [
@@ -161,7 +162,7 @@ async function rotateOnce(
       .length,
     attributedChecks: execution.events.filter(
       (e) =>
-        e.stateExitedEventDetails?.name === 'CheckCutover' &&
+        e.stateExitedEventDetails?.name === STATES.checkCutover &&
         e.stateExitedEventDetails.output?.includes('"attribution"'),
     ).length,
     sandboxSeconds: ((execution.stopDate?.getTime() ?? now) - execution.startDate.getTime()) / 1000,

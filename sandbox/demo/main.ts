@@ -5,6 +5,7 @@ import { sandboxTime, span, table } from '../../core/format';
 import { bold, dim, green, key, red, yellow } from './format';
 import { DEADLINE_APPS, seedDeadlineCase, seedDemoAccount, type DemoUser } from './seed';
 import { entryOf } from './timeline';
+import { CutoverDeadlineError } from '../../lambdas/shared/errors';
 
 type Out = { write(text: string): unknown };
 
@@ -236,7 +237,7 @@ function summarize(
     const rotated = deleted.length > 0 && keys.length === 1 && keys[0]?.accessKeyId === current;
     // The deadline's safe failure: both keys active, the new one (not the first) current.
     const keptBoth =
-      execution?.error === 'CutoverDeadlineError' &&
+      execution?.error === CutoverDeadlineError.errorName &&
       keys.length === 2 &&
       keys.every((k) => k.status === 'Active') &&
       current === keys[1]?.accessKeyId;
