@@ -3,7 +3,7 @@
  * user agent and loopback address; the emulator's CloudTrail records them; check-cutover names
  * them. Two applications, one of which moves half an hour after promotion; the other never does.
  */
-import { SimulatedConsumer } from '../../sandbox/apps/consumer';
+import type { SimulatedConsumer } from '../../sandbox/apps/consumer';
 import type { ExecutionRecord } from '../../sandbox/contracts';
 import { Sandbox } from '../../sandbox/sandbox';
 import { rekey, sandboxEnv, type CliRun } from '../cli/helpers';
@@ -11,6 +11,7 @@ import type { Attribution } from '../../lambdas/shared/types';
 import {
   advanceUntil,
   checkSecrecy,
+  consumerOf,
   liveKeys,
   MINUTE,
   seedUser,
@@ -49,17 +50,8 @@ function app(
   behaviour: 'never' | 'late',
   cacheSeconds?: number,
 ): SimulatedConsumer {
-  const consumer = new SimulatedConsumer({
+  const consumer = consumerOf(sb, user, behaviour, 15, {
     name: identity.userAgent,
-    behaviour,
-    secretId: `${sb.secretPrefix}${user.userName}`,
-    initialKey: user.oldKey,
-    readerCredentials: sb.applicationCredentials(`${user.userName}-app-role`, user.userName),
-    endpoint: sb.endpoint,
-    region: sb.region,
-    clock: sb.clock,
-    scheduler: sb.scheduler,
-    periodSeconds: 15 * 60,
     cacheSeconds,
     identity,
   });

@@ -5,7 +5,11 @@
 import { IAMClient, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { Retry } from '@smithy/core/retry';
-import { SimulatedConsumer, type ConsumerBehaviour } from '../../sandbox/apps/consumer';
+import {
+  SimulatedConsumer,
+  type ConsumerBehaviour,
+  type ConsumerOptions,
+} from '../../sandbox/apps/consumer';
 import type { ExecutionRecord } from '../../sandbox/contracts';
 import type { AccessKeyView, SecretView, Tag } from '../../sandbox/emulator';
 import { InvariantMonitor } from '../../sandbox/invariants';
@@ -187,12 +191,16 @@ export async function stopExecution(sb: Sandbox, executionArn: string): Promise<
   }
 }
 
-/** A simulated application of `user` that signs a request every `periodMinutes`. */
+/**
+ * A simulated application of `user` that signs a request every `periodMinutes`; `options` give
+ * it a name, its own user agent and address (`identity`), or a cache of the secret.
+ */
 export function consumerOf(
   sb: Sandbox,
   user: SeededUser,
   behaviour: ConsumerBehaviour,
   periodMinutes = 15,
+  options: Partial<Pick<ConsumerOptions, 'name' | 'identity' | 'cacheSeconds'>> = {},
 ): SimulatedConsumer {
   return new SimulatedConsumer({
     name: `${user.userName}-app`,
@@ -205,6 +213,7 @@ export function consumerOf(
     clock: sb.clock,
     scheduler: sb.scheduler,
     periodSeconds: periodMinutes * 60,
+    ...options,
   });
 }
 

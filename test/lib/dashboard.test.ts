@@ -46,6 +46,16 @@ function describeLine(line: MetricLine): string {
   return [namespace, name, ...dims].join(' ');
 }
 
+/** The environment the fleet scan function gets. */
+function fleetScanEnvironment(template: Template): Record<string, unknown> {
+  const fleetScan = Object.values(template.findResources('AWS::Lambda::Function')).find(
+    (f) =>
+      (f.Metadata as Record<string, string>)['rekey:handler'] === 'lambdas/fleet-scan/handler.ts',
+  );
+  return (fleetScan?.Properties as { Environment: { Variables: Record<string, unknown> } })
+    .Environment.Variables;
+}
+
 function pastMaxAgeAlarm(template: Template): Record<string, unknown> {
   const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
     .map((a) => a.Properties as Record<string, unknown>)
@@ -218,13 +228,7 @@ describe('the compliance metrics the fleet scan publishes', () => {
 
   it('include every metric the dashboard and the alarm read, in their namespace and dimensions', async () => {
     const { template } = realApp();
-    const fleetScan = Object.values(template.findResources('AWS::Lambda::Function')).find(
-      (f) =>
-        (f.Metadata as Record<string, string>)['rekey:handler'] === 'lambdas/fleet-scan/handler.ts',
-    );
-    const environment = (
-      fleetScan?.Properties as { Environment: { Variables: Record<string, unknown> } }
-    ).Environment.Variables;
+    const environment = fleetScanEnvironment(template);
     const read = new Set([
       ...metricLines(dashboardOf(template).widgets)
         .map(describeLine)
@@ -249,13 +253,7 @@ describe('a metrics namespace of its own (two deployments in one account)', () =
   const { rotation, template, stack } = rotationStack(() => ({ metricsNamespace: 'rekey-team-a' }));
 
   it('publishes, graphs and alarms in that namespace, and nothing in the default one', () => {
-    const fleetScan = Object.values(template.findResources('AWS::Lambda::Function')).find(
-      (f) =>
-        (f.Metadata as Record<string, string>)['rekey:handler'] === 'lambdas/fleet-scan/handler.ts',
-    );
-    const variables = (
-      fleetScan?.Properties as { Environment: { Variables: Record<string, unknown> } }
-    ).Environment.Variables;
+    const variables = fleetScanEnvironment(template);
     const compliance = metricLines(dashboardOf(template).widgets)
       .map(describeLine)
       .filter((l) => !l.startsWith('AWS/'));

@@ -8,8 +8,6 @@
  * resource is "*" (allow, implicit deny, explicit deny), by code and status; resource-scoped
  * decisions (a user outside a path) are the emulator's alone (authz.test.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -22,46 +20,10 @@ import {
 import type { Emulator } from '../../../sandbox/emulator';
 import { runAuthzSequence } from './conformance-authz-steps';
 import type { Outcome, Target } from './conformance-steps';
-import { requireTool } from '../../setup/tools';
+import { MOTO_ADMIN, motoPath, startMoto, type Moto } from './moto';
 import { startEmulator, TestClock } from './helpers';
 
-const motoPath = requireTool('moto_server');
 const maybe = motoPath ? describe : describe.skip;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startMoto(
-  env: Record<string, string> = {},
-): Promise<{ process: ChildProcess; endpoint: string }> {
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(motoPath ?? 'moto_server', ['-p', String(port)], {
-    stdio: 'ignore',
-    env: { ...process.env, ...env },
-  });
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}`);
-    try {
-      await fetch(`${endpoint}/moto-api/`);
-      return { process: child, endpoint };
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error('moto_server did not answer within 20 s');
-}
-
-const MOTO_ADMIN = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x'.repeat(40) };
 
 /**
  * Steps where moto 5.2.1 departs from the emulator; each side's value is asserted below.
@@ -72,7 +34,7 @@ const MOTO_ADMIN = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x'.r
 const DOCUMENTED_DIFFERENCES = new Set<string>(['CreateRole', 'PutResourcePolicy.unknownSecret']);
 
 maybe('conformance with moto: authorization operations', () => {
-  let moto: { process: ChildProcess; endpoint: string };
+  let moto: Moto;
   let emulator: Emulator;
   let fromMoto: Outcome;
   let fromEmulator: Outcome;

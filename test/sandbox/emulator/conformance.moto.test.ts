@@ -4,40 +4,12 @@
  * normalizing generated ids, dates and request ids. Where moto and AWS differ and the AWS
  * documentation (docs/aws-semantics.md) sides with the emulator, each side's known value is asserted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { Emulator } from '../../../sandbox/emulator';
 import { runSequence, type Outcome } from './conformance-steps';
-import { requireTool } from '../../setup/tools';
+import { MOTO_ADMIN, motoPath, startMoto, type Moto } from './moto';
 import { startEmulator, TestClock } from './helpers';
 
-const motoPath = requireTool('moto_server');
 const maybe = motoPath ? describe : describe.skip;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitUntilAnswering(endpoint: string, process: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (process.exitCode !== null) throw new Error(`moto_server exited with ${process.exitCode}`);
-    try {
-      await fetch(`${endpoint}/moto-api/`);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error('moto_server did not answer within 20 s');
-}
 
 /** Steps where moto 5.2.1 departs from documented AWS behaviour; each is asserted below. */
 const DOCUMENTED_DIFFERENCES = new Set([
@@ -52,23 +24,17 @@ const DOCUMENTED_DIFFERENCES = new Set([
 ]);
 
 maybe('conformance with moto', () => {
-  let moto: ChildProcess;
+  let moto: Moto;
   let emulator: Emulator;
   let fromMoto: Outcome;
   let fromEmulator: Outcome;
 
   beforeAll(async () => {
-    const port = await freePort();
-    const endpoint = `http://127.0.0.1:${port}`;
-    moto = spawn(motoPath ?? 'moto_server', ['-p', String(port)], { stdio: 'ignore' });
-    await waitUntilAnswering(endpoint, moto);
+    moto = await startMoto();
+    const { endpoint } = moto;
     ({ emulator } = await startEmulator({}, new TestClock(new Date())));
     // moto does not verify signatures by default, so every well-formed key works.
-    const motoCredentials = {
-      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-      secretAccessKey: 'x'.repeat(40),
-    };
-    fromMoto = await runSequence({ endpoint, credentials: motoCredentials }, 'conf');
+    fromMoto = await runSequence({ endpoint, credentials: MOTO_ADMIN }, 'conf');
     fromEmulator = await runSequence(
       { endpoint: emulator.endpoint, credentials: emulator.admin },
       'conf',
@@ -76,7 +42,7 @@ maybe('conformance with moto', () => {
   }, 60_000);
 
   afterAll(async () => {
-    moto?.kill();
+    moto?.process.kill();
     await emulator?.stop();
   });
 
