@@ -152,6 +152,7 @@ describe('least privilege, proven by running', () => {
       { name: 'scan', status: 'SUCCEEDED' },
       { name: 'scan-again', status: 'SUCCEEDED' },
       { name: 'ned', status: 'FAILED', error: 'SecretDeletedError' },
+      { name: 'ola', status: 'FAILED', error: 'RotationStateError' },
       { name: 'alarm rotation', status: 'DELIVERED' },
       { name: 'alarm fleet-scan', status: 'DELIVERED' },
     ]);

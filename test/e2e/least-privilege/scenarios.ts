@@ -2,8 +2,8 @@
  * The paths the least-privilege proof runs on one sandbox (manual clock): a clean rotation, an
  * inactive key deleted first, a refusal that notifies, a compensation, a crash-after-success
  * reconciled by StageKey, a cutover deadline, a rollback in the recovery window, a re-run after a
- * stopped execution, two scheduled fleet scans, a secret scheduled for deletion while VerifyKey
- * waits, and both alarms.
+ * stopped execution, two scheduled fleet scans, a secret scheduled for deletion and a new key
+ * deleted while VerifyKey waits, and both alarms.
  */
 import type { Sandbox } from '../../../sandbox/sandbox';
 import {
@@ -233,6 +233,20 @@ export async function runScenarios(sb: Sandbox): Promise<ScenarioOutcome[]> {
   await scheduleSecretDeletion(sb, 'ned');
   await untilDone(sb, [ned]);
   record('ned', ned);
+
+  // An operator deletes the new key while VerifyKey waits for it to propagate: once the key is
+  // past the propagation grace, VerifyKey asks IAM why it is refused, and names the deletion.
+  seedUser(sb, 'ola');
+  const ola = await sb.startRotation({ userName: 'ola' });
+  await advanceUntil(sb, () => failedAttempts(sb.execution(ola), 'VerifyKey') > 0, {
+    stepMs: 500,
+  });
+  const staged = sb.emulator.state.accessKeys.find(
+    (k) => k.userName === 'ola' && !k.deletedAt && k.createDate.getTime() > now() - HOUR,
+  );
+  await deleteKey(sb, 'ola', staged?.accessKeyId ?? '');
+  await untilDone(sb, [ola]);
+  record('ola', ola);
 
   // Both alarms fire: CloudWatch publishes to the topic.
   for (const alarm of ['rotation', 'fleet-scan'] as const) {
