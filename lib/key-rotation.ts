@@ -31,6 +31,83 @@ import { complianceMetric, RekeyDashboard } from './rekey-dashboard';
 import { METRICS, type MetricName } from '../lambdas/shared/metrics';
 import { RotationWorkflow, type RotationSteps } from './rotation-workflow';
 
+/**
+ * What a rotation step may do beyond its logs, tracing, events and notifications: IAM actions on
+ * the managed users, Secrets Manager actions on the users' secrets, rekey's KMS key through
+ * Secrets Manager, reading this state machine's executions, and CloudTrail lookups.
+ */
+interface StepGrants {
+  /** On users under the managed path (RekeyScope.iam). */
+  readonly iam?: readonly string[];
+  /** On secrets under the prefix (RekeyScope.secrets). */
+  readonly secrets?: readonly string[];
+  /** kms:Decrypt (`read`), with kms:GenerateDataKey (`write`), via Secrets Manager only. */
+  readonly secretsKey?: 'read' | 'write';
+  /** Why the step reads this state machine's executions (the cdk-nag acknowledgement). */
+  readonly readsExecutions?: string;
+  /** cloudtrail:LookupEvents, on "*" (the action has no resource type). */
+  readonly lookupEvents?: boolean;
+}
+
+/** Each rotation step's grants, one row a step: the least-privilege proof runs every one. */
+function rotationGrants(s: ResolvedProps): Record<keyof RotationSteps, StepGrants> {
+  return {
+    inspect: {
+      // GetAccessKeyLastUsed: an unknown key is rekey's provable orphan only if it was never used.
+      iam: ['GetUser', 'ListUserTags', 'ListAccessKeys', 'GetAccessKeyLastUsed'],
+      secrets: ['DescribeSecret', 'GetSecretValue'],
+      secretsKey: 'read',
+      readsExecutions:
+        'Inspect reads whether the execution that owns a rotation, or left a creating-marker, is still running: any execution of this rotation state machine.',
+    },
+    stageKey: {
+      iam: [
+        'ListAccessKeys',
+        'CreateAccessKey',
+        'UpdateAccessKey',
+        'DeleteAccessKey',
+        'GetAccessKeyLastUsed',
+      ],
+      secrets: [
+        'CreateSecret',
+        'DescribeSecret',
+        'GetSecretValue',
+        'PutSecretValue',
+        'TagResource',
+        'UntagResource',
+        // consumerAccess SELF: the secret's resource policy lets the user (and its readers) read it.
+        ...(s.consumerAccess === ConsumerAccess.SELF ? ['PutResourcePolicy'] : []),
+      ],
+      secretsKey: 'write',
+      readsExecutions:
+        "StageKey reads whether the execution behind another rotation's creating-marker is still running: any execution of this rotation state machine.",
+    },
+    verifyKey: {
+      // ListAccessKeys: a refused new key is propagation delay unless it was deleted or deactivated.
+      iam: ['ListAccessKeys'],
+      // DescribeSecret: a refused read says why only once rekey knows whether the secret went away.
+      secrets: ['DescribeSecret', 'GetSecretValue'],
+      secretsKey: 'read',
+    },
+    promoteKey: { secrets: ['DescribeSecret', 'UpdateSecretVersionStage'] },
+    checkCutover: {
+      iam: ['GetAccessKeyLastUsed'],
+      // Attribution: who still uses the old key. Only this step looks events up.
+      lookupEvents: s.attribution,
+      // DescribeSecret: stop waiting once the secret (the new key's only copy) is going away.
+      secrets: ['DescribeSecret'],
+    },
+    deactivateKey: { iam: ['ListAccessKeys', 'UpdateAccessKey'], secrets: ['DescribeSecret'] },
+    deleteKey: { iam: ['ListAccessKeys', 'DeleteAccessKey'], secrets: ['DescribeSecret'] },
+    report: {},
+    compensate: {
+      iam: ['ListAccessKeys', 'UpdateAccessKey', 'DeleteAccessKey', 'GetAccessKeyLastUsed'],
+      secrets: ['DescribeSecret', 'GetSecretValue', 'UpdateSecretVersionStage', 'UntagResource'],
+      secretsKey: 'read',
+    },
+  };
+}
+
 /** The compliance threshold (Security Hub IAM.3, AWS Config access-keys-rotated): not a setting. */
 const MAX_KEY_AGE_DAYS = DEFAULT_POLICY.maxKeyAgeDays;
 
@@ -146,11 +223,7 @@ export class KeyRotation extends Construct {
       return f;
     };
     const sc = this.scope;
-    const inspect = fn('inspect', 'validate the input and decide', { notifies: true });
-    // GetAccessKeyLastUsed: an unknown key is rekey's provable orphan only if it was never used.
-    sc.iam(inspect.role, ['GetUser', 'ListUserTags', 'ListAccessKeys', 'GetAccessKeyLastUsed']);
-    sc.secrets(inspect.role, ['DescribeSecret', 'GetSecretValue']);
-    sc.secretsKey(inspect.role, false);
+    const grants = rotationGrants(s);
     const readExecutions = (role: iam.IRole, why: string): void => {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
@@ -160,85 +233,54 @@ export class KeyRotation extends Construct {
       );
       acknowledge(role, executionsOf(stateMachineName).finding, why);
     };
-    readExecutions(
-      inspect.role,
-      'Inspect reads whether the execution that owns a rotation, or left a creating-marker, is still running: any execution of this rotation state machine.',
+    /** A step's grants from the table, always in this order (its role's policy reads so). */
+    const grant = (f: RekeyFunction, g: StepGrants): RekeyFunction => {
+      if (g.iam) sc.iam(f.role, g.iam);
+      if (g.lookupEvents) {
+        f.role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }),
+        );
+      }
+      if (g.secrets) sc.secrets(f.role, g.secrets);
+      if (g.secretsKey) sc.secretsKey(f.role, g.secretsKey === 'write');
+      if (g.readsExecutions) readExecutions(f.role, g.readsExecutions);
+      return f;
+    };
+    const inspect = grant(
+      fn('inspect', 'validate the input and decide', { notifies: true }),
+      grants.inspect,
     );
-    const stageKey = fn('stage-key', 'create the new key and stage it as AWSPENDING');
-    sc.iam(stageKey.role, [
-      'ListAccessKeys',
-      'CreateAccessKey',
-      'UpdateAccessKey',
-      'DeleteAccessKey',
-      'GetAccessKeyLastUsed',
-    ]);
-    sc.secrets(stageKey.role, [
-      'CreateSecret',
-      'DescribeSecret',
-      'GetSecretValue',
-      'PutSecretValue',
-      'TagResource',
-      'UntagResource',
-      // consumerAccess SELF: the secret's resource policy lets the user (and its readers) read it.
-      ...(s.consumerAccess === ConsumerAccess.SELF ? ['PutResourcePolicy'] : []),
-    ]);
-    sc.secretsKey(stageKey.role, true);
-    readExecutions(
-      stageKey.role,
-      "StageKey reads whether the execution behind another rotation's creating-marker is still running: any execution of this rotation state machine.",
+    const stageKey = grant(
+      fn('stage-key', 'create the new key and stage it as AWSPENDING'),
+      grants.stageKey,
     );
-    const verifyKey = fn('verify-key', 'prove the new key works');
-    // ListAccessKeys: a refused new key is propagation delay unless it was deleted or deactivated.
-    sc.iam(verifyKey.role, ['ListAccessKeys']);
-    // DescribeSecret: a refused read says why only once rekey knows whether the secret went away.
-    sc.secrets(verifyKey.role, ['DescribeSecret', 'GetSecretValue']);
-    sc.secretsKey(verifyKey.role, false);
-    const promoteKey = fn('promote-key', 'make the new key AWSCURRENT');
-    sc.secrets(promoteKey.role, ['DescribeSecret', 'UpdateSecretVersionStage']);
-    const checkCutover = fn('check-cutover', "compare the keys' last use", {
-      notifies: true,
-      ...(s.attribution && {
-        environment: {
-          [ENV.attribution]: JSON.stringify({
-            regions: s.attributionRegions,
-          } satisfies AttributionSetting),
-        },
-        starResourceReason:
-          "cloudtrail:LookupEvents has no resource type (it looks up the account's event history, here by the old access key id), and X-Ray tracing supports no resource-level permissions.",
+    const verifyKey = grant(fn('verify-key', 'prove the new key works'), grants.verifyKey);
+    const promoteKey = grant(fn('promote-key', 'make the new key AWSCURRENT'), grants.promoteKey);
+    const checkCutover = grant(
+      fn('check-cutover', "compare the keys' last use", {
+        notifies: true,
+        ...(s.attribution && {
+          environment: {
+            [ENV.attribution]: JSON.stringify({
+              regions: s.attributionRegions,
+            } satisfies AttributionSetting),
+          },
+          starResourceReason:
+            "cloudtrail:LookupEvents has no resource type (it looks up the account's event history, here by the old access key id), and X-Ray tracing supports no resource-level permissions.",
+        }),
       }),
-    });
-    sc.iam(checkCutover.role, ['GetAccessKeyLastUsed']);
-    if (s.attribution) {
-      // Attribution: who still uses the old key. Only this step looks events up.
-      checkCutover.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }),
-      );
-    }
-    // DescribeSecret: stop waiting once the secret (the new key's only copy) is going away.
-    sc.secrets(checkCutover.role, ['DescribeSecret']);
-    const deactivateKey = fn('deactivate-key', 'deactivate the old key');
-    sc.iam(deactivateKey.role, ['ListAccessKeys', 'UpdateAccessKey']);
-    sc.secrets(deactivateKey.role, ['DescribeSecret']);
-    const deleteKey = fn('delete-key', 'delete the old key');
-    sc.iam(deleteKey.role, ['ListAccessKeys', 'DeleteAccessKey']);
-    sc.secrets(deleteKey.role, ['DescribeSecret']);
-    const report = fn('report', 'report the completed rotation');
-    const compensate = fn('compensate', 'restore a safe state after a failure', {
-      notifies: true,
-    });
-    sc.iam(compensate.role, [
-      'ListAccessKeys',
-      'UpdateAccessKey',
-      'DeleteAccessKey',
-      'GetAccessKeyLastUsed',
-    ]);
-    sc.secrets(compensate.role, [
-      'DescribeSecret',
-      'GetSecretValue',
-      'UpdateSecretVersionStage',
-      'UntagResource',
-    ]);
-    sc.secretsKey(compensate.role, false);
+      grants.checkCutover,
+    );
+    const deactivateKey = grant(
+      fn('deactivate-key', 'deactivate the old key'),
+      grants.deactivateKey,
+    );
+    const deleteKey = grant(fn('delete-key', 'delete the old key'), grants.deleteKey);
+    const report = grant(fn('report', 'report the completed rotation'), grants.report);
+    const compensate = grant(
+      fn('compensate', 'restore a safe state after a failure', { notifies: true }),
+      grants.compensate,
+    );
     this.functions = {
       inspect,
       stageKey,

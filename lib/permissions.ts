@@ -21,7 +21,7 @@ export class RekeyScope {
     return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${this.secretPrefix}*`;
   }
 
-  iam(role: iam.IRole, actions: string[]): void {
+  iam(role: iam.IRole, actions: readonly string[]): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: actions.map((a) => `iam:${a}`),
@@ -35,7 +35,7 @@ export class RekeyScope {
     );
   }
 
-  secrets(role: iam.IRole, actions: string[]): void {
+  secrets(role: iam.IRole, actions: readonly string[]): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: actions.map((a) => `secretsmanager:${a}`),
