@@ -5,6 +5,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE } from '../lambdas/shared/metrics';
+import { AWS_REGION } from '../lambdas/shared/regions';
 
 /** What happens when the cutover deadline passes with the old key still in use. */
 export enum DeadlineAction {
@@ -381,14 +382,12 @@ export function resolveProps(props: KeyRotationProps, where = 'KeyRotation'): Re
   };
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-
 function regionList(where: string, regions: readonly string[] | undefined): string[] {
   if (regions === undefined) return [];
   if (Token.isUnresolved(regions) || regions.some((r) => Token.isUnresolved(r))) {
     throw unresolved(where, 'attributionRegions', "['eu-west-1']");
   }
-  const bad = regions.filter((r) => !REGION.test(r));
+  const bad = regions.filter((r) => !AWS_REGION.test(r));
   if (regions.length < 1 || regions.length > 5 || bad.length > 0) {
     throw new Error(
       `${where}: attributionRegions must list 1 to 5 AWS regions such as 'eu-west-1'; got ${JSON.stringify(regions)}. ` +

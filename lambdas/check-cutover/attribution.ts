@@ -10,10 +10,11 @@ import {
   type LookupEventsCommandOutput,
 } from '@aws-sdk/client-cloudtrail';
 import { CallerTally, MAX_CALLERS, parseRecord } from '../shared/attribution';
-import type { Clock } from '../shared/clock';
+import type { Clock, Sleep } from '../shared/clock';
 import type { AttributionSettings } from '../shared/config';
 import { awsErrorCode } from '../shared/errors';
 import type { Attribution } from '../shared/types';
+import { AWS_REGION } from '../shared/regions';
 
 export interface AttributionDeps {
   /** A client for the region: one lookup answers for one region only. */
@@ -23,7 +24,7 @@ export interface AttributionDeps {
    * Pacing and backoff between lookups. This is a rate limiter, not a wait: the cutover's
    * waiting stays the state machine's. (The sandbox's moves sandbox time.)
    */
-  readonly sleep: (ms: number) => Promise<void>;
+  readonly sleep: Sleep;
   readonly settings: AttributionSettings;
   /** The function's own region: looked up by default. */
   readonly homeRegion: string;
@@ -44,8 +45,6 @@ export const BACKOFF_MS: readonly number[] = [1000, 2000, 4000];
 export const TIME_BUDGET_MS = 20_000;
 const PAGE_SIZE = 50;
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-
 /**
  * The regions the policy names, or else the function's own and the one IAM reports for the old
  * key's last use (IAM's own uses are reported in us-east-1, where CloudTrail records them too).
@@ -53,7 +52,7 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 export function regionsFor(deps: AttributionDeps, lastUseRegion: string | undefined): string[] {
   if (deps.settings.regions.length > 0) return [...deps.settings.regions];
   const regions = [deps.homeRegion, lastUseRegion].filter(
-    (r): r is string => r !== undefined && REGION.test(r),
+    (r): r is string => r !== undefined && AWS_REGION.test(r),
   );
   return [...new Set(regions)];
 }

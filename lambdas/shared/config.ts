@@ -1,5 +1,6 @@
 import { DEFAULT_POLICY, isInactiveKeyAction, type Selection } from './policy';
 import type { RotationPolicy } from './types';
+import { AWS_REGION } from './regions';
 
 /** What the construct passes to every Lambda through its environment. */
 export interface Config {
@@ -207,8 +208,6 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-
 /** Absent: off (a function the construct did not give it has no cloudtrail:LookupEvents). */
 function attributionFrom(env: Env): AttributionSettings {
   if (optional(env, ENV.attribution) === undefined)
@@ -216,7 +215,10 @@ function attributionFrom(env: Env): AttributionSettings {
   const raw = json(env, ENV.attribution) ?? {};
   exactKeys(ENV.attribution, raw, ['regions']);
   const regions = raw.regions;
-  if (!Array.isArray(regions) || !regions.every((r) => typeof r === 'string' && REGION.test(r))) {
+  if (
+    !Array.isArray(regions) ||
+    !regions.every((r) => typeof r === 'string' && AWS_REGION.test(r))
+  ) {
     throw new Error(
       `${ENV.attribution}.regions must be a list of AWS regions such as ["eu-west-1"]; got ${JSON.stringify(regions)}`,
     );

@@ -4,6 +4,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { awsErrorCode, ReadersRefusedError } from './errors';
 import { whenSecretGone } from './secret-gone';
+import { AWS_REGION } from './regions';
 
 /**
  * Who may read a user's secret besides rekey: the user itself (so an application holding only
@@ -16,8 +17,6 @@ export const SES_SMTP_REGIONS_TAG = 'rekey:ses-smtp-regions';
 
 /** Tag values hold no commas in IAM: entries are separated by spaces (commas are accepted too). */
 const split = (value: string): string[] => value.split(/[\s,]+/).filter((v) => v !== '');
-
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 export interface Parsed {
   readonly values: readonly string[];
@@ -98,7 +97,7 @@ export function smtpRegionsOf(tags: Readonly<Record<string, string>>): Parsed {
   const raw = lookup(tags, SES_SMTP_REGIONS_TAG);
   if (raw === undefined) return { values: [] };
   const entries = split(raw);
-  const bad = entries.filter((r) => !REGION.test(r));
+  const bad = entries.filter((r) => !AWS_REGION.test(r));
   if (bad.length > 0 || entries.length === 0) {
     return {
       values: [],

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { AWS_REGION } from './regions';
 
 /**
  * Amazon SES SMTP credentials derived from an IAM access key, by the algorithm in "Obtaining
@@ -15,9 +16,6 @@ const SERVICE = 'ses';
 const TERMINAL = 'aws4_request';
 const MESSAGE = 'SendRawEmail';
 const VERSION = 0x04;
-
-/** A region code as AWS spells them: `us-east-1`, `eu-west-1`, `us-gov-west-1`, `ap-southeast-2`. */
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 export interface SesSmtpCredentials {
   /** The SMTP user name: the access key id. */
@@ -39,7 +37,7 @@ export function sesSmtpPassword(secretAccessKey: string, region: string): string
   if (typeof secretAccessKey !== 'string' || secretAccessKey.length === 0) {
     throw new RangeError('sesSmtpPassword: the secret access key must be a non-empty string');
   }
-  if (typeof region !== 'string' || !REGION.test(region)) {
+  if (typeof region !== 'string' || !AWS_REGION.test(region)) {
     throw new RangeError(
       `sesSmtpPassword: "${String(region)}" is not an AWS region code such as eu-west-1`,
     );
