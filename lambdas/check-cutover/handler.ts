@@ -1,4 +1,4 @@
-import { cloudTrailClients } from '../shared/clients';
+import { cloudTrailClients } from './cloudtrail-clients';
 import { clock, sleep } from '../shared/clock';
 import { handlerFor, rotationDeps } from '../shared/runtime';
 import type { RecoveryWindowState, RotationState } from '../shared/types';

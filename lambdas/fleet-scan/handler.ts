@@ -1,6 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { clock } from '../shared/clock';
-import { eventBridgeClient, iamClient, sfnClient, snsClient } from '../shared/clients';
+import { eventBridgeClient, iamClient, snsClient } from '../shared/clients';
+import { sfnClient } from '../shared/sfn-client';
 import { loadConfig } from '../shared/config';
 import { METRICS_SERVICE } from '../shared/metrics';
 import { handlerFor } from '../shared/runtime';

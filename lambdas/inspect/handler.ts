@@ -1,4 +1,4 @@
-import { sfnClient } from '../shared/clients';
+import { sfnClient } from '../shared/sfn-client';
 import { handlerFor, rotationDeps } from '../shared/runtime';
 import { inspect, type InspectDeps, type InspectEvent } from './core';
 

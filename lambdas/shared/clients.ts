@@ -1,16 +1,18 @@
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 
 /**
  * SDK clients, created once per container by the handlers. The standard retry mode backs off on
  * throttling and 5xx; five attempts ride out short bursts before the state machine's own retry.
  * Endpoints come from the environment (AWS_ENDPOINT_URL_*), which is how the sandbox is reached.
+ * Only the clients every rotation step uses are here: each SDK package a module imports is loaded
+ * at every cold start of every function that bundles the module (the runtime provides @aws-sdk,
+ * so the bundler cannot drop an unused one). Step Functions and CloudTrail have modules of their
+ * own for the steps that call them.
  */
-const retrying = { maxAttempts: 5, retryMode: 'standard' } as const;
+export const retrying = { maxAttempts: 5, retryMode: 'standard' } as const;
 
 export function iamClient(): IAMClient {
   return new IAMClient(retrying);
@@ -28,30 +30,10 @@ export function secretsClient(): SecretsManagerClient {
   return new SecretsManagerClient(retrying);
 }
 
-export function sfnClient(): SFNClient {
-  return new SFNClient(retrying);
-}
-
 export function eventBridgeClient(): EventBridgeClient {
   return new EventBridgeClient(retrying);
 }
 
 export function snsClient(): SNSClient {
   return new SNSClient(retrying);
-}
-
-/**
- * One CloudTrail client per region, created on first use. No SDK retries: attribution paces its
- * lookups and backs off on ThrottlingException itself, on the clock it is given.
- */
-export function cloudTrailClients(): (region: string) => CloudTrailClient {
-  const clients = new Map<string, CloudTrailClient>();
-  return (region) => {
-    let client = clients.get(region);
-    if (!client) {
-      client = new CloudTrailClient({ region, maxAttempts: 1 });
-      clients.set(region, client);
-    }
-    return client;
-  };
 }

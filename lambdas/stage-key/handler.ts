@@ -1,4 +1,5 @@
-import { iamClientWithoutRetries, sfnClient } from '../shared/clients';
+import { iamClientWithoutRetries } from '../shared/clients';
+import { sfnClient } from '../shared/sfn-client';
 import { handlerFor, rotationDeps } from '../shared/runtime';
 import type { RotationState } from '../shared/types';
 import { stageKey, type StageDeps } from './core';
