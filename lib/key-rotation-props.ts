@@ -189,6 +189,29 @@ export interface KeyRotationProps {
    * @default - the stack's region and the region of the old key's last use that IAM reports
    */
   readonly attributionRegions?: string[];
+  /**
+   * Whether an AWS Health `AWS_RISK_CREDENTIALS_EXPOSED` event (AWS found one of the account's
+   * access keys exposed, for example in a public repository) starts an emergency rotation of that
+   * key: rotate now, cut the exposed key off at once, and report what it did. Off, no rule is
+   * created; an emergency can still be started from the console or `rekey rotate --emergency`.
+   * @default true
+   */
+  readonly emergencyOnExposure?: boolean;
+  /**
+   * How long an exposed key stays inactive, and restorable (`rekey rollback --force`), before an
+   * emergency rotation deletes it.
+   * @default Duration.days(1)
+   */
+  readonly emergencyRecoveryWindow?: Duration;
+  /**
+   * How long an exposed key stays active after the new key is current, so that applications whose
+   * only identity is that key can read the new one. The trade-off: for this long, whoever found
+   * the key can use it too. With none (the default), such applications are cut off with the key
+   * and cannot read the secret again; applications that read with a role (`rekey:readers`) are
+   * not. At most 1 hour.
+   * @default - none: the exposed key is cut off as soon as the new key is current
+   */
+  readonly emergencyGrace?: Duration;
 }
 
 const DAY = 86_400;
@@ -253,6 +276,9 @@ export interface ResolvedProps {
   readonly attribution: boolean;
   /** Empty: the defaults (the stack's region and the old key's last-use region). */
   readonly attributionRegions: readonly string[];
+  readonly emergencyOnExposure: boolean;
+  readonly emergencyRecoveryWindowSeconds: number;
+  readonly emergencyGraceSeconds: number;
 }
 
 const PATH = /^\/([\u0021-\u007e]*\/)?$/;
@@ -379,6 +405,23 @@ export function resolveProps(props: KeyRotationProps, where = 'KeyRotation'): Re
     metricsNamespace,
     attribution: props.attribution ?? true,
     attributionRegions: regionList(where, props.attributionRegions),
+    emergencyOnExposure: props.emergencyOnExposure ?? true,
+    emergencyRecoveryWindowSeconds: seconds(
+      where,
+      'emergencyRecoveryWindow',
+      props.emergencyRecoveryWindow,
+      Duration.days(1),
+      [0, 90 * DAY],
+      'hours',
+    ),
+    emergencyGraceSeconds: seconds(
+      where,
+      'emergencyGrace',
+      props.emergencyGrace,
+      Duration.seconds(0),
+      [0, 3600],
+      'minutes',
+    ),
   };
 }
 

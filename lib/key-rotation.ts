@@ -11,6 +11,7 @@ import {
   ENV,
   type AttributionSetting,
   type DeployedPolicy,
+  type EmergencySettings,
   type FleetSettings,
   type SelectionSetting,
 } from '../lambdas/shared/config';
@@ -26,6 +27,7 @@ import {
 import { executionsOf, RekeyScope } from './permissions';
 import { RekeyFunction, type RekeyFunctionProps } from './rekey-function';
 import { FleetScan } from './fleet-scan';
+import { ExposureRule } from './exposure-rule';
 import { boundedLogDeliveryKey } from './log-delivery';
 import { complianceMetric, RekeyDashboard } from './rekey-dashboard';
 import { METRICS, type MetricName } from '../lambdas/shared/metrics';
@@ -45,6 +47,8 @@ interface StepGrants {
   readonly secretsKey?: 'read' | 'write';
   /** Why the step reads this state machine's executions (the cdk-nag acknowledgement). */
   readonly readsExecutions?: string;
+  /** Whether it may also stop them (states:StopExecution, in the same statement). */
+  readonly stopsExecutions?: boolean;
   /** cloudtrail:LookupEvents, on "*" (the action has no resource type). */
   readonly lookupEvents?: boolean;
 }
@@ -58,7 +62,9 @@ function rotationGrants(s: ResolvedProps): Record<keyof RotationSteps, StepGrant
       secrets: ['DescribeSecret', 'GetSecretValue'],
       secretsKey: 'read',
       readsExecutions:
-        'Inspect reads whether the execution that owns a rotation, or left a creating-marker, is still running: any execution of this rotation state machine.',
+        'Inspect reads whether the execution that owns a rotation, or left a creating-marker, is still running, and an emergency rotation stops the planned rotation of the same user that it takes over: any execution of this rotation state machine.',
+      // An emergency takes over a running planned rotation of its user (StopExecution).
+      stopsExecutions: true,
     },
     stageKey: {
       iam: [
@@ -140,6 +146,8 @@ export class KeyRotation extends Construct {
   public readonly fleetFunctions: Readonly<Record<'fleetReport' | 'fleetScan', RekeyFunction>>;
   /** Compliance alarm, dashboard of both state machines and the compliance metrics. */
   public readonly dashboard: RekeyDashboard;
+  /** AWS Health's exposed-key event starts an emergency rotation (emergencyOnExposure). */
+  public readonly exposureRule?: ExposureRule;
   private readonly stateMachineName: string;
 
   constructor(scope: Construct, id: string, props: KeyRotationProps = {}) {
@@ -224,10 +232,10 @@ export class KeyRotation extends Construct {
     };
     const sc = this.scope;
     const grants = rotationGrants(s);
-    const readExecutions = (role: iam.IRole, why: string): void => {
+    const readExecutions = (role: iam.IRole, why: string, stop = false): void => {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          actions: ['states:DescribeExecution'],
+          actions: ['states:DescribeExecution', ...(stop ? ['states:StopExecution'] : [])],
           resources: [executionsOf(stateMachineName).arn],
         }),
       );
@@ -243,11 +251,19 @@ export class KeyRotation extends Construct {
       }
       if (g.secrets) sc.secrets(f.role, g.secrets);
       if (g.secretsKey) sc.secretsKey(f.role, g.secretsKey === 'write');
-      if (g.readsExecutions) readExecutions(f.role, g.readsExecutions);
+      if (g.readsExecutions) readExecutions(f.role, g.readsExecutions, g.stopsExecutions);
       return f;
     };
     const inspect = grant(
-      fn('inspect', 'validate the input and decide', { notifies: true }),
+      fn('inspect', 'validate the input and decide', {
+        notifies: true,
+        environment: {
+          [ENV.emergency]: JSON.stringify({
+            recoveryWindowSeconds: s.emergencyRecoveryWindowSeconds,
+            graceSeconds: s.emergencyGraceSeconds,
+          } satisfies EmergencySettings),
+        },
+      }),
       grants.inspect,
     );
     const stageKey = grant(
@@ -330,6 +346,12 @@ export class KeyRotation extends Construct {
       'rotation',
     );
     acknowledgeStateMachineRole(this.stateMachine, Object.values(this.functions));
+    if (s.emergencyOnExposure) {
+      this.exposureRule = new ExposureRule(this, 'ExposureRule', {
+        rotation: this.stateMachine,
+        encryptionKey: loggingKey,
+      });
+    }
 
     const fleetScanName = `${Names.uniqueResourceName(this, { maxLength: 60, separator: '-' })}-fleet-scan`;
     const credentialReportReason =

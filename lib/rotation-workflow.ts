@@ -35,6 +35,7 @@ type WorkflowState = RotationState & {
   readonly compensation?: Compensation;
   readonly compensationError?: CaughtError;
   readonly reportError?: CaughtError;
+  readonly forensicsError?: CaughtError;
 };
 
 /** JSONPaths into the workflow's state, checked against its type. */
@@ -269,6 +270,27 @@ export class RotationWorkflow extends Construct {
         },
       ),
     );
+    // An emergency (docs/design.md, "Emergency rotation"): the exposed key is cut off as soon as
+    // the new key is current (after the grace, if any), by the same function, then its CloudTrail
+    // events are looked up and the operators told. A failed lookup never undoes the cut-off.
+    const deactivateExposed = guarded(
+      step(STATES.deactivateExposedKey, steps.deactivateKey, 'Cut the exposed key off.'),
+    );
+    const forensics = step(
+      STATES.forensics,
+      steps.checkCutover,
+      'What the exposed key did since the exposure (CloudTrail); notify at the highest severity.',
+      {
+        payload: sfn.TaskInput.fromObject({
+          check: 'forensics',
+          state: sfn.JsonPath.entirePayload,
+        }),
+      },
+    );
+    forensics.addCatch(recoveryWindow, {
+      errors: ['States.ALL'],
+      resultPath: state('forensicsError'),
+    });
     const deleteKey = guarded(
       step(
         STATES.deleteOldKey,
@@ -281,6 +303,10 @@ export class RotationWorkflow extends Construct {
     report.addCatch(succeeded, { errors: ['States.ALL'], resultPath: state('reportError') });
 
     const cutoverDone = new sfn.Choice(this, STATES.cutoverDone, { stateName: STATES.cutoverDone })
+      .when(
+        sfn.Condition.stringEquals(state('cutover', 'verdict'), 'exposed' satisfies CutoverVerdict),
+        deactivateExposed.next(forensics).next(recoveryWindow),
+      )
       .when(
         sfn.Condition.or(
           ...CUTOVER_DONE.map((verdict) =>

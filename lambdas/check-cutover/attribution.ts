@@ -35,6 +35,8 @@ export interface AttributionQuery {
   readonly since: Date;
   readonly until: Date;
   readonly regions: readonly string[];
+  /** Callers kept; the rest are counted (MAX_CALLERS by default). */
+  readonly maxCallers?: number;
 }
 
 /** 2 requests per second: at least 500 ms between two lookups of this check. */
@@ -132,7 +134,7 @@ export async function whoUses(q: AttributionQuery, deps: AttributionDeps): Promi
       problems.push(problem(region, error));
     }
   }
-  const { callers, others } = tally.top(MAX_CALLERS);
+  const { callers, others } = tally.top(q.maxCallers ?? MAX_CALLERS);
   return {
     status: looked.length > 0 ? 'found' : 'unavailable',
     since: q.since.toISOString(),

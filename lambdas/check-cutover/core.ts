@@ -48,6 +48,7 @@ export async function checkCutover(
       }),
     ]);
     if (!oldUse) return await oldKeyGone(state, deps, now, newUse);
+    if (state.emergency) return exposed(state, now, oldUse, newUse);
     const deadlineAt = new Date(cutover.deadlineAt);
     const { verdict, reason } = cutoverVerdict({
       now,
@@ -175,6 +176,34 @@ async function attribute(
   }
 }
 
+/**
+ * An emergency's one check, after the grace: the exposed key is cut off next, whatever its last
+ * use says. Who still used it is looked up after it is cut off (Forensics), never before.
+ */
+function exposed(
+  state: RotationState,
+  now: Date,
+  oldUse: LastUsed,
+  newUse: LastUsed,
+): RotationState {
+  const cutover = state.cutover;
+  const reason = `the exposed key ${state.oldKey?.accessKeyId ?? ''} is cut off (emergency; last used ${describe(oldUse)})`;
+  logger.warn('exposed key to be cut off', { reason });
+  return {
+    ...state,
+    cutover: {
+      polls: (cutover?.polls ?? 0) + 1,
+      verdict: 'exposed',
+      waitSeconds: 0,
+      deadlineAt: cutover?.deadlineAt ?? now.toISOString(),
+      checkedAt: now.toISOString(),
+      oldKeyLastUsed: oldUse,
+      newKeyLastUsed: newUse,
+      reason,
+    },
+  };
+}
+
 /** Someone deleted the old key during the cutover (e.g. it leaked): nothing is left to wait for. */
 async function oldKeyGone(
   state: RotationState,
@@ -184,6 +213,8 @@ async function oldKeyGone(
 ): Promise<RotationState> {
   const { oldKey, newKey, cutover } = state;
   const reason = `the old key ${oldKey?.accessKeyId ?? ''} no longer exists (deleted outside rekey)`;
+  // An emergency goes on to its forensics and notification all the same.
+  const verdict = state.emergency ? 'exposed' : 'idle';
   logger.warn('old key deleted during the cutover', { reason });
   await deps.telemetry.emit('Cutover Complete', {
     userName: state.userName,
@@ -191,7 +222,7 @@ async function oldKeyGone(
     oldKeyId: oldKey?.accessKeyId,
     newKeyId: newKey?.accessKeyId,
     newKeyLastUsed: newUse,
-    verdict: 'idle',
+    verdict,
     reason,
     at: now.toISOString(),
   });
@@ -199,7 +230,7 @@ async function oldKeyGone(
     ...state,
     cutover: {
       polls: (cutover?.polls ?? 0) + 1,
-      verdict: 'idle',
+      verdict,
       waitSeconds: 0,
       deadlineAt: cutover?.deadlineAt ?? now.toISOString(),
       checkedAt: now.toISOString(),

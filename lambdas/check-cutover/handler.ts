@@ -4,6 +4,7 @@ import { handlerFor, rotationDeps } from '../shared/runtime';
 import type { RecoveryWindowState, RotationState } from '../shared/types';
 import type { AttributionDeps } from './attribution';
 import { checkCutover } from './core';
+import { forensics, isForensicsCheck, type ForensicsCheck } from './forensics';
 import { checkRecoveryWindow, isRecoveryWindowCheck, type RecoveryWindowCheck } from './recovery';
 
 const deps = rotationDeps();
@@ -25,8 +26,12 @@ const attribution: AttributionDeps | undefined = deps.config.attribution.enabled
  * (no new role, nothing to delete).
  */
 export const handler = handlerFor(
-  (event: RotationState | RecoveryWindowCheck): Promise<RotationState | RecoveryWindowState> =>
-    isRecoveryWindowCheck(event)
-      ? checkRecoveryWindow(event.state, deps)
-      : checkCutover(event, deps, attribution),
+  (
+    event: RotationState | RecoveryWindowCheck | ForensicsCheck,
+  ): Promise<RotationState | RecoveryWindowState> =>
+    isForensicsCheck(event)
+      ? forensics(event.state, deps, attribution)
+      : isRecoveryWindowCheck(event)
+        ? checkRecoveryWindow(event.state, deps)
+        : checkCutover(event, deps, attribution),
 );

@@ -22,7 +22,8 @@ export function isRecoveryWindowCheck(event: unknown): event is RecoveryWindowCh
   if (event.check !== 'recovery-window') {
     throw new InvalidInputError(
       `Unknown check ${JSON.stringify(event.check)}: this function checks the cutover (the rotation ` +
-        'state as input) or the recovery window ({"check": "recovery-window", "state": …}).',
+        'state as input), the recovery window ({"check": "recovery-window", "state": …}) or an ' +
+        'exposed key ({"check": "forensics", "state": …}).',
     );
   }
   return true;

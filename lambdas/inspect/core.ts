@@ -1,5 +1,5 @@
-import { GetUserCommand, type IAMClient } from '@aws-sdk/client-iam';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import { GetAccessKeyLastUsedCommand, GetUserCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { Deps } from '../shared/deps';
 import {
   asRetryable,
@@ -7,6 +7,7 @@ import {
   awsErrorCode,
   errorNames,
   InactiveKeyPresentError,
+  InvalidInputError,
   RekeyError,
   RotationInProgressError,
   SecretDeletedError,
@@ -16,6 +17,7 @@ import {
   UserNotManagedError,
 } from '../shared/errors';
 import { executionRunning, refuseIfClaimed } from '../shared/executions';
+import { isFresh, otherMarkers } from '../shared/markers';
 import { listKeys, userTags } from '../shared/keys';
 import { logger } from '../shared/logger';
 import { auditKeys } from '../shared/orphans';
@@ -28,9 +30,11 @@ import {
   restoreCommand,
   secretName,
   secretNameProblem,
+  SECRET_TAGS,
   type SecretStages,
 } from '../shared/secret';
-import type { RotationState } from '../shared/types';
+import type { EmergencyRequest, EmergencyState, RotationState } from '../shared/types';
+import { emergencyPolicy, planEmergency } from './emergency';
 import { parseRotationInput } from './input';
 import { planRotation, type Plan } from './plan';
 
@@ -88,6 +92,73 @@ async function loadUser(iam: IAMClient, userName: string, managedPath: string): 
   }
 }
 
+/**
+ * The owner of an exposed key, when the input names only the key (AWS Health's event): IAM's
+ * GetAccessKeyLastUsed answers with the user name. A key of a user outside the managed path is
+ * refused by IAM, and that refusal is "not managed".
+ */
+async function ownerOf(iam: IAMClient, accessKeyId: string, managedPath: string): Promise<string> {
+  try {
+    const out = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
+    if (out.UserName) return out.UserName;
+  } catch (error) {
+    const outside = outsideManagedPath(error, managedPath);
+    if (outside !== undefined) {
+      throw new UserNotManagedError(
+        `The exposed key ${accessKeyId} belongs to ${outside}, outside the IAM path this rekey deployment manages (${managedPath}). Nothing was changed: rotate it by hand, now.`,
+      );
+    }
+    if (awsErrorCode(error) !== 'NoSuchEntity') throw error;
+  }
+  throw new InvalidInputError(
+    `The exposed key ${accessKeyId} is no access key of this account (IAM has no such key: deleted already?). Nothing was changed.`,
+  );
+}
+
+/**
+ * An emergency never waits behind a planned rotation of the same user: it stops it and takes
+ * over what it left (a staged or promoted new key is kept, I3). A running emergency is not taken
+ * over: it is already cutting the key off. A stopped execution's step may still be running for a
+ * few seconds (Step Functions does not stop a Lambda it invoked): when the one stopped was
+ * creating its key, this attempt fails as transient and Inspect's retry reads what it left.
+ */
+async function takeOver(
+  deps: InspectDeps,
+  stages: SecretStages | undefined,
+  userName: string,
+  executionArn: string,
+  now: Date,
+  dryRun: boolean,
+): Promise<string | undefined> {
+  const owner = stages?.tags[SECRET_TAGS.execution];
+  if (!owner || owner === executionArn) return undefined;
+  if (!(await executionRunning(deps.sfn)(owner))) return undefined;
+  if (stages?.tags[SECRET_TAGS.emergency] === owner) {
+    throw new RotationInProgressError(
+      `${userName} is already in an emergency rotation, execution ${owner}: it is cutting the exposed key off. Nothing was changed.`,
+    );
+  }
+  // A dry run changes nothing: its plan says which rotation it would take over.
+  if (dryRun) return owner;
+  await deps.sfn.send(
+    new StopExecutionCommand({
+      executionArn: owner,
+      error: 'TakenOverByEmergency',
+      cause: `An emergency rotation of ${userName} took over: ${executionArn}.`,
+    }),
+  );
+  logger.warn('planned rotation taken over', { stopped: owner });
+  const creating = otherMarkers(stages?.tags ?? {}, executionArn).some(
+    (m) => m.executionArn === owner && isFresh(m, now),
+  );
+  if (creating) {
+    throw new AwsTransientError(
+      `Stopped ${owner}, which was creating its new key; reading what it left once its step has ended.`,
+    );
+  }
+  return owner;
+}
+
 /** A secret scheduled for deletion holds the only copy of its key's secret: change nothing. */
 function refuseIfDeleting(stages: SecretStages | undefined, secretId: string, now: Date): void {
   if (stages?.deletedDate === undefined) return;
@@ -110,6 +181,25 @@ function explain(plan: Plan, requested: string, userName: string, orphans: strin
   return parts.join('');
 }
 
+function emergencyState(
+  request: EmergencyRequest,
+  graceSeconds: number,
+  tookOver: string | undefined,
+  keptKey: string | undefined,
+): EmergencyState {
+  return {
+    ...request,
+    graceSeconds,
+    ...(tookOver && { tookOver }),
+    ...(keptKey && { keptKey }),
+  };
+}
+
+/** Whether the raw input asks for an emergency, even one that failed to parse. */
+function emergencyAsked(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && 'emergency' in input;
+}
+
 /** Step 1: load the user, its tags, keys and secret; decide rotate, skip or refuse. Changes nothing. */
 export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<RotationState> {
   const { config, telemetry } = deps;
@@ -118,9 +208,12 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
   let userName: string | undefined;
   try {
     const input = parseRotationInput(event.input);
-    userName = input.userName;
+    const { emergency, ...requestedInput } = input;
+    const requested =
+      input.userName ?? (await ownerOf(deps.iam, emergency?.accessKeyId ?? '', config.managedPath));
+    userName = requested;
     logger.appendKeys({ userName });
-    const user = await loadUser(deps.iam, input.userName, config.managedPath);
+    const user = await loadUser(deps.iam, requested, config.managedPath);
     userName = user.userName;
     logger.appendKeys({ userName });
     if (!user.path.startsWith(config.managedPath)) {
@@ -144,7 +237,12 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     refuseIfDeleting(stages, secretId, now);
     if (stages) requireOwnedSecret(stages, secretId, config.kmsKeyArn);
     const isRunning = executionRunning(deps.sfn);
-    await refuseIfClaimed(isRunning, stages, userName, event.executionArn);
+    let tookOver: string | undefined;
+    if (emergency) {
+      tookOver = await takeOver(deps, stages, userName, event.executionArn, now, input.dryRun);
+    } else {
+      await refuseIfClaimed(isRunning, stages, userName, event.executionArn);
+    }
     const audit = await auditKeys({
       ...deps,
       secretId,
@@ -161,7 +259,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
       );
     }
     const orphans = audit.orphans.map((k) => k.accessKeyId);
-    const plan = await planRotation({
+    const planInput = {
       userName,
       keys: keys.filter((k) => !orphans.includes(k.accessKeyId)),
       resolved,
@@ -170,18 +268,24 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
       secrets: deps.secrets,
       secretId,
       stages,
-    });
+    };
+    const { keptKey, ...plan } = emergency
+      ? await planEmergency(planInput, emergency)
+      : { ...(await planRotation(planInput)), keptKey: undefined };
     for (const warning of warnings) logger.warn('policy tag ignored', { warning });
-    const reason = explain(plan, input.userName, userName, orphans);
+    const reason = explain(plan, requested, userName, orphans);
     const state: RotationState = {
-      ...input,
+      ...requestedInput,
       userName,
-      ...(input.userName !== userName && { requestedUserName: input.userName }),
+      ...(requested !== userName && { requestedUserName: requested }),
       executionArn: event.executionArn,
       userArn: user.arn,
       secretId,
       startedAt: at,
-      policy: resolved.policy,
+      policy: emergency ? emergencyPolicy(resolved.policy, config.emergency) : resolved.policy,
+      ...(emergency && {
+        emergency: emergencyState(emergency, config.emergency.graceSeconds, tookOver, keptKey),
+      }),
       knownKeyIds: keys.map((k) => k.accessKeyId),
       ...(stages && { secretArn: stages.arn }),
       ...plan,
@@ -196,6 +300,9 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
         : input.dryRun
           ? 'Rotation Planned'
           : 'Rotation Started';
+    if (state.emergency && plan.decision === 'skip') {
+      await telemetry.notify(`rekey EMERGENCY: ${userName}'s exposed key`, reason);
+    }
     logger.info(detailType, { decision: plan.decision, reason });
     await telemetry.emit(detailType, {
       userName,
@@ -207,6 +314,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
       mode: input.mode,
       requestedBy: input.requestedBy,
       ...(state.requestedUserName && { requestedUserName: state.requestedUserName }),
+      ...(state.emergency && { emergency: state.emergency }),
       warnings,
       at,
     });
@@ -221,7 +329,13 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
         reason: error.message,
         at,
       });
-      if (NOTIFY.has(error.name)) {
+      if (emergencyAsked(event.input)) {
+        // An exposed key that stays active is the worst case there is: always say so.
+        await telemetry.notify(
+          `rekey EMERGENCY: refused to rotate ${userName ?? 'an exposed key'}`,
+          `${error.message}\n\nThe exposed key is still active until someone acts.`,
+        );
+      } else if (NOTIFY.has(error.name)) {
         await telemetry.notify(`rekey refused to rotate ${userName ?? 'a user'}`, error.message);
       }
     }

@@ -1,9 +1,10 @@
 import { InvalidInputError } from '../shared/errors';
 import type { RotationInput, RotationMode } from '../shared/types';
+import { parseEmergency } from './emergency-input';
 
 const USER_NAME = /^[\w+=,.@-]{1,128}$/;
 const MODES: readonly RotationMode[] = ['on-demand', 'scheduled'];
-const ALLOWED = new Set(['userName', 'dryRun', 'mode', 'requestedBy']);
+const ALLOWED = new Set(['userName', 'dryRun', 'mode', 'requestedBy', 'emergency']);
 /** requestedBy lands in audit events: printable text only, no control characters. */
 const REQUESTED_BY = /^[\P{C}]{1,256}$/u;
 const EXAMPLE = 'Start the execution with {"userName": "alice"} (optionally "dryRun": true).';
@@ -18,8 +19,14 @@ export function echo(value: unknown): string {
     : text;
 }
 
+/**
+ * The input as given. An emergency may leave the user out: Inspect finds it from the key (AWS
+ * Health's event names the key).
+ */
+export type RequestedRotation = Omit<RotationInput, 'userName'> & { readonly userName?: string };
+
 /** Validates the execution input before anything is read or changed. */
-export function parseRotationInput(raw: unknown): RotationInput {
+export function parseRotationInput(raw: unknown): RequestedRotation {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new InvalidInputError(`The input must be a JSON object; got ${echo(raw)}. ${EXAMPLE}`);
   }
@@ -30,14 +37,16 @@ export function parseRotationInput(raw: unknown): RotationInput {
       `Unknown input field${unknown.length > 1 ? 's' : ''} ${unknown
         .slice(0, 5)
         .map((k) => echo(k))
-        .join(', ')}: the fields are userName, dryRun, mode and requestedBy. ${EXAMPLE}`,
+        .join(', ')}: the fields are userName, dryRun, mode, requestedBy and emergency. ${EXAMPLE}`,
     );
   }
   const { userName, dryRun, mode, requestedBy } = input;
-  if (userName === undefined || userName === '') {
+  const emergency =
+    input.emergency === undefined ? undefined : parseEmergency(input.emergency, echo);
+  if ((userName === undefined || userName === '') && emergency === undefined) {
     throw new InvalidInputError(`The input field "userName" is required. ${EXAMPLE}`);
   }
-  if (typeof userName !== 'string' || !USER_NAME.test(userName)) {
+  if (userName !== undefined && (typeof userName !== 'string' || !USER_NAME.test(userName))) {
     throw new InvalidInputError(
       `"userName" must be an IAM user name (1-128 characters: letters, digits and +=,.@_-); ` +
         `got ${echo(userName)}.`,
@@ -51,7 +60,13 @@ export function parseRotationInput(raw: unknown): RotationInput {
   if (mode !== undefined && !MODES.includes(mode as RotationMode)) {
     throw new InvalidInputError(
       `"mode" must be "on-demand" (rotate whatever the key's age, the default) or "scheduled" ` +
-        `(skip a key that is not due); got ${echo(mode)}.`,
+        `(skip a key that is not due); got ${echo(mode)}. An emergency rotation is asked for ` +
+        'with the "emergency" field, not a mode.',
+    );
+  }
+  if (emergency !== undefined && mode === 'scheduled') {
+    throw new InvalidInputError(
+      'An emergency rotation cannot be "scheduled": it rotates whatever the key\'s age. Leave "mode" out.',
     );
   }
   if (
@@ -64,9 +79,10 @@ export function parseRotationInput(raw: unknown): RotationInput {
     );
   }
   return {
-    userName,
+    ...(typeof userName === 'string' && userName !== '' && { userName }),
     dryRun: dryRun ?? false,
-    mode: (mode as RotationMode | undefined) ?? 'on-demand',
+    mode: emergency ? 'emergency' : ((mode as RotationMode | undefined) ?? 'on-demand'),
     requestedBy: requestedBy ?? 'unspecified',
+    ...(emergency && { emergency }),
   };
 }

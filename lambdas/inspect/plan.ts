@@ -27,10 +27,13 @@ export interface PlanInput {
   readonly stages?: SecretStages;
 }
 
-const ref = (k: AccessKey): KeyRef => ({ accessKeyId: k.accessKeyId, createDate: k.createDate });
+export const ref = (k: AccessKey): KeyRef => ({
+  accessKeyId: k.accessKeyId,
+  createDate: k.createDate,
+});
 
 /** Which key each label holds. Reads versions one by one, keeping only the key ids. */
-async function labelledKeys(p: PlanInput): Promise<
+export async function labelledKeys(p: PlanInput): Promise<
   Record<'current' | 'pending' | 'previous', string | undefined> & {
     stagedAt: Record<string, string>;
   }

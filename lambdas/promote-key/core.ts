@@ -1,5 +1,5 @@
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { initialCutover } from '../shared/cutover';
+import { emergencyCutover, initialCutover } from '../shared/cutover';
 import type { Deps } from '../shared/deps';
 import { asRetryable, RotationStateError } from '../shared/errors';
 import { logger } from '../shared/logger';
@@ -77,7 +77,10 @@ export async function promoteKey(state: RotationState, deps: Deps): Promise<Rota
       newKeyId: newKey.accessKeyId,
       at,
     });
-    return { ...state, promotedAt: at, cutover: initialCutover(state.policy, promotedAt) };
+    const cutover = state.emergency
+      ? emergencyCutover(state.emergency.graceSeconds, promotedAt, deps.clock.now())
+      : initialCutover(state.policy, promotedAt);
+    return { ...state, promotedAt: at, cutover };
   } catch (error) {
     // A label move refused because the secret went away since the last DescribeSecret.
     throw asRetryable(

@@ -19,6 +19,7 @@ export interface TrailRecord {
   readonly awsRegion: string;
   readonly sourceIPAddress: string;
   readonly userAgent: string;
+  readonly eventName: string;
 }
 
 /** Reads a record from `Events[].CloudTrailEvent`; undefined when it is not a record. */
@@ -40,6 +41,7 @@ export function parseRecord(json: string | undefined): TrailRecord | undefined {
     awsRegion: str(r.awsRegion),
     sourceIPAddress: str(r.sourceIPAddress) || 'unknown',
     userAgent: str(r.userAgent) || 'unknown',
+    eventName: str(r.eventName).slice(0, 128),
   };
 }
 
@@ -58,6 +60,7 @@ export class CallerTally {
       agent: string;
       services: string[];
       regions: string[];
+      eventNames: string[];
       first: string;
       last: string;
       count: number;
@@ -75,6 +78,7 @@ export class CallerTally {
       agent,
       services: [],
       regions: [],
+      eventNames: [],
       first: record.eventTime,
       last: record.eventTime,
       count: 0,
@@ -84,6 +88,7 @@ export class CallerTally {
     if (record.eventTime > group.last) group.last = record.eventTime;
     addTo(group.services, serviceOf(record.eventSource));
     addTo(group.regions, record.awsRegion);
+    addTo(group.eventNames, record.eventName);
     this.groups.set(id, group);
   }
 
@@ -101,6 +106,7 @@ export class CallerTally {
         firstSeen: g.first,
         lastSeen: g.last,
         count: g.count,
+        ...(g.eventNames.length > 0 && { eventNames: [...g.eventNames].sort() }),
       })),
       others: Math.max(0, all.length - limit),
     };
@@ -184,7 +190,8 @@ export function attributionOf(value: unknown): Attribution | undefined {
       strings(x.regions) &&
       typeof x.lastSeen === 'string' &&
       typeof x.firstSeen === 'string' &&
-      typeof x.count === 'number'
+      typeof x.count === 'number' &&
+      (x.eventNames === undefined || strings(x.eventNames))
     );
   };
   if (

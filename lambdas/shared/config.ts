@@ -17,7 +17,23 @@ export interface Config {
   readonly consumerAccess: 'self' | 'none';
   /** Who still uses an old key, from CloudTrail (only check-cutover is given it). */
   readonly attribution: AttributionSettings;
+  /** How an emergency rotation treats the exposed key (only Inspect is given it). */
+  readonly emergency: EmergencySettings;
 }
+
+/** What the construct writes to REKEY_EMERGENCY. */
+export interface EmergencySettings {
+  /** How long the exposed key stays inactive (and restorable) before it is deleted. */
+  readonly recoveryWindowSeconds: number;
+  /** How long the exposed key stays active after promotion, for applications to move. */
+  readonly graceSeconds: number;
+}
+
+/** One day's recovery window, no grace: the defaults of the construct's props. */
+export const EMERGENCY_DEFAULTS: EmergencySettings = {
+  recoveryWindowSeconds: 86_400,
+  graceSeconds: 0,
+};
 
 /**
  * LookupEvents pages (50 events each) one cutover check may read, over all its regions: at 2
@@ -60,6 +76,7 @@ export const ENV = {
   fleet: 'REKEY_FLEET',
   consumerAccess: 'REKEY_CONSUMER_ACCESS',
   attribution: 'REKEY_ATTRIBUTION',
+  emergency: 'REKEY_EMERGENCY',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -205,6 +222,26 @@ export function loadConfig(env: Env = process.env): Config {
     fleet: fleetFrom(json(env, ENV.fleet)),
     consumerAccess: consumerAccessFrom(optional(env, ENV.consumerAccess)),
     attribution: attributionFrom(env),
+    emergency: emergencyFrom(json(env, ENV.emergency)),
+  };
+}
+
+/** REKEY_EMERGENCY is set on Inspect only, which puts it into an emergency's policy. */
+function emergencyFrom(raw: Record<string, unknown> | undefined): EmergencySettings {
+  if (raw === undefined) return EMERGENCY_DEFAULTS;
+  exactKeys(ENV.emergency, raw, Object.keys(EMERGENCY_DEFAULTS));
+  const seconds = (key: keyof EmergencySettings): number => {
+    const value = raw[key];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+      throw new Error(
+        `${ENV.emergency}.${key} must be a whole number of seconds, at least 0; got ${JSON.stringify(value)}`,
+      );
+    }
+    return value;
+  };
+  return {
+    recoveryWindowSeconds: seconds('recoveryWindowSeconds'),
+    graceSeconds: seconds('graceSeconds'),
   };
 }
 

@@ -34,6 +34,25 @@ export function initialCutover(policy: RotationPolicy, promotedAt: Date): Cutove
   };
 }
 
+/**
+ * An emergency's cutover: the grace (none by default) counted from promotion, then the exposed
+ * key is cut off whatever its last use. A key promoted before the emergency started (one it
+ * kept, or a planned rotation it took over) has had its grace already.
+ */
+export function emergencyCutover(graceSeconds: number, promotedAt: Date, now: Date): CutoverState {
+  const deadline = promotedAt.getTime() + graceSeconds * 1000;
+  return {
+    polls: 0,
+    verdict: 'waiting',
+    waitSeconds: Math.max(0, Math.ceil((deadline - now.getTime()) / 1000)),
+    deadlineAt: new Date(deadline).toISOString(),
+    reason:
+      graceSeconds > 0
+        ? `emergency: the exposed key is cut off ${graceSeconds} s after promotion (grace)`
+        : 'emergency: the exposed key is cut off now',
+  };
+}
+
 export interface CutoverFacts {
   readonly now: Date;
   readonly promotedAt: Date;

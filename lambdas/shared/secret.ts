@@ -12,11 +12,16 @@ export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
 export const AWSPREVIOUS = 'AWSPREVIOUS';
 
-/** Secret tags rekey writes. `rekey:execution` names the execution that owns the rotation. */
+/**
+ * Secret tags rekey writes. `rekey:execution` names the execution that owns the rotation;
+ * `rekey:emergency` names it too when that rotation is an emergency (a planned rotation's claim
+ * leaves it as it was, so it counts only while it equals `rekey:execution`).
+ */
 export const SECRET_TAGS = {
   managedBy: 'rekey:managed-by',
   user: 'rekey:user',
   execution: 'rekey:execution',
+  emergency: 'rekey:emergency',
 } as const;
 
 /**
@@ -211,11 +216,15 @@ export async function claimSecret(
   sm: SecretsManagerClient,
   secretId: string,
   executionArn: string,
+  emergency = false,
 ): Promise<void> {
   await sm.send(
     new TagResourceCommand({
       SecretId: secretId,
-      Tags: [{ Key: SECRET_TAGS.execution, Value: executionArn }],
+      Tags: [
+        { Key: SECRET_TAGS.execution, Value: executionArn },
+        ...(emergency ? [{ Key: SECRET_TAGS.emergency, Value: executionArn }] : []),
+      ],
     }),
   );
 }

@@ -20,6 +20,8 @@ export const STATES = {
   checkCutover: 'CheckCutover',
   cutoverDone: 'CutoverDone',
   deactivateOldKey: 'DeactivateOldKey',
+  deactivateExposedKey: 'DeactivateExposedKey',
+  forensics: 'Forensics',
   recoveryWindow: 'RecoveryWindow',
   recoveryWindowEnded: 'RecoveryWindowEnded',
   checkRecoveryWindow: 'CheckRecoveryWindow',

@@ -31,7 +31,24 @@ export interface RotationPolicy {
  * `scheduled` rotations (started by the fleet scan) skip a key that is not due; `on-demand` ones
  * rotate whatever its age.
  */
-export type RotationMode = 'on-demand' | 'scheduled';
+export type RotationMode = 'on-demand' | 'scheduled' | 'emergency';
+
+/**
+ * An exposed key to cut off now (docs/design.md, "Emergency rotation"): started by AWS Health's
+ * AWS_RISK_CREDENTIALS_EXPOSED event, the console or `rekey rotate --emergency`.
+ */
+export interface EmergencyRequest {
+  /** The exposed access key. */
+  readonly accessKeyId: string;
+  /** Why, in the requester's words or AWS Health's description (cut to 512 characters). */
+  readonly reason: string;
+  /** When the key was exposed, when known (the Health event's startTime). */
+  readonly exposedAt?: string;
+  /** `aws.health` for the Health event; `request` for the console and the CLI. */
+  readonly source: 'aws.health' | 'request';
+  /** The Health event's ARN, when it started the rotation. */
+  readonly healthEventArn?: string;
+}
 
 export interface RotationInput {
   readonly userName: string;
@@ -42,6 +59,8 @@ export interface RotationInput {
    * an execution who started it; CloudTrail's StartExecution event records the principal.
    */
   readonly requestedBy: string;
+  /** Present for an emergency rotation (mode `emergency`). */
+  readonly emergency?: EmergencyRequest;
 }
 
 export interface KeyRef {
@@ -63,7 +82,9 @@ export interface LastUsed {
   readonly region: string;
 }
 
-export type CutoverVerdict = 'waiting' | 'in-use' | 'switched' | 'idle' | 'deadline-enforced';
+/** `exposed`: an emergency rotation cuts the old key off with no cutover wait. */
+export type CutoverVerdict =
+  'waiting' | 'in-use' | 'switched' | 'idle' | 'deadline-enforced' | 'exposed';
 
 /** One caller of a key in CloudTrail: a source address and user agent, with what it called. */
 export interface Caller {
@@ -76,6 +97,8 @@ export interface Caller {
   readonly lastSeen: string;
   /** Events of this caller read (within the page budget). */
   readonly count: number;
+  /** The API calls it made (`GetCallerIdentity`, `ListBuckets`), at most ten. */
+  readonly eventNames?: readonly string[];
 }
 
 /**
@@ -143,9 +166,44 @@ export interface RecoveryWindowState {
   readonly checkedAt?: string;
 }
 
+/**
+ * What the exposed key did, from CloudTrail's event history: its callers since the exposure (or
+ * the last 24 hours), each marked by whether it also used the key in the 24 hours before, when the
+ * key was still private. A caller first seen after the exposure is unexpected until an operator
+ * knows it.
+ */
+export interface Forensics {
+  /** The exposure time, or 24 hours before the lookup when it is unknown. */
+  readonly since: string;
+  readonly sinceSource: 'exposure' | 'last-24-hours';
+  /** The lookup, which starts 24 hours before `since` to tell known callers from new ones. */
+  readonly lookup: Attribution;
+  /** Callers (source address and user agent) first seen at or after `since`. */
+  readonly newCallers: readonly string[];
+  /**
+   * Whether anything but the key's callers from before the exposure used it since: `unknown`
+   * when the lookup was truncated or unavailable, so first sightings cannot be told.
+   */
+  readonly unexpectedUse: 'yes' | 'no' | 'unknown';
+}
+
+/** An emergency rotation as it runs: the request, and what rekey found and did. */
+export interface EmergencyState extends EmergencyRequest {
+  /** Seconds the exposed key stays active after promotion, for applications to move. */
+  readonly graceSeconds: number;
+  /** A planned rotation of the user that this one stopped and took over. */
+  readonly tookOver?: string;
+  /** No new key: the user's other active key was already current, and is kept. */
+  readonly keptKey?: string;
+  readonly deactivatedAt?: string;
+  readonly forensics?: Forensics;
+}
+
 export type Decision = 'rotate' | 'skip';
 
-export interface RotationState extends RotationInput {
+export interface RotationState extends Omit<RotationInput, 'emergency'> {
+  /** Present for an emergency rotation. */
+  readonly emergency?: EmergencyState;
   /** The name as the input gave it, when it differs from IAM's (user names ignore case). */
   readonly requestedUserName?: string;
   readonly executionArn: string;

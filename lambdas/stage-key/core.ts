@@ -176,7 +176,7 @@ export async function stageKey(state: RotationState, deps: StageDeps): Promise<R
     if (existing) requireSameSecret(state, existing, deps.config.kmsKeyArn, deps.clock.now());
     if (state.newKey) {
       await letTheUserRead(deps, state);
-      await claimSecret(deps.secrets, secretId, executionArn);
+      await claimSecret(deps.secrets, secretId, executionArn, state.emergency !== undefined);
       return state;
     }
     if (!existing) {
@@ -298,7 +298,12 @@ async function finish(
   how: 'created' | 'adopted',
 ): Promise<RotationState> {
   try {
-    await claimSecret(deps.secrets, state.secretId, state.executionArn);
+    await claimSecret(
+      deps.secrets,
+      state.secretId,
+      state.executionArn,
+      state.emergency !== undefined,
+    );
     await clearMarker(deps.secrets, state.secretId, state.executionArn);
   } catch (error) {
     const gone = await whenSecretGone(deps.secrets, state.secretId, error, deps.clock.now());

@@ -35,7 +35,7 @@ import {
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../lambdas/shared/clock';
-import type { Config } from '../../lambdas/shared/config';
+import { EMERGENCY_DEFAULTS, type Config } from '../../lambdas/shared/config';
 import { initialCutover } from '../../lambdas/shared/cutover';
 import { DEFAULT_POLICY } from '../../lambdas/shared/policy';
 import type { EventDetail, Telemetry } from '../../lambdas/shared/telemetry';
@@ -112,6 +112,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     fleet: { maxConcurrentRotations: 100, exemptionWarningDays: 14 },
     consumerAccess: 'self',
     attribution: { enabled: false, regions: [], maxPages: 0 },
+    emergency: EMERGENCY_DEFAULTS,
     ...overrides,
   };
 }

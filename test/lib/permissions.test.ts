@@ -119,7 +119,8 @@ const STEP_ACTIONS: Record<AnyStep, StepActions> = {
   inspect: {
     iam: ['GetAccessKeyLastUsed', 'GetUser', 'ListAccessKeys', 'ListUserTags'],
     secrets: ['DescribeSecret', 'GetSecretValue'],
-    other: ['states:DescribeExecution'],
+    // StopExecution: an emergency takes over a running planned rotation of its user.
+    other: ['states:DescribeExecution', 'states:StopExecution'],
     notifies: true,
   },
   'stage-key': {

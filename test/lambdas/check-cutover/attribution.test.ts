@@ -157,6 +157,7 @@ describe('whoUses', () => {
           firstSeen: '2026-03-01T13:00:00.000Z',
           lastSeen: '2026-03-01T14:02:10.000Z',
           count: 2,
+          eventNames: ['GetCallerIdentity'],
         },
         {
           sourceIp: '198.51.100.4',
@@ -166,6 +167,7 @@ describe('whoUses', () => {
           firstSeen: '2026-03-01T12:30:00.000Z',
           lastSeen: '2026-03-01T12:30:00.000Z',
           count: 1,
+          eventNames: ['GetCallerIdentity'],
         },
       ],
       otherCallers: 0,

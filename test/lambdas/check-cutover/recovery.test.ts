@@ -239,8 +239,9 @@ describe('isRecoveryWindowCheck: which check the function is asked for', () => {
 
   it('refuses an unknown check with what it can do', () => {
     expect(() => isRecoveryWindowCheck({ check: 'everything' })).toThrow(
-      'Unknown check "everything": this function checks the cutover (the rotation state as input) ' +
-        'or the recovery window ({"check": "recovery-window", "state": …}).',
+      'Unknown check "everything": this function checks the cutover (the rotation state as input), ' +
+        'the recovery window ({"check": "recovery-window", "state": …}) or an exposed key ' +
+        '({"check": "forensics", "state": …}).',
     );
   });
 });

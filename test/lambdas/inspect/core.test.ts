@@ -104,7 +104,7 @@ const policyWith = (overrides: Partial<RotationPolicy>): RotationPolicy => ({
   ...overrides,
 });
 
-const FIELDS = 'the fields are userName, dryRun, mode and requestedBy.';
+const FIELDS = 'the fields are userName, dryRun, mode, requestedBy and emergency.';
 const NOT_A_NAME =
   '"userName" must be an IAM user name (1-128 characters: letters, digits and +=,.@_-); got';
 const REQUESTED_BY =
@@ -151,7 +151,7 @@ describe('inspect: input validation', () => {
     [
       'an unknown mode',
       { userName: 'alice', mode: 'rekey-scan' },
-      '"mode" must be "on-demand" (rotate whatever the key\'s age, the default) or "scheduled" (skip a key that is not due); got "rekey-scan".',
+      '"mode" must be "on-demand" (rotate whatever the key\'s age, the default) or "scheduled" (skip a key that is not due); got "rekey-scan". An emergency rotation is asked for with the "emergency" field, not a mode.',
     ],
     ['a numeric requestedBy', { userName: 'alice', requestedBy: 7 }, `${REQUESTED_BY} 7.`],
     [

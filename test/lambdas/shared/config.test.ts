@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       consumerAccess: 'self',
       // Off for a function the construct did not give REKEY_ATTRIBUTION (and LookupEvents).
       attribution: { enabled: false, regions: [], maxPages: 0 },
+      emergency: { recoveryWindowSeconds: 86_400, graceSeconds: 0 },
     });
   });
 
@@ -43,6 +44,7 @@ describe('loadConfig', () => {
       REKEY_FLEET: JSON.stringify({ maxConcurrentRotations: 25, exemptionWarningDays: 30 }),
       REKEY_CONSUMER_ACCESS: 'none',
       REKEY_ATTRIBUTION: JSON.stringify({ regions: ['eu-west-1'] }),
+      REKEY_EMERGENCY: JSON.stringify({ recoveryWindowSeconds: 3600, graceSeconds: 300 }),
     });
 
     expect(config).toEqual({
@@ -57,6 +59,7 @@ describe('loadConfig', () => {
       fleet: { maxConcurrentRotations: 25, exemptionWarningDays: 30 },
       consumerAccess: 'none',
       attribution: { enabled: true, regions: ['eu-west-1'], maxPages: 10 },
+      emergency: { recoveryWindowSeconds: 3600, graceSeconds: 300 },
     });
   });
 
