@@ -37,6 +37,12 @@ export const CONTEXT_SETTINGS = {
   attribution: 'boolean',
   /** Comma-separated regions attribution looks up (KeyRotationProps.attributionRegions). @default - the stack's and the last-use region */
   attributionRegions: 'string',
+  /** Whether AWS Health's exposed-key event starts an emergency rotation (KeyRotationProps.emergencyOnExposure). @default true */
+  emergencyOnExposure: 'boolean',
+  /** Hours an exposed key stays inactive before deletion (KeyRotationProps.emergencyRecoveryWindow). @default 24 */
+  emergencyRecoveryWindowHours: 'number',
+  /** Minutes an exposed key stays active after promotion (KeyRotationProps.emergencyGrace). @default 0 */
+  emergencyGraceMinutes: 'number',
 } as const;
 
 type Name = keyof typeof CONTEXT_SETTINGS;
@@ -129,5 +135,9 @@ export function rotationProps(
       ?.split(',')
       .map((r) => r.trim())
       .filter(Boolean),
+    emergencyOnExposure: c.emergencyOnExposure,
+    emergencyRecoveryWindow: hours(c.emergencyRecoveryWindowHours),
+    emergencyGrace:
+      c.emergencyGraceMinutes === undefined ? undefined : Duration.minutes(c.emergencyGraceMinutes),
   };
 }
