@@ -7,7 +7,14 @@ import type { RekeyStack } from '../lib/rekey-stack';
 import { SandboxClock, Scheduler, type SchedulerMode } from './clock';
 import type { ExecutionRecord } from './contracts';
 import { Emulator, type Credentials } from './emulator';
-import { Runner, synthTemplate, type AlarmActionResult, type DeployedStack } from './runner';
+import {
+  Runner,
+  synthTemplate,
+  type AlarmActionResult,
+  type DeployedStack,
+  type EventDelivery,
+} from './runner';
+import { exposedKeyEvent } from './runner/health-event';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -157,6 +164,21 @@ export class Sandbox {
     return this.runner.startSchedule(
       undefined,
       input === undefined ? undefined : JSON.stringify(input),
+    );
+  }
+
+  /**
+   * AWS Health's AWS_RISK_CREDENTIALS_EXPOSED event for `accessKeyId`, delivered to the stack's
+   * rules as AWS sends it (customers cannot put aws.health events on a bus): the emergency
+   * rotation it starts, or why none started.
+   */
+  async exposeKey(accessKeyId: string, startTime?: Date): Promise<EventDelivery[]> {
+    return this.runner.deliverEvent(
+      exposedKeyEvent(accessKeyId, {
+        account: this.emulator.accountId,
+        now: this.clock.now(),
+        ...(startTime && { startTime }),
+      }),
     );
   }
 

@@ -3,7 +3,8 @@
  * from CloudTrail's event history, and the notification at the highest severity. Never fails the
  * rotation: the key is already inactive, and a lookup that cannot be made is said in the result.
  */
-import { describeCaller, limitsSentence, shortAgent } from '../shared/attribution';
+import { shortAgent } from '../shared/attribution';
+import { forensicsSentence } from '../shared/forensics';
 import type { Deps } from '../shared/deps';
 import { InvalidInputError, RotationStateError } from '../shared/errors';
 import { logger } from '../shared/logger';
@@ -101,40 +102,6 @@ export async function lookUpExposure(
     const failed = `the lookup failed unexpectedly (${(error as Error).name})`;
     return summarize(unavailable(from, now, failed), since, sinceSource);
   }
-}
-
-/** The forensics paragraph: for the notification, the event and `rekey status`. */
-export function forensicsSentence(f: Forensics): string {
-  const window = `since ${f.since}${f.sinceSource === 'exposure' ? ' (the exposure)' : ' (the last 24 hours: the exposure time is unknown)'}`;
-  const a = f.lookup;
-  if (a.status === 'unavailable') {
-    return `Forensics ${window}: unavailable (${a.problems.join('; ')}). Look the key up in CloudTrail yourself.`;
-  }
-  const parts = [`Forensics ${window}, from 24 hours before:`];
-  if (a.callers.length === 0) {
-    parts.push('CloudTrail shows no use of the key.');
-  } else {
-    const named = a.callers
-      .map((c) => {
-        const first =
-          Date.parse(c.firstSeen) >= Date.parse(f.since) ? 'NEW since the exposure, ' : '';
-        const calls = c.eventNames?.length ? ` [${c.eventNames.join(', ')}]` : '';
-        return `${first}${describeCaller(c, a.until)}${calls}`;
-      })
-      .join('; ');
-    parts.push(`Callers: ${named}${a.otherCallers > 0 ? `; and ${a.otherCallers} more` : ''}.`);
-  }
-  parts.push(
-    f.unexpectedUse === 'yes'
-      ? `Something other than the key's earlier callers used it since the exposure: ${f.newCallers.join('; ')}. Treat it as an attacker until you know it.`
-      : f.unexpectedUse === 'no'
-        ? 'Nothing but callers seen before the exposure used it since.'
-        : 'Whether anything unexpected used it cannot be told from this lookup (truncated, partial or more callers than listed).',
-  );
-  if (a.truncated) parts.push(`The newest ${a.events} events only (page budget).`);
-  if (a.problems.length > 0) parts.push(`Not looked up: ${a.problems.join('; ')}.`);
-  parts.push(limitsSentence(a.regions));
-  return parts.join(' ');
 }
 
 /** The applications still on the exposed key when it was cut off: they fail until they re-read. */

@@ -37,6 +37,14 @@ function putEntry(core: Core, entry: JsonObject, now: Date): JsonObject {
       ErrorMessage: 'Parameters Source, DetailType and Detail are required.',
     };
   }
+  // Sources beginning "aws." are AWS's own: a customer's entry with one fails (PutEvents' per-entry
+  // NotAuthorizedForSourceException). The sandbox delivers such events through the runner instead.
+  if (Source.startsWith('aws.')) {
+    return {
+      ErrorCode: 'NotAuthorizedForSourceException',
+      ErrorMessage: 'Not authorized for the source.',
+    };
+  }
   const detail = parseDetail(Detail);
   if (!detail) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
   const bus = busName(typeof entry.EventBusName === 'string' ? entry.EventBusName : undefined);

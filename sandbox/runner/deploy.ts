@@ -8,6 +8,7 @@ import type { Emulator } from '../emulator';
 import type { StackOutput } from '../emulator/cloudformation';
 import { deployPermissions } from './deploy-iam';
 import { functionSpec, stateMachineSpec, type StateMachineSpec } from './deploy-specs';
+import { rulesOf, type DeployedRule } from './event-rules';
 import {
   alarmsOf,
   schedulesOf,
@@ -69,6 +70,8 @@ export interface DeployedStack {
   readonly schedules: readonly DeployedSchedule[];
   /** CloudWatch alarms and their actions. */
   readonly alarms: readonly DeployedAlarm[];
+  /** EventBridge rules with a pattern, which the sandbox delivers injected events to. */
+  readonly rules: readonly DeployedRule[];
 }
 
 function resourcesOf(
@@ -125,6 +128,7 @@ export async function deployStack(
     outputs: resolveOutputs(template, resolver),
     schedules: schedulesOf(template, resolver),
     alarms: alarmsOf(template, resolver),
+    rules: rulesOf(template, resolver),
   };
 }
 

@@ -14,6 +14,8 @@ import { useClock, useSleep } from '../../lambdas/shared/clock';
 import type { SandboxClock, Scheduler } from '../clock';
 import type { ExecutionRecord, ExecutionRunner, StateMachineRecord } from '../contracts';
 import { addControlRoutes } from './control';
+import { matchesPattern, targetInput, type BusEvent } from './event-rules';
+import { exposedKeyEvent } from './health-event';
 import {
   deployStack,
   type DeployedStack,
@@ -53,6 +55,14 @@ export interface AlarmActionResult {
   readonly error?: string;
 }
 
+/** What one delivery of an injected event did: the execution it started, or why not. */
+export interface EventDelivery {
+  readonly rule: string;
+  readonly target: string;
+  readonly executionArn?: string;
+  readonly error?: string;
+}
+
 export class Runner implements ExecutionRunner {
   readonly clock: SandboxClock;
   readonly scheduler: Scheduler;
@@ -80,6 +90,26 @@ export class Runner implements ExecutionRunner {
     });
     this.emulator.setRunner(this);
     addControlRoutes(this.emulator, this.scheduler, this.capture);
+    // AWS Health's event for an exposed key, delivered to the rules as AWS would send it:
+    // {"accessKeyId": "AKIA…", "startTime"?: "<ISO time>"}. Customers cannot put aws.health events.
+    this.emulator.addControlRoute('POST', '/_sandbox/health/exposed-key', (body: unknown) => {
+      const request =
+        typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+      if (typeof request.accessKeyId !== 'string') {
+        throw new Error(
+          'Give the exposed key: {"accessKeyId": "AKIA…", "startTime"?: "<ISO time>"}',
+        );
+      }
+      const startTime =
+        typeof request.startTime === 'string' ? new Date(request.startTime) : undefined;
+      return this.deliverEvent(
+        exposedKeyEvent(request.accessKeyId, {
+          account: this.emulator.accountId,
+          now: this.clock.now(),
+          ...(startTime && { startTime }),
+        }),
+      );
+    });
     // An alarm's actions, as CloudWatch performs them when the alarm fires: {"alarm": "<name>"}.
     this.emulator.addControlRoute('POST', '/_sandbox/alarms/fire', (body: unknown) => {
       const alarm =
@@ -160,6 +190,57 @@ export class Runner implements ExecutionRunner {
     } finally {
       sfn.destroy();
     }
+  }
+
+  /**
+   * Delivers an event to the deployed rules as EventBridge does (event-rules.ts): each matching
+   * rule's Step Functions targets are started as events.amazonaws.com with the target's role
+   * (trust policy, aws:SourceArn the rule). For events AWS services send, such as AWS Health's,
+   * which customers cannot put on a bus. A refused start is reported, never thrown.
+   */
+  async deliverEvent(event: BusEvent): Promise<EventDelivery[]> {
+    const deliveries: EventDelivery[] = [];
+    for (const rule of this.deployed?.rules ?? []) {
+      if (rule.eventBusName !== 'default' || !matchesPattern(rule.pattern, event)) continue;
+      for (const target of rule.targets) {
+        if (!target.arn.includes(':states:') || target.roleArn === undefined) {
+          deliveries.push({ rule: rule.name, target: target.arn, error: 'unsupported target' });
+          continue;
+        }
+        try {
+          const session = this.emulator.authorization.serviceSession(
+            'events.amazonaws.com',
+            target.roleArn,
+            { sessionName: 'sandbox-eventbridge', sourceArn: rule.arn },
+          );
+          const sfn = new SFNClient({
+            endpoint: this.emulator.endpoint,
+            region: this.emulator.region,
+            credentials: session,
+            maxAttempts: 1,
+          });
+          try {
+            const out = await sfn.send(
+              new StartExecutionCommand({
+                stateMachineArn: target.arn,
+                input: targetInput(target, event),
+              }),
+            );
+            deliveries.push({
+              rule: rule.name,
+              target: target.arn,
+              executionArn: out.executionArn,
+            });
+          } finally {
+            sfn.destroy();
+          }
+        } catch (error) {
+          const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          deliveries.push({ rule: rule.name, target: target.arn, error: text });
+        }
+      }
+    }
+    return deliveries;
   }
 
   /** Performs an alarm's SNS actions as CloudWatch does: as cloudwatch.amazonaws.com. */

@@ -5,6 +5,7 @@
  * that read with a role keep working; one whose only identity is the exposed key is cut off
  * without a grace and moves with one.
  */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import type { SimulatedConsumer } from '../../sandbox/apps/consumer';
 import { Sandbox } from '../../sandbox/sandbox';
@@ -220,6 +221,39 @@ describe('an emergency rotation', () => {
         (n) => n.Subject === 'rekey EMERGENCY: refused to rotate em-stuck',
       ),
     ).toBe(true);
+  }, 180_000);
+
+  it("starts from AWS Health's event through the rule, as the rule's role, and says when the key was exposed", async () => {
+    const user = seedUser(sb, 'em-health', { lastUsedDaysAgo: 1 });
+    const exposedAt = new Date(sb.clock.now().getTime() - 2 * 3_600_000);
+    const [delivery, another] = await sb.exposeKey(user.oldKey.accessKeyId, exposedAt);
+    expect(another).toBeUndefined();
+    expect(delivery?.error).toBeUndefined();
+
+    const execution = await runToEnd(sb, delivery?.executionArn ?? '');
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.input ?? '{}')).toMatchObject({ requestedBy: 'aws.health' });
+    const cutOff = sb.emulator.events.find(
+      (e) => e.DetailType === 'Exposed Key Cut Off' && e.Detail.userName === 'em-health',
+    );
+    expect(cutOff?.Detail.emergency).toMatchObject({
+      source: 'aws.health',
+      exposedAt: new Date(Math.floor(exposedAt.getTime() / 1000) * 1000).toISOString(),
+      forensics: { sinceSource: 'exposure' },
+    });
+    // Whoever asks through PutEvents cannot pretend to be AWS Health.
+    const bridge = new EventBridgeClient(sb.clientConfig());
+    try {
+      const out = await bridge.send(
+        new PutEventsCommand({
+          Entries: [{ Source: 'aws.health', DetailType: 'AWS Health Event', Detail: '{}' }],
+        }),
+      );
+      expect(out.Entries?.[0]?.ErrorCode).toBe('NotAuthorizedForSourceException');
+    } finally {
+      bridge.destroy();
+    }
   }, 180_000);
 
   it('refuses a malformed AWS Health event and changes nothing', async () => {

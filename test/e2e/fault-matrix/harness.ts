@@ -73,8 +73,8 @@ export const CASES = OPERATIONS.flatMap((operation) => KINDS.map((kind) => ({ op
 /** What a person does while the cases run. */
 export interface Scenario {
   readonly name: string;
-  /** The rotation's input for the user. @default { userName } */
-  input?(userName: string): unknown;
+  /** The rotation's input for the user, whose oldest active key is `oldKeyId`. @default { userName } */
+  input?(userName: string, oldKeyId: string): unknown;
   /** Sets up the person's action for one case; returns what ends it. */
   arm?(sb: Sandbox, userName: string): () => void;
   /** What the person does after a run, so that the next run can finish. */
@@ -102,6 +102,19 @@ export const plain: Scenario = { name: 'plain', transientRunsSucceed: true };
 export const otherCase: Scenario = {
   name: 'case',
   input: (userName) => ({ userName: userName.toUpperCase() }),
+  transientRunsSucceed: true,
+};
+
+/**
+ * Every run is an emergency rotation of the user's oldest active key, as AWS Health starts it
+ * when it finds that key exposed: no cutover wait, forensics, a day's recovery window.
+ */
+export const emergency: Scenario = {
+  name: 'emergency',
+  input: (userName, oldKeyId) => ({
+    userName,
+    emergency: { accessKeyId: oldKeyId, reason: 'fault matrix: exposed' },
+  }),
   transientRunsSucceed: true,
 };
 
@@ -226,7 +239,10 @@ export function faultMatrix(scenario: Scenario): () => Sandbox {
           const clean = !armed;
           const before = allKeys(sb, name).map((k) => k.accessKeyId);
           const oldKeyId = oldKeyOf(name);
-          const execution = await rotate(sb, scenario.input?.(name) ?? { userName: name });
+          const execution = await rotate(
+            sb,
+            scenario.input?.(name, oldKeyId) ?? { userName: name },
+          );
           runs.push(execution);
           const run = `run ${runs.length}`;
 

@@ -153,6 +153,8 @@ describe('least privilege, proven by running', () => {
       { name: 'scan-again', status: 'SUCCEEDED' },
       { name: 'ned', status: 'FAILED', error: 'SecretDeletedError' },
       { name: 'ola', status: 'FAILED', error: 'RotationStateError' },
+      { name: 'pia-planned', status: 'ABORTED', error: 'TakenOverByEmergency' },
+      { name: 'pia', status: 'SUCCEEDED' },
       { name: 'alarm rotation', status: 'DELIVERED' },
       { name: 'alarm fleet-scan', status: 'DELIVERED' },
     ]);

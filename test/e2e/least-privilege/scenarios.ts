@@ -248,6 +248,21 @@ export async function runScenarios(sb: Sandbox): Promise<ScenarioOutcome[]> {
   await untilDone(sb, [ola]);
   record('ola', ola);
 
+  // AWS Health finds a key exposed while its user's planned rotation waits for cutover: the
+  // rule starts the emergency as its role; the emergency stops the planned rotation (Inspect's
+  // states:StopExecution), keeps its new key, cuts the old key off and looks its CloudTrail
+  // events up (Forensics).
+  const pia = seedUser(sb, 'pia');
+  const planned = await sb.startRotation({ userName: 'pia' });
+  await advanceUntil(sb, () => currentState(sb.execution(planned)) === 'WaitForCutover', {
+    stepMs: 10_000,
+  });
+  const [delivery] = await sb.exposeKey(pia.oldKey.accessKeyId);
+  const emergency = delivery?.executionArn ?? `not started: ${delivery?.error ?? 'no rule'}`;
+  await untilDone(sb, [emergency]);
+  record('pia-planned', planned);
+  record('pia', emergency);
+
   // Both alarms fire: CloudWatch publishes to the topic.
   for (const alarm of ['rotation', 'fleet-scan'] as const) {
     const [result] = sb.fireAlarm(alarm);
