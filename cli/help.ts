@@ -29,7 +29,12 @@ ${EXIT_CODES}`,
     'rekey rotate alice',
     'rekey rotate alice --wait',
     'rekey rotate alice --dry-run --wait --output json',
+    'rekey rotate alice --emergency --key AKIAIOSFODNN7EXAMPLE --reason "found on GitHub" --wait',
   )}
+
+--emergency rotates an exposed key now: the key is deactivated as soon as the new key is
+current (no cutover wait), takes over a running planned rotation of the user, and is deleted
+after the emergency recovery window; operators get the key's CloudTrail events.
 
 With --wait every step is shown with its status and duration as the execution history
 reports it. On AWS a rotation waits for applications to move (hours) and keeps the old key

@@ -111,6 +111,16 @@ export function buildProgram(done: (code: number) => void): Command {
     .argument('<user>', 'IAM user name', userArgument)
     .option('--wait', 'follow the rotation live until it ends; exit 0 only if it succeeded')
     .option('--dry-run', 'let the workflow decide and explain, changing nothing')
+    .option(
+      '--emergency',
+      'the key is exposed: rotate now and cut it off as soon as the new key is current',
+    )
+    .option('--key <accessKeyId>', 'with --emergency: the exposed access key')
+    .option('--reason <text>', 'with --emergency: why (where it was exposed)')
+    .option(
+      '--exposed-at <time>',
+      'with --emergency: when it was exposed (ISO 8601), for the forensics',
+    )
     .addHelpText('after', HELP.rotate)
     .action(
       act(
@@ -164,11 +174,15 @@ export function buildProgram(done: (code: number) => void): Command {
     )
     .argument('<user>', 'IAM user name', userArgument)
     .option('--reason <text>', "why, recorded in the stopped execution's cause")
+    .option(
+      '--force',
+      'roll back an emergency rotation too: reactivates the exposed key (whoever found it can use it again)',
+    )
     .addHelpText('after', HELP.rollback)
     .action(
       act(
         (user, flags) => (ctx, out) =>
-          rollbackCommand(ctx, out, user as string, flags as { reason?: string }),
+          rollbackCommand(ctx, out, user as string, flags as { reason?: string; force?: boolean }),
       ),
     );
 

@@ -122,14 +122,42 @@ interface Restored {
   readonly secretId: string;
 }
 
+/** What rollback may do with an emergency's exposed key: nothing, unless forced. */
+export interface ExposedKeyGuard {
+  readonly force?: boolean;
+  /** Told once when a forced rollback reactivates an exposed key. */
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * An emergency rotation's old key is the exposed one: reactivating it gives whoever found it
+ * access again. Refused without --force; with it, said loudly.
+ */
+function guardExposedKey(userName: string, state: unknown, guard: ExposedKeyGuard): void {
+  const exposed = text(field(state, 'emergency', 'accessKeyId'));
+  if (!exposed) return;
+  const reason = text(field(state, 'emergency', 'reason'));
+  const danger =
+    `${shortKey(exposed)} is the key ${userName}'s emergency rotation cut off because it was exposed` +
+    `${reason ? ` (${reason})` : ''}: reactivating it gives whoever found it access again`;
+  if (!guard.force) {
+    throw refuse(
+      `${danger}. rekey does not roll an emergency back. Give the application that broke the new key from the secret instead; if you must have the exposed key back, run rekey rollback ${userName} --force.`,
+    );
+  }
+  guard.warn?.(`WARNING: ${danger}. Rolling back anyway (--force).`);
+}
+
 /** Reactivates the rotation's old key and makes it AWSCURRENT again (idempotent). */
 async function restore(
   clients: Clients,
   userName: string,
   name: string,
   events: Parameters<typeof latestState>[0],
+  guard: ExposedKeyGuard = {},
 ): Promise<Restored> {
   const state = latestState(events);
+  guardExposedKey(userName, state, guard);
   const oldKeyId = text(field(state, 'oldKey', 'accessKeyId'));
   const newKeyId = text(field(state, 'newKey', 'accessKeyId'));
   const newVersion = text(field(state, 'newKey', 'versionId'));
@@ -173,7 +201,7 @@ async function restore(
 export async function rollback(
   clients: Clients,
   stack: StackInfo,
-  request: { userName: string; reason?: string; now: Date },
+  request: { userName: string; reason?: string; now: Date } & ExposedKeyGuard,
 ): Promise<RollbackResult> {
   const { userName } = await requireUser(clients, request.userName);
   const rotation = await findRunningRotation(clients, stack, userName);
@@ -191,7 +219,7 @@ export async function rollback(
         'safely: the workflow may be deleting the old key. Check with `rekey status` in a few minutes.',
     );
   }
-  const restored = await restore(clients, userName, rotation.name, events);
+  const restored = await restore(clients, userName, rotation.name, events, request);
   const cause = rolledBackCause(await callerArn(clients), request.reason, restored);
   const stopped = await clients.sfn.send(
     new StopExecutionCommand({ executionArn: rotation.executionArn, error: 'RolledBack', cause }),
@@ -220,7 +248,7 @@ async function rollbackStopped(
   clients: Clients,
   stack: StackInfo,
   userName: string,
-  request: { reason?: string; now: Date },
+  request: { reason?: string; now: Date } & ExposedKeyGuard,
 ): Promise<RollbackResult> {
   const last = await latestFinishedRotation(clients, stack, userName);
   if (!last) throw noRotation(userName, last);
@@ -234,7 +262,7 @@ async function rollbackStopped(
   ) {
     throw noRotation(userName, last, phase);
   }
-  const restored = await restore(clients, userName, last.name, events);
+  const restored = await restore(clients, userName, last.name, events, request);
   return {
     userName,
     executionArn: last.executionArn,

@@ -18,6 +18,15 @@ export interface StartedRotation {
   readonly startDate: string;
   readonly dryRun: boolean;
   readonly requestedBy: string;
+  /** The exposed key, for an emergency rotation. */
+  readonly emergency?: EmergencyFlags;
+}
+
+/** What `rekey rotate --emergency` passes: the execution input's `emergency` field. */
+export interface EmergencyFlags {
+  readonly accessKeyId: string;
+  readonly reason: string;
+  readonly exposedAt?: string;
 }
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -42,17 +51,25 @@ export function executionName(userName: string, at: Date): string {
 export async function startRotation(
   clients: Clients,
   stack: StackInfo,
-  request: { userName: string; dryRun: boolean },
+  request: { userName: string; dryRun: boolean; emergency?: EmergencyFlags },
   at: Date = new Date(),
 ): Promise<StartedRotation> {
-  const { dryRun } = request;
+  const { dryRun, emergency } = request;
   const user = await requireUser(clients, request.userName);
   const { userName } = user;
-  const running = await findRunningRotation(clients, stack, userName);
-  if (running) throw alreadyRotating(userName, running.name, running.startDate);
+  // An emergency never waits behind a planned rotation: the workflow takes that one over.
+  if (!emergency) {
+    const running = await findRunningRotation(clients, stack, userName);
+    if (running) throw alreadyRotating(userName, running.name, running.startDate);
+  }
   const requestedBy = `rekey-cli:${await callerArn(clients)}`.slice(0, 256);
   const name = executionName(userName, at);
-  const input = { userName, ...(dryRun && { dryRun: true }), requestedBy };
+  const input = {
+    userName,
+    ...(dryRun && { dryRun: true }),
+    requestedBy,
+    ...(emergency && { emergency }),
+  };
   try {
     const out = await clients.sfn.send(
       new StartExecutionCommand({
@@ -70,6 +87,7 @@ export async function startRotation(
       startDate: startDate.toISOString(),
       dryRun,
       requestedBy,
+      ...(emergency && { emergency }),
     };
   } catch (error) {
     if (awsErrorCode(error) === 'ExecutionAlreadyExists') {

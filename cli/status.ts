@@ -1,8 +1,9 @@
 import { GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import pLimit from 'p-limit';
 import { attributionOf } from '../lambdas/shared/attribution';
+import { forensicsOf } from '../lambdas/shared/forensics';
 import { awsErrorCode } from '../lambdas/shared/errors';
-import type { Attribution } from '../lambdas/shared/types';
+import type { Attribution, Forensics } from '../lambdas/shared/types';
 import { lastUsed, listKeys, type AccessKey } from '../lambdas/shared/keys';
 import type { Clients } from './context';
 import { listRotations, sameUser, type Rotation } from './find-rotation';
@@ -60,6 +61,15 @@ export interface RotationStatus {
   readonly newKey?: KeyState;
   readonly error?: string;
   readonly cause?: string;
+  /** An emergency rotation: the exposed key, what it took over or kept, and the forensics. */
+  readonly emergency?: {
+    readonly accessKeyId: string;
+    readonly reason?: string;
+    readonly exposedAt?: string;
+    readonly tookOver?: string;
+    readonly keptKey?: string;
+    readonly forensics?: Forensics;
+  };
 }
 
 export interface StatusReport {
@@ -132,6 +142,22 @@ async function runningStatus(clients: Clients, r: Rotation): Promise<RotationSta
       : undefined,
     oldKey: oldId ? await keyState(clients, keys, oldId) : undefined,
     newKey: newId ? await keyState(clients, keys, newId) : undefined,
+    emergency: emergencyOf(state),
+  };
+}
+
+function emergencyOf(state: unknown): RotationStatus['emergency'] {
+  const accessKeyId = text(field(state, 'emergency', 'accessKeyId'));
+  if (!accessKeyId) return undefined;
+  const forensics = forensicsOf(field(state, 'emergency', 'forensics'));
+  const optional = (name: string): string | undefined => text(field(state, 'emergency', name));
+  return {
+    accessKeyId,
+    reason: optional('reason'),
+    exposedAt: optional('exposedAt'),
+    tookOver: optional('tookOver'),
+    keptKey: optional('keptKey'),
+    ...(forensics && { forensics }),
   };
 }
 

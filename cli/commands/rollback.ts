@@ -5,18 +5,20 @@ import type { Output } from '../output';
 import { rollback } from '../rollback';
 import { findStack } from '../stack';
 
-/** `rekey rollback <user> [--reason TEXT]`. */
+/** `rekey rollback <user> [--reason TEXT] [--force]`. */
 export async function rollbackCommand(
   ctx: Context,
   out: Output,
   userName: string,
-  flags: { reason?: string },
+  flags: { reason?: string; force?: boolean },
 ): Promise<number> {
   const stack = await findStack(ctx);
   const result = await rollback(ctx.clients, stack, {
     userName,
     reason: flags.reason,
     now: await ctx.now(),
+    force: flags.force === true,
+    warn: (message) => out.error(message),
   });
   out.data({ ...result, status: 'ROLLED_BACK' });
   const p = out.paint;

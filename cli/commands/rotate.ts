@@ -5,7 +5,9 @@ import { follow } from '../follow';
 import { duration, shortenKeys } from '../format';
 import { field, latestState, outputOf, text } from '../history';
 import type { Output } from '../output';
-import { startRotation, type StartedRotation } from '../rotate';
+import { startRotation, type EmergencyFlags, type StartedRotation } from '../rotate';
+import { usageError } from '../errors';
+import { ACCESS_KEY_ID } from '../../lambdas/shared/exposure';
 import { findStack } from '../stack';
 import { isShown, stepJson, StepPrinter } from '../steps-view';
 import { STATES } from '../../lambdas/shared/states';
@@ -13,6 +15,44 @@ import { STATES } from '../../lambdas/shared/states';
 export interface RotateFlags {
   readonly wait?: boolean;
   readonly dryRun?: boolean;
+  readonly emergency?: boolean;
+  readonly key?: string;
+  readonly reason?: string;
+  readonly exposedAt?: string;
+}
+
+/** The emergency flags, checked before anything is read: all of them or none. */
+export function emergencyOf(flags: RotateFlags): EmergencyFlags | undefined {
+  const { key, reason, exposedAt } = flags;
+  if (!flags.emergency) {
+    const stray = [key && '--key', reason && '--reason', exposedAt && '--exposed-at'].filter(
+      Boolean,
+    );
+    if (stray.length > 0) {
+      throw usageError(`${stray.join(', ')} only go with --emergency (rotate an exposed key now)`);
+    }
+    return undefined;
+  }
+  if (key === undefined || reason === undefined || reason.trim() === '') {
+    throw usageError(
+      '--emergency needs the exposed key and why: rekey rotate alice --emergency --key AKIA… --reason "found in a public repository"',
+    );
+  }
+  if (!ACCESS_KEY_ID.test(key)) {
+    throw usageError(
+      `--key must be an IAM user's access key id (AKIA and 16 capital letters or digits); got "${key}"`,
+    );
+  }
+  if (exposedAt !== undefined && Number.isNaN(Date.parse(exposedAt))) {
+    throw usageError(
+      `--exposed-at must be a date and time such as 2026-12-02T09:40:00Z; got "${exposedAt}"`,
+    );
+  }
+  return {
+    accessKeyId: key,
+    reason: reason.trim(),
+    ...(exposedAt !== undefined && { exposedAt: new Date(exposedAt).toISOString() }),
+  };
 }
 
 function consoleLink(region: string, executionArn: string): string {
@@ -26,13 +66,25 @@ export async function rotateCommand(
   userName: string,
   flags: RotateFlags,
 ): Promise<number> {
+  const emergency = emergencyOf(flags);
   const stack = await findStack(ctx);
   const started = await startRotation(ctx.clients, stack, {
     userName,
     dryRun: flags.dryRun === true,
+    ...(emergency && { emergency }),
   });
   const p = out.paint;
-  const what = started.dryRun ? 'Dry run of the rotation' : 'Rotation';
+  const kind = emergency ? 'emergency rotation' : 'rotation';
+  const what = started.dryRun
+    ? `Dry run of the ${kind}`
+    : emergency
+      ? 'Emergency rotation'
+      : 'Rotation';
+  if (emergency && !started.dryRun) {
+    out.error(
+      `EMERGENCY: ${emergency.accessKeyId} is deactivated as soon as the new key is current (after the grace, if the deployment has one); applications whose only identity is that key are cut off with it.`,
+    );
+  }
   if (started.requestedUserName) {
     out.line(`"${started.requestedUserName}" is IAM user ${p.bold(started.userName)}.`);
   }

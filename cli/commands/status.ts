@@ -1,4 +1,5 @@
 import { attributionSentence } from '../../lambdas/shared/attribution';
+import { forensicsSentence } from '../../lambdas/shared/forensics';
 import { shortKey } from '../../lambdas/shared/keys';
 import type { Context } from '../context';
 import { EXIT } from '../errors';
@@ -41,7 +42,19 @@ function runningLines(r: RotationStatus, now: Date, p: Paint): string[] {
   const lines = [
     `${p.bold(clip(r.userName ?? '?'))}  ${p.cyan(r.phase ?? 'starting')}${since}${until}`,
   ];
+  const e = r.emergency;
+  const emergency = e
+    ? [
+        p.red(
+          `EMERGENCY: exposed key ${shortKey(e.accessKeyId)}${e.reason ? ` (${e.reason})` : ''}${e.exposedAt ? `, exposed ${when(e.exposedAt)}` : ''}`,
+        ),
+        e.tookOver ? `took over the planned rotation ${e.tookOver}` : undefined,
+        e.keptKey ? `kept the other active key ${shortKey(e.keptKey)}: no key created` : undefined,
+        e.forensics ? forensicsSentence(e.forensics) : undefined,
+      ]
+    : [];
   const detail = [
+    ...emergency,
     keyLine('old key', r.oldKey, now, p),
     keyLine('new key', r.newKey, now, p),
     r.deadlineAt
