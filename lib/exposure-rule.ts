@@ -20,7 +20,7 @@ export const HEALTH_GLOBAL_REGIONS = ['us-east-1', 'us-west-2'] as const;
 /**
  * AWS Health's event for an exposed access key starts an emergency rotation of that key. The event
  * concerns IAM, a global service, so AWS Health delivers it to the default bus in us-east-1 (and
- * us-west-2 as backup) only (docs/aws-semantics.md §10): in another region the rule never fires,
+ * us-west-2 as backup) only (docs/aws-semantics.md §9): in another region the rule never fires,
  * and synthesis warns. The rotation's input is the event's detail, which Inspect validates: a
  * malformed event is refused there and changes nothing.
  */

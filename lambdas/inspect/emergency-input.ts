@@ -42,7 +42,7 @@ function reasonOf(value: unknown, field: string, echo: Echo): string {
 }
 
 /**
- * AWS Health's event detail as EventBridge delivers it (docs/aws-semantics.md §10): the event
+ * AWS Health's event detail as EventBridge delivers it (docs/aws-semantics.md §9): the event
  * type, its ARN, the start time and the exposed key in `affectedEntities[].entityValue`. One
  * key per execution: an event naming several is refused, with what to do.
  */

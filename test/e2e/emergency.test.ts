@@ -9,6 +9,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import type { SimulatedConsumer } from '../../sandbox/apps/consumer';
 import { Sandbox } from '../../sandbox/sandbox';
+import { rekey, sandboxEnv } from '../cli/helpers';
 import {
   accountSnapshot,
   advanceUntil,
@@ -254,6 +255,61 @@ describe('an emergency rotation', () => {
     } finally {
       bridge.destroy();
     }
+  }, 180_000);
+
+  it('from the CLI: starts it, shows it with its forensics, and rolls it back only with --force', async () => {
+    const user = seedUser(sb, 'em-cli', { lastUsedDaysAgo: 1 });
+    const cli = (args: string[]) =>
+      rekey(['--endpoint-url', sb.endpoint, ...args], { env: sandboxEnv(sb) });
+    const key = user.oldKey.accessKeyId;
+
+    const stray = await cli(['rotate', 'em-cli', '--key', key]);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('--key only go with --emergency');
+    const noReason = await cli(['rotate', 'em-cli', '--emergency', '--key', key]);
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toContain('--emergency needs the exposed key and why');
+    const badKey = await cli([
+      'rotate',
+      'em-cli',
+      '--emergency',
+      '--key',
+      'AKIA1',
+      '--reason',
+      'x',
+    ]);
+    expect(badKey.code).toBe(2);
+
+    const started = await cli([
+      'rotate',
+      'em-cli',
+      '--emergency',
+      '--key',
+      key,
+      '--reason',
+      'pasted in chat',
+    ]);
+    expect(started.code).toBe(0);
+    expect(started.stderr).toContain(
+      `EMERGENCY: ${key} is deactivated as soon as the new key is current`,
+    );
+    await advanceUntil(sb, () => keyById(sb, key)?.status === 'Inactive', { stepMs: 10_000 });
+    await sb.scheduler.advance(10 * MINUTE);
+
+    const status = await cli(['status', 'em-cli']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('EMERGENCY: exposed key');
+    expect(status.stdout).toContain('(pasted in chat)');
+    expect(status.stdout).toMatch(/Forensics since .*from 24 hours before/);
+
+    const refused = await cli(['rollback', 'em-cli']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('reactivating it gives whoever found it access again');
+    expect(keyById(sb, key)?.status).toBe('Inactive');
+    const forced = await cli(['rollback', 'em-cli', '--force', '--reason', 'test']);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain('WARNING:');
+    expect(keyById(sb, key)?.status).toBe('Active');
   }, 180_000);
 
   it('refuses a malformed AWS Health event and changes nothing', async () => {
