@@ -113,19 +113,83 @@ export async function runDemo(out: Out = process.stdout): Promise<number> {
     clearInterval(ticker);
     flush();
 
+    const decisions = scanDecisions(sb, scan);
+    const exposed = await exposedKeyScene(sb, line, print);
     monitor.checkNoOrphans();
     monitor.checkSecrecy(secrecyTexts(sb));
     monitor.stop();
-    return summarize(
+    const code = summarize(
       sb,
       users.map((u) => u.userName),
-      scanDecisions(sb, scan),
+      decisions,
       monitor.violations,
       { line, startedAt, realStart, appFailures: app?.failures.length ?? 0 },
     );
+    return exposed ? code : 1;
   } finally {
     await sb.stop();
   }
+}
+
+/**
+ * The final scene: AWS Health reports dave's new key exposed (the sandbox delivers the event to
+ * the stack's rule, as AWS would; customers cannot put aws.health events). The emergency rotation
+ * cuts it off as soon as its replacement is current and says what the key did. Returns whether
+ * it ended as it should: rotated, the exposed key inactive then deleted.
+ */
+async function exposedKeyScene(
+  sb: Sandbox,
+  line: (s?: string) => unknown,
+  print: (at: Date, user: string, what: string, text: string) => void,
+): Promise<boolean> {
+  const user = 'dave';
+  const exposedKey = sb.emulator.state.accessKeys.find(
+    (k) => k.userName === user && !k.deletedAt && k.status === 'Active',
+  );
+  line();
+  line(
+    bold('Exposed key') +
+      dim(
+        `  (AWS Health: ${user}'s key found in a public repository; AWS_RISK_CREDENTIALS_EXPOSED)`,
+      ),
+  );
+  if (!exposedKey) {
+    line(red(`  ${user} has no active key to expose`));
+    return false;
+  }
+  const from = sb.emulator.events.length;
+  const [delivery] = await sb.exposeKey(exposedKey.accessKeyId);
+  if (!delivery?.executionArn) {
+    line(red(`  the rule started nothing: ${delivery?.error ?? 'no rule matched'}`));
+    return false;
+  }
+  await waitForExecutions(sb, [delivery.executionArn]);
+  for (const event of sb.emulator.events.slice(from)) {
+    const entry = entryOf(event);
+    if (entry && entry.user === user) print(entry.at, entry.user, entry.what, entry.text);
+  }
+  const notice = sb.emulator.notifications.find((n) =>
+    n.Subject?.startsWith(`rekey EMERGENCY: exposed key ${exposedKey.accessKeyId}`),
+  );
+  if (notice) {
+    line(`  ${red('notification')} ${notice.Subject ?? ''}`);
+    for (const part of (notice.Message ?? '').split('\n\n').slice(0, 4)) {
+      line(dim(`    ${part.replace(/\bA[KS]IA[A-Z0-9]{16}\b/g, (id) => key(id))}`));
+    }
+  }
+  const status = sb.execution(delivery.executionArn).status;
+  const deleted = sb.emulator.state.accessKeys.find(
+    (k) => k.accessKeyId === exposedKey.accessKeyId,
+  )?.deletedAt;
+  const ok = status === 'SUCCEEDED' && deleted !== undefined && notice !== undefined;
+  line(
+    ok
+      ? green(`  ${user}: exposed key cut off at once and deleted after the 1-day emergency window`)
+      : red(
+          `  ${user}: the emergency ended ${status}${deleted ? '' : ', the exposed key still exists'}`,
+        ),
+  );
+  return ok;
 }
 
 /** hank's two applications, signing with his key from their own addresses and user agents. */

@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../emulator';
 import { span } from '../../core/format';
+import { forensicsOf } from '../../lambdas/shared/forensics';
 import { attributionOf, attributionSentence } from '../../lambdas/shared/attribution';
 import { key } from './format';
 
@@ -33,6 +34,17 @@ export function describeEvent(detailType: string, d: Detail): string {
     case 'Old Key Deactivated': {
       const window = num(d.recoveryWindowSeconds);
       return `old key ${key(d.oldKeyId)} deactivated; restorable for ${window === undefined ? '?' : span(window * 1000)}`;
+    }
+    case 'Exposed Key Cut Off': {
+      const f = forensicsOf((d.emergency as { forensics?: unknown } | undefined)?.forensics);
+      const unexpected = f
+        ? f.unexpectedUse === 'yes'
+          ? `; NEW callers since the exposure: ${f.newCallers.join(', ')}`
+          : f.unexpectedUse === 'no'
+            ? '; no caller but those seen before the exposure'
+            : '; whether anything unexpected used it: unknown'
+        : '';
+      return `exposed key ${key(d.oldKeyId)} cut off, new key ${key(d.newKeyId)} current${unexpected}`;
     }
     case 'Old Key Deleted':
       return `old key ${key(d.oldKeyId)} deleted`;
