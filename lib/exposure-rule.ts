@@ -60,7 +60,13 @@ export class ExposureRule extends Construct {
       eventPattern: {
         source: ['aws.health'],
         detailType: ['AWS Health Event'],
-        detail: { service: ['RISK'], eventTypeCode: [EXPOSED_EVENT_TYPE] },
+        // Open events only: AWS Health sends an update when it closes the event, which must not
+        // start a second emergency.
+        detail: {
+          service: ['RISK'],
+          eventTypeCode: [EXPOSED_EVENT_TYPE],
+          statusCode: ['open'],
+        },
       },
       targets: [
         new targets.SfnStateMachine(props.rotation, {

@@ -54,13 +54,15 @@ export function summarize(
   since: Date,
   sinceSource: Forensics['sinceSource'],
 ): Forensics {
-  const newCallers = lookup.callers.filter((c) => Date.parse(c.firstSeen) >= since.getTime());
+  // A truncated lookup holds the newest events only, so an old caller's first sighting can fall
+  // after the exposure: nobody is marked new then, and whether anything unexpected used the key
+  // is unknown. The same when a region could not be looked up.
+  const complete = lookup.status === 'found' && !lookup.truncated && lookup.problems.length === 0;
+  const newCallers = complete
+    ? lookup.callers.filter((c) => Date.parse(c.firstSeen) >= since.getTime())
+    : [];
   const unexpectedUse =
-    newCallers.length > 0
-      ? 'yes'
-      : lookup.status !== 'found' || lookup.truncated || lookup.otherCallers > 0
-        ? 'unknown'
-        : 'no';
+    newCallers.length > 0 ? 'yes' : !complete || lookup.otherCallers > 0 ? 'unknown' : 'no';
   return {
     since: since.toISOString(),
     sinceSource,

@@ -99,9 +99,15 @@ async function report(
     state: compensation.cause,
     at: deps.clock.now().toISOString(),
   });
+  const exposed = event.emergency?.accessKeyId;
   await deps.telemetry.notify(
-    `rekey: rotation of ${event.userName} failed`,
-    `${compensation.error}: ${compensation.cause}`,
+    exposed
+      ? `rekey EMERGENCY: rotation of ${event.userName} failed; exposed key ${exposed} not cut off`
+      : `rekey: rotation of ${event.userName} failed`,
+    `${compensation.error}: ${compensation.cause}` +
+      (exposed
+        ? `\n\nThe emergency rotation did not cut the exposed key ${exposed} off. If it is still active, cut it off by hand now (aws iam update-access-key --user-name ${event.userName} --access-key-id ${exposed} --status Inactive), once AWSCURRENT of ${event.secretId} names another active key: applications that read the secret get AWSCURRENT.`
+        : ''),
   );
   return { ...event, compensation };
 }

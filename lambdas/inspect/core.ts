@@ -17,7 +17,8 @@ import {
   UserNotManagedError,
 } from '../shared/errors';
 import { executionRunning, refuseIfClaimed } from '../shared/executions';
-import { isFresh, otherMarkers } from '../shared/markers';
+import { parseMarkers } from '../shared/markers';
+import type { IsRunning } from '../shared/orphans';
 import { listKeys, userTags } from '../shared/keys';
 import { logger } from '../shared/logger';
 import { auditKeys } from '../shared/orphans';
@@ -116,30 +117,41 @@ async function ownerOf(iam: IAMClient, accessKeyId: string, managedPath: string)
 }
 
 /**
- * An emergency never waits behind a planned rotation of the same user: it stops it and takes
- * over what it left (a staged or promoted new key is kept, I3). A running emergency is not taken
- * over: it is already cutting the key off. A stopped execution's step may still be running for a
- * few seconds (Step Functions does not stop a Lambda it invoked): when the one stopped was
- * creating its key, this attempt fails as transient and Inspect's retry reads what it left.
+ * How long a stopped execution's step may still run: Step Functions does not stop a Lambda it
+ * invoked, and a step's task times out after two minutes. Until then an emergency treats the
+ * creating-marker of an execution it stopped as live, so its key is never taken for an orphan.
  */
-async function takeOver(
+export const STOPPED_STEP_MS = 2 * 60_000;
+
+/**
+ * The planned rotation an emergency takes over: the running execution that owns the user's
+ * secret. A running emergency is never taken over: it is already cutting the key off.
+ */
+async function plannedOwner(
   deps: InspectDeps,
   stages: SecretStages | undefined,
   userName: string,
   executionArn: string,
-  now: Date,
-  dryRun: boolean,
 ): Promise<string | undefined> {
   const owner = stages?.tags[SECRET_TAGS.execution];
   if (!owner || owner === executionArn) return undefined;
   if (!(await executionRunning(deps.sfn)(owner))) return undefined;
   if (stages?.tags[SECRET_TAGS.emergency] === owner) {
     throw new RotationInProgressError(
-      `${userName} is already in an emergency rotation, execution ${owner}: it is cutting the exposed key off. Nothing was changed.`,
+      `${userName} is already in an emergency rotation, execution ${owner}, which cuts its exposed key off. ` +
+        'Nothing was changed. If the key reported now is another one, cut it off by hand: ' +
+        `aws iam update-access-key --user-name ${userName} --access-key-id <key> --status Inactive.`,
     );
   }
-  // A dry run changes nothing: its plan says which rotation it would take over.
-  if (dryRun) return owner;
+  return owner;
+}
+
+async function stopPlanned(
+  deps: InspectDeps,
+  owner: string,
+  userName: string,
+  executionArn: string,
+): Promise<void> {
   await deps.sfn.send(
     new StopExecutionCommand({
       executionArn: owner,
@@ -148,15 +160,28 @@ async function takeOver(
     }),
   );
   logger.warn('planned rotation taken over', { stopped: owner });
-  const creating = otherMarkers(stages?.tags ?? {}, executionArn).some(
-    (m) => m.executionArn === owner && isFresh(m, now),
-  );
-  if (creating) {
-    throw new AwsTransientError(
-      `Stopped ${owner}, which was creating its new key; reading what it left once its step has ended.`,
+}
+
+/**
+ * For an emergency: an execution is live while it runs, and also for STOPPED_STEP_MS after its
+ * creating-marker was set when it no longer runs (it may have been stopped mid-step).
+ */
+function liveOrLingering(
+  isRunning: IsRunning,
+  stages: SecretStages | undefined,
+  now: Date,
+): IsRunning {
+  return async (arn) => {
+    if (await isRunning(arn)) return true;
+    return parseMarkers(stages?.tags ?? {}).some(
+      (m) =>
+        m.executionArn === arn &&
+        m.endedAt === undefined &&
+        m.settledKeyId === undefined &&
+        m.startedAt !== undefined &&
+        now.getTime() - m.startedAt < STOPPED_STEP_MS,
     );
-  }
-  return owner;
+  };
 }
 
 /** A secret scheduled for deletion holds the only copy of its key's secret: change nothing. */
@@ -209,6 +234,12 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
   try {
     const input = parseRotationInput(event.input);
     const { emergency, ...requestedInput } = input;
+    // A future exposure would make every caller look expected in the forensics.
+    if (emergency?.exposedAt && Date.parse(emergency.exposedAt) > now.getTime() + 5 * 60_000) {
+      throw new InvalidInputError(
+        `"emergency.exposedAt" (${emergency.exposedAt}) is in the future; give when the key was exposed, or leave it out.`,
+      );
+    }
     const requested =
       input.userName ?? (await ownerOf(deps.iam, emergency?.accessKeyId ?? '', config.managedPath));
     userName = requested;
@@ -236,13 +267,13 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     const stages = await describeStages(deps.secrets, secretId);
     refuseIfDeleting(stages, secretId, now);
     if (stages) requireOwnedSecret(stages, secretId, config.kmsKeyArn);
-    const isRunning = executionRunning(deps.sfn);
-    let tookOver: string | undefined;
-    if (emergency) {
-      tookOver = await takeOver(deps, stages, userName, event.executionArn, now, input.dryRun);
-    } else {
-      await refuseIfClaimed(isRunning, stages, userName, event.executionArn);
-    }
+    const running = executionRunning(deps.sfn);
+    const isRunning = emergency ? liveOrLingering(running, stages, now) : running;
+    // An emergency takes a planned rotation over, once its plan is known (below); any other
+    // rotation is refused while another execution owns the user.
+    const owner = emergency
+      ? await plannedOwner(deps, stages, userName, event.executionArn)
+      : await refuseIfClaimed(isRunning, stages, userName, event.executionArn);
     const audit = await auditKeys({
       ...deps,
       secretId,
@@ -253,6 +284,22 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
       now,
       isRunning,
     });
+    if (audit.liveCreator && emergency) {
+      // A rotation is creating its key right now: an emergency does not wait for it to finish.
+      // It stops it (unless a dry run) and reads what it left on Inspect's retry, once the
+      // stopped step can no longer be running.
+      if (!input.dryRun && (await running(audit.liveCreator))) {
+        if (stages?.tags[SECRET_TAGS.emergency] === audit.liveCreator) {
+          throw new RotationInProgressError(
+            `${userName} is already in an emergency rotation, execution ${audit.liveCreator}. Nothing was changed.`,
+          );
+        }
+        await stopPlanned(deps, audit.liveCreator, userName, event.executionArn);
+      }
+      throw new AwsTransientError(
+        `${audit.liveCreator} was creating a key of ${userName}; reading what it left once its step has ended.`,
+      );
+    }
     if (audit.liveCreator) {
       throw new RotationInProgressError(
         `${userName} is being rotated by execution ${audit.liveCreator}, which is creating its new key right now.`,
@@ -272,6 +319,12 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
     const { keptKey, ...plan } = emergency
       ? await planEmergency(planInput, emergency)
       : { ...(await planRotation(planInput)), keptKey: undefined };
+    // The takeover comes after the plan: a refused or skipped emergency stops nothing.
+    let tookOver: string | undefined;
+    if (emergency && owner && plan.decision === 'rotate') {
+      if (!input.dryRun) await stopPlanned(deps, owner, userName, event.executionArn);
+      tookOver = owner;
+    }
     for (const warning of warnings) logger.warn('policy tag ignored', { warning });
     const reason = explain(plan, requested, userName, orphans);
     const state: RotationState = {
@@ -300,7 +353,7 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
         : input.dryRun
           ? 'Rotation Planned'
           : 'Rotation Started';
-    if (state.emergency && plan.decision === 'skip') {
+    if (state.emergency && plan.decision === 'skip' && !input.dryRun) {
       await telemetry.notify(`rekey EMERGENCY: ${userName}'s exposed key`, reason);
     }
     logger.info(detailType, { decision: plan.decision, reason });
@@ -330,11 +383,14 @@ export async function inspect(event: InspectEvent, deps: InspectDeps): Promise<R
         at,
       });
       if (emergencyAsked(event.input)) {
-        // An exposed key that stays active is the worst case there is: always say so.
-        await telemetry.notify(
-          `rekey EMERGENCY: refused to rotate ${userName ?? 'an exposed key'}`,
-          `${error.message}\n\nThe exposed key is still active until someone acts.`,
-        );
+        // An exposed key rekey did not cut off is the worst case there is: always say so.
+        const dryRun = (event.input as { dryRun?: unknown }).dryRun === true;
+        if (!dryRun) {
+          await telemetry.notify(
+            `rekey EMERGENCY: refused to rotate ${userName ?? 'an exposed key'}`,
+            `${error.message}\n\nrekey did not cut the exposed key off. See whether it is still active: aws iam list-access-keys${userName ? ` --user-name ${userName}` : ''}.`,
+          );
+        }
       } else if (NOTIFY.has(error.name)) {
         await telemetry.notify(`rekey refused to rotate ${userName ?? 'a user'}`, error.message);
       }

@@ -1,5 +1,5 @@
 import type { EmergencySettings } from '../shared/config';
-import { InvalidInputError, TwoActiveKeysError } from '../shared/errors';
+import { InvalidInputError, TwoActiveKeysError, UserNotManagedError } from '../shared/errors';
 import type { AccessKey } from '../shared/keys';
 import type { EmergencyRequest, RotationPolicy } from '../shared/types';
 import { labelledKeys, planRotation, ref, type Plan, type PlanInput } from './plan';
@@ -26,6 +26,14 @@ export async function planEmergency(
         `--access-key-id ${exposedId}\` names its owner.`,
     );
   }
+  if (p.resolved.notSelected) {
+    // rekey was told not to manage this user: cut nothing off, and say how to do it by hand.
+    throw new UserNotManagedError(
+      `EMERGENCY, nothing was changed: ${exposedId} of ${p.userName} is exposed (${emergency.reason}), but rekey ` +
+        `does not manage ${p.userName} (${p.resolved.notSelected}). Cut the key off by hand now: aws iam ` +
+        `update-access-key --user-name ${p.userName} --access-key-id ${exposedId} --status Inactive.`,
+    );
+  }
   const others = p.keys.filter((k) => k.accessKeyId !== exposedId && k.status === 'Active');
   const [other] = others;
   if (exposed.status === 'Active' && !other) {
@@ -36,7 +44,9 @@ export async function planEmergency(
     return { ...plan, reason: `emergency: ${exposedId} is exposed (${emergency.reason})` };
   }
   const labels = await labelledKeys(p);
-  if (other && labels.current === other.accessKeyId && p.stages?.current) {
+  const usable = (versionId: string | undefined): versionId is string =>
+    versionId !== undefined && labels.withSecret.has(versionId);
+  if (other && labels.current === other.accessKeyId && usable(p.stages?.current)) {
     return keep(exposed, other, p.stages.current, labels.stagedAt, emergency);
   }
   if (
@@ -44,7 +54,7 @@ export async function planEmergency(
     exposed.status === 'Active' &&
     labels.pending === other.accessKeyId &&
     labels.current === exposedId &&
-    p.stages?.pending
+    usable(p.stages?.pending)
   ) {
     return {
       decision: 'rotate',
@@ -74,9 +84,11 @@ export async function planEmergency(
   const where =
     labels.current === exposedId
       ? `the secret ${p.secretId} gives applications the exposed key (AWSCURRENT)`
-      : p.stages
-        ? `the secret ${p.secretId} does not hold ${other?.accessKeyId ?? 'the other key'}`
-        : `the secret ${p.secretId} does not exist`;
+      : other && labels.current === other.accessKeyId
+        ? `the secret ${p.secretId} names ${other.accessKeyId} but holds no secret access key for it (a baseline, written before rekey's first rotation), so rekey cannot verify it`
+        : p.stages
+          ? `the secret ${p.secretId} does not hold ${other?.accessKeyId ?? 'the other key'}`
+          : `the secret ${p.secretId} does not exist`;
   throw new TwoActiveKeysError(
     `EMERGENCY, nothing was changed: ${exposedId} of ${p.userName} is exposed (${emergency.reason}), ` +
       `and the user's other active key ${other?.accessKeyId ?? ''} is not one rekey can hand to ` +

@@ -36,13 +36,21 @@ export const ref = (k: AccessKey): KeyRef => ({
 export async function labelledKeys(p: PlanInput): Promise<
   Record<'current' | 'pending' | 'previous', string | undefined> & {
     stagedAt: Record<string, string>;
+    /** Versions that hold a secret access key (a baseline holds none). */
+    withSecret: Set<string>;
   }
 > {
   const stagedAt: Record<string, string> = {};
+  const withSecret = new Set<string>();
   const idOf = async (versionId: string | undefined): Promise<string | undefined> => {
     if (!versionId) return undefined;
-    const { accessKeyId, createdDate } = await keyIdOfVersion(p.secrets, p.secretId, versionId);
+    const { accessKeyId, createdDate, hasSecret } = await keyIdOfVersion(
+      p.secrets,
+      p.secretId,
+      versionId,
+    );
     if (createdDate) stagedAt[versionId] = createdDate.toISOString();
+    if (hasSecret) withSecret.add(versionId);
     return accessKeyId;
   };
   return {
@@ -50,6 +58,7 @@ export async function labelledKeys(p: PlanInput): Promise<
     pending: await idOf(p.stages?.pending),
     previous: await idOf(p.stages?.previous),
     stagedAt,
+    withSecret,
   };
 }
 

@@ -18,8 +18,12 @@ export function forensicsSentence(f: Forensics): string {
   } else {
     const named = a.callers
       .map((c) => {
-        const first =
-          Date.parse(c.firstSeen) >= Date.parse(f.since) ? 'NEW since the exposure, ' : '';
+        // Only the callers the summary found new (none from a truncated or partial lookup).
+        const isNew =
+          f.newCallers.length > 0 &&
+          f.unexpectedUse === 'yes' &&
+          Date.parse(c.firstSeen) >= Date.parse(f.since);
+        const first = isNew ? 'NEW since the exposure, ' : '';
         const calls = c.eventNames?.length ? ` [${c.eventNames.join(', ')}]` : '';
         return `${first}${describeCaller(c, a.until)}${calls}`;
       })

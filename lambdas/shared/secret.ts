@@ -134,12 +134,17 @@ export async function keyIdOfVersion(
   sm: SecretsManagerClient,
   secretId: string,
   versionId: string,
-): Promise<{ accessKeyId: string; createdDate?: Date }> {
+): Promise<{ accessKeyId: string; createdDate?: Date; hasSecret: boolean }> {
   const out = await sm.send(
     new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId }),
   );
   const value = parseSecretValue(out.SecretString, `secret ${secretId} version ${versionId}`);
-  return { accessKeyId: value.AccessKeyId, createdDate: out.CreatedDate };
+  return {
+    accessKeyId: value.AccessKeyId,
+    createdDate: out.CreatedDate,
+    // A baseline version names a key but holds no secret access key (applications cannot use it).
+    hasSecret: value.SecretAccessKey !== undefined,
+  };
 }
 
 /**

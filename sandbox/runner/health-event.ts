@@ -24,6 +24,7 @@ export function exposedKeyEvent(
       service: 'RISK',
       eventTypeCode: 'AWS_RISK_CREDENTIALS_EXPOSED',
       eventTypeCategory: 'issue',
+      statusCode: 'open',
       startTime: (options.startTime ?? options.now).toUTCString(),
       eventDescription: [
         {

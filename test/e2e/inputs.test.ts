@@ -80,7 +80,7 @@ describe('malformed input', () => {
       { userName: 'input-bystander', force: true },
       [
         /Unknown input field "force"/,
-        /the fields are userName, dryRun, mode and requestedBy/,
+        /the fields are userName, dryRun, mode, requestedBy and emergency/,
         new RegExp(HOW),
       ],
     ],

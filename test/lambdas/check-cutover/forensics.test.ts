@@ -49,6 +49,16 @@ describe('forensics of an exposed key', () => {
     expect(text).toContain('management events only');
   });
 
+  it('marks nobody new when the lookup was truncated: the oldest events are missing', () => {
+    const f = summarize(
+      lookup([caller('203.0.113.9', '2026-03-01T10:30:00.000Z')], { truncated: true }),
+      SINCE,
+      'exposure',
+    );
+    expect(f).toMatchObject({ unexpectedUse: 'unknown', newCallers: [] });
+    expect(forensicsSentence(f)).not.toContain('NEW since the exposure');
+  });
+
   it('says no when every caller used the key before the exposure', () => {
     const f = summarize(
       lookup([caller('198.51.100.4', '2026-02-28T20:00:00.000Z')]),

@@ -261,6 +261,60 @@ describe('inspect: an emergency rotation', () => {
   });
 });
 
+describe('inspect: an emergency that cannot rotate stops nothing', () => {
+  it('refuses, and leaves a running planned rotation alone, when the plan is a refusal', async () => {
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+    FakeSecret.promoted().tag('rekey:execution', OTHER_EXECUTION_ARN).install(sm);
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    // The promoted new key is reported exposed: the secret gives it, the other key is not in it.
+    const error = await failure(run(asked(NEW_KEY_ID)));
+    expect(error.name).toBe('TwoActiveKeysError');
+    expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
+  });
+
+  it('refuses a user rekey does not manage, with the command to cut the key off by hand', async () => {
+    iam.on(ListUserTagsCommand).resolves({
+      Tags: [{ Key: 'rekey:rotate', Value: 'false' }],
+      IsTruncated: false,
+    });
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+    FakeSecret.withBaseline().install(sm);
+    const error = await failure(run(asked()));
+    expect(error.name).toBe('UserNotManagedError');
+    expect(error.message).toContain(
+      `aws iam update-access-key --user-name alice --access-key-id ${OLD_KEY_ID} --status Inactive`,
+    );
+    expect(mutations(iam, sm, sfn)).toEqual([]);
+  });
+
+  it('does not keep a current key the secret holds no secret access key for (a baseline)', async () => {
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+    // The baseline names the old key; the new key is reported exposed.
+    FakeSecret.withBaseline().install(sm);
+    const error = await failure(run(asked(NEW_KEY_ID)));
+    expect(error.name).toBe('TwoActiveKeysError');
+    expect(error.message).toContain('holds no secret access key for it (a baseline');
+  });
+
+  it('refuses an exposure time in the future', async () => {
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED);
+    FakeSecret.withBaseline().install(sm);
+    const input = asked();
+    const error = await failure(
+      run({ ...input, emergency: { ...input.emergency, exposedAt: '2027-01-01T00:00:00Z' } }),
+    );
+    expect(error.name).toBe('InvalidInputError');
+    expect(error.message).toContain('is in the future');
+  });
+
+  it('sends no notification for a dry run it refuses', async () => {
+    keys.add(OLD_KEY_ID, 'Active', OLD_CREATED).add(NEW_KEY_ID, 'Active', NEW_CREATED);
+    FakeSecret.withBaseline().install(sm);
+    await failure(run({ ...asked(NEW_KEY_ID), dryRun: true }));
+    expect(telemetry.notifications).toEqual([]);
+  });
+});
+
 describe('inspect: a malformed emergency is refused and changes nothing', () => {
   it.each([
     [

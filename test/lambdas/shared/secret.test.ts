@@ -17,6 +17,7 @@ import {
 import {
   awsErrors,
   BASELINE_VERSION,
+  OLD_KEY_ID,
   EXECUTION_ARN,
   failure,
   KMS_KEY_ARN,
@@ -103,12 +104,18 @@ describe('describeStages', () => {
 });
 
 describe('keyIdOfVersion', () => {
-  it('keeps only the key id and the version date', async () => {
+  it('keeps only the key id, the version date and whether it holds a secret, never the secret', async () => {
     FakeSecret.staged().install(sm);
 
     expect(await keyIdOfVersion(smClient, SECRET_ID, NEW_VERSION)).toEqual({
       accessKeyId: NEW_KEY_ID,
       createdDate: new Date(STAGED_AT),
+      hasSecret: true,
+    });
+    // A baseline names a key and holds no secret access key.
+    expect(await keyIdOfVersion(smClient, SECRET_ID, BASELINE_VERSION)).toMatchObject({
+      accessKeyId: OLD_KEY_ID,
+      hasSecret: false,
     });
   });
 });
