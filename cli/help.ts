@@ -52,6 +52,9 @@ Times are the service's: against rekey sandbox, sandbox time.`,
 
 Decisions are the fleet scan's (lambdas/shared/fleet.ts) under the policy in cdk.json.
 Opted-out users still count as noncompliant: only an unexpired exemption excuses an old key.
+An active access key of the root user (<root_account>) makes the report noncompliant too
+(Security Hub IAM.4, critical), whatever --max-age says. rekey never rotates or deletes it:
+only the root user can manage its own keys, and AWS advises deleting them.
 IAM reuses a credential report for up to 4 hours, so a key rotated since then shows as it was.`,
 
   rollback: `${examples('rekey rollback alice --reason "billing-app still uses the old key"')}

@@ -162,7 +162,7 @@ export function buildProgram(done: (code: number) => void): Command {
     )
     .option(
       '--fail-on-noncompliant',
-      'exit 1 if a managed user has an active key older than --max-age and no exemption',
+      'exit 1 if a managed user has an active key older than --max-age and no exemption, or the root user has an active access key (Security Hub IAM.4, critical)',
     )
     .addHelpText('after', HELP.report)
     .action(act((flags) => (ctx, out) => reportCommand(ctx, out, flags as ReportFlags)));

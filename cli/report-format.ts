@@ -1,5 +1,11 @@
+import { ROOT_ROW_USER } from '../lambdas/shared/credential-report';
+import { ageInDays } from '../lambdas/shared/policy';
+import { describeRootKeyFinding, type RootKey } from '../lambdas/shared/root-keys';
 import { table, when, type Paint } from './format';
 import type { ComplianceReport, ReportEntry } from './report';
+
+/** The decision column of the root user's keys: reported, never rotated. */
+export const ROOT_DECISION = 'root-access-key';
 
 const day = (iso: string | undefined): string => (iso ? iso.slice(0, 10) : '');
 
@@ -32,6 +38,15 @@ function keyRows(report: ComplianceReport): KeyRow[] {
   );
 }
 
+/** The root user's keys, when one is active: first, as in the credential report. */
+const rootKeys = (report: ComplianceReport): readonly RootKey[] =>
+  report.rootKeyFinding?.keys ?? [];
+
+const rootAge = (k: RootKey, report: ComplianceReport): number | undefined =>
+  k.lastRotated === undefined
+    ? undefined
+    : ageInDays(new Date(k.lastRotated), new Date(report.asOf));
+
 const exemption = (e: ReportEntry): string =>
   e.exemption ? `${e.exemption.expired ? 'expired ' : 'until '}${e.exemption.until}` : '';
 
@@ -45,6 +60,20 @@ export function reportTable(report: ComplianceReport, p: Paint): string {
           ? p.green
           : (s) => s;
   const header = ['user', 'key', 'status', 'age', 'last used', 'exemption', 'due', 'decision'];
+  const control = report.rootKeyFinding?.control ?? '';
+  const root = rootKeys(report).map((k, i) => {
+    const age = rootAge(k, report);
+    return [
+      i === 0 ? ROOT_ROW_USER : '',
+      String(k.slot),
+      k.active ? 'Active' : 'Inactive',
+      age === undefined ? '' : `${age}d`,
+      k.lastUsed ? `${day(k.lastUsed)} ${k.lastUsedService ?? ''}` : 'never',
+      '',
+      '',
+      i === 0 ? p.red(`${ROOT_DECISION} (${control}: delete it as root)`) : '',
+    ];
+  });
   const rows = keyRows(report).map((r) => {
     const e = r.entry;
     return [
@@ -62,7 +91,7 @@ export function reportTable(report: ComplianceReport, p: Paint): string {
       r.first ? colour(e)(e.decision + (e.noncompliant ? ' (past max age)' : '')) : '',
     ];
   });
-  return table([header.map(p.dim), ...rows]);
+  return table([header.map(p.dim), ...root, ...rows]);
 }
 
 export function summaryLines(report: ComplianceReport, p: Paint): string[] {
@@ -78,6 +107,8 @@ export function summaryLines(report: ComplianceReport, p: Paint): string[] {
       `maximum age ${report.settings.maxKeyAgeDays} days, ${report.settings.userSelection}; ` +
       `report generated ${when(report.generatedAt)}`,
   ];
+  if (report.rootKeyFinding)
+    lines.push(p.red(`noncompliant: ${describeRootKeyFinding(report.rootKeyFinding)}`));
   lines.push(
     s.noncompliant.length === 0
       ? p.green(
@@ -114,6 +145,26 @@ export function reportCsv(report: ComplianceReport): string {
     'noncompliant',
     'reason',
   ];
+  const finding = report.rootKeyFinding;
+  const root = rootKeys(report).map((k) =>
+    [
+      ROOT_ROW_USER,
+      '',
+      false,
+      k.slot,
+      k.active ? 'Active' : 'Inactive',
+      rootAge(k, report),
+      k.lastRotated,
+      k.lastUsed,
+      k.lastUsedService,
+      undefined,
+      undefined,
+      undefined,
+      ROOT_DECISION,
+      true,
+      `${finding?.control ?? ''}: ${finding?.advice ?? ''}`,
+    ].map(csvField),
+  );
   const rows = keyRows(report).map((r) => {
     const e = r.entry;
     return [
@@ -134,5 +185,5 @@ export function reportCsv(report: ComplianceReport): string {
       e.reason,
     ].map(csvField);
   });
-  return [header, ...rows].map((row) => `${row.join(',')}\n`).join('');
+  return [header, ...root, ...rows].map((row) => `${row.join(',')}\n`).join('');
 }

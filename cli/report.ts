@@ -4,7 +4,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import pLimit from 'p-limit';
-import { parseCredentialReport, type ReportUser } from '../lambdas/shared/credential-report';
+import { readCredentialReport, type ReportUser } from '../lambdas/shared/credential-report';
 import { awsErrorCode } from '../lambdas/shared/errors';
 import { userTags } from '../lambdas/shared/keys';
 import {
@@ -16,6 +16,7 @@ import {
   type UserVerdict,
 } from '../lambdas/shared/fleet';
 import { ageInDays } from '../lambdas/shared/policy';
+import { activeRootKeys, rootKeyFinding, type RootKeyFinding } from '../lambdas/shared/root-keys';
 import { CliError, EXIT } from './errors';
 import type { ReportSettings } from './settings';
 
@@ -39,6 +40,11 @@ export interface ComplianceReport {
     readonly userSelection: string;
   };
   readonly users: readonly ReportEntry[];
+  /**
+   * Present when the root user has an active access key (Security Hub IAM.4, critical): the
+   * report is then noncompliant whatever the users' keys. rekey never touches root keys.
+   */
+  readonly rootKeyFinding?: RootKeyFinding;
   readonly summary: {
     readonly users: number;
     readonly managed: number;
@@ -46,6 +52,8 @@ export interface ComplianceReport {
     readonly decisions: Readonly<Partial<Record<ReportDecision, number>>>;
     readonly noncompliant: readonly string[];
     readonly oldestActiveKeyAgeDays?: number;
+    /** Active access keys of the root user (0-2). */
+    readonly rootAccessKeys: number;
   };
 }
 
@@ -96,7 +104,8 @@ const overdue = (user: ReportUser, p: FleetPolicy): boolean =>
 /**
  * Decides every user in the report the way the fleet scan does (lambdas/shared/fleet.ts), reading
  * tags only where they can change the answer: candidates for rotation and keys past the maximum
- * age (whose exemption decides compliance).
+ * age (whose exemption decides compliance). The root user's row is no user: an active root key
+ * is reported as a finding of its own.
  */
 export async function buildReport(
   iam: IAMClient,
@@ -111,7 +120,8 @@ export async function buildReport(
     now,
   };
   const limit = pLimit(8);
-  const users = parseCredentialReport(report.csv);
+  const { users, root } = readCredentialReport(report.csv);
+  const rootKeys = rootKeyFinding(root);
   const entries = await Promise.all(
     users.map((user) =>
       limit(async (): Promise<ReportEntry | undefined> => {
@@ -154,6 +164,7 @@ export async function buildReport(
       userSelection: settings.selection.mode,
     },
     users: kept,
+    rootKeyFinding: rootKeys,
     summary: {
       users: kept.length,
       managed: kept.filter((e) => e.managed).length,
@@ -161,6 +172,7 @@ export async function buildReport(
       decisions,
       noncompliant: kept.filter((e) => e.noncompliant).map((e) => e.userName),
       oldestActiveKeyAgeDays: ages.length > 0 ? Math.max(...ages) : undefined,
+      rootAccessKeys: activeRootKeys(rootKeys),
     },
   };
 }

@@ -423,6 +423,7 @@ export class KeyRotation extends Construct {
         this.failureAlarm,
         this.fleetScan.failureAlarm,
         this.dashboard.pastMaxAgeAlarm,
+        this.dashboard.rootAccessKeysAlarm,
       ]);
     }
   }
@@ -439,6 +440,11 @@ export class KeyRotation extends Construct {
   /** Users with an active key older than 90 days and no exemption (Security Hub IAM.3). */
   public metricKeysPastMaxAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRICS.keysPastMaxAge, props);
+  }
+
+  /** Active access keys of the root user at the latest scan (Security Hub IAM.4): never rotated. */
+  public metricRootAccessKeys(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRICS.rootAccessKeys, props);
   }
 
   /** Users due for rotation at the latest scan. */

@@ -37,12 +37,14 @@ export function complianceMetric(
 }
 
 /**
- * What a platform team watches: an alarm on keys past the maximum age, and a dashboard of both
- * state machines and the compliance metrics each scan publishes.
+ * What a platform team watches: alarms on keys past the maximum age and on active root access
+ * keys, and a dashboard of both state machines and the compliance metrics each scan publishes.
  */
 export class RekeyDashboard extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly pastMaxAgeAlarm: cloudwatch.Alarm;
+  /** Any active access key of the root user (Security Hub IAM.4), which rekey never touches. */
+  public readonly rootAccessKeysAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: RekeyDashboardProps) {
     super(scope, id);
@@ -59,6 +61,18 @@ export class RekeyDashboard extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     if (props.topic) this.pastMaxAgeAlarm.addAlarmAction(new actions.SnsAction(props.topic));
+    this.rootAccessKeysAlarm = metric(
+      METRICS.rootAccessKeys,
+      'Active access keys of the root user',
+    ).createAlarm(this, 'RootAccessKeys', {
+      alarmDescription:
+        "The root user has an active access key (Security Hub IAM.4, critical). rekey never rotates or deletes it: only the root user can; delete it as root (see the latest fleet scan's notification).",
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.topic) this.rootAccessKeysAlarm.addAlarmAction(new actions.SnsAction(props.topic));
 
     const executions = (sm: IStateMachine): cloudwatch.IMetric[] => [
       sm.metricStarted({ statistic: 'Sum', label: 'started' }),
@@ -73,7 +87,7 @@ export class RekeyDashboard extends Construct {
         [
           new cloudwatch.AlarmStatusWidget({
             title: 'rekey alarms',
-            alarms: [...props.alarms, this.pastMaxAgeAlarm],
+            alarms: [...props.alarms, this.pastMaxAgeAlarm, this.rootAccessKeysAlarm],
             width: 8,
           }),
           new cloudwatch.SingleValueWidget({
@@ -83,6 +97,7 @@ export class RekeyDashboard extends Construct {
               metric(METRICS.usersDue, 'due'),
               metric(METRICS.oldestActiveKeyAgeDays, 'oldest key (days)'),
               metric(METRICS.rotationsFailed, 'failed'),
+              metric(METRICS.rootAccessKeys, 'root access keys'),
             ],
             width: 16,
           }),

@@ -1,3 +1,4 @@
+import { describeRootKeyFinding } from '../../lambdas/shared/root-keys';
 import type { Context } from '../context';
 import { CliError, EXIT } from '../errors';
 import type { Output } from '../output';
@@ -33,11 +34,15 @@ export async function reportCommand(
     out.print(summaryLines(report, out.paint).join('\n'));
   }
   const bad = report.summary.noncompliant;
-  if (flags.failOnNoncompliant && bad.length > 0) {
-    out.error(
-      `${bad.length} managed user(s) have an active key older than ${report.settings.maxKeyAgeDays} days ` +
-        `and no exemption: ${bad.join(', ')}`,
-    );
+  const root = report.rootKeyFinding;
+  if (flags.failOnNoncompliant && (bad.length > 0 || root)) {
+    // The root user's key first: IAM.4 is a critical control, and no rotation will clear it.
+    if (root) out.error(describeRootKeyFinding(root));
+    if (bad.length > 0)
+      out.error(
+        `${bad.length} managed user(s) have an active key older than ${report.settings.maxKeyAgeDays} days ` +
+          `and no exemption: ${bad.join(', ')}`,
+      );
     return EXIT.failed;
   }
   return EXIT.ok;

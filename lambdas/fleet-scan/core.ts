@@ -5,7 +5,7 @@ import { METRICS, type MetricName } from '../shared/metrics';
 import pLimit from 'p-limit';
 import type { Clock } from '../shared/clock';
 import type { Config } from '../shared/config';
-import { parseCredentialReport } from '../shared/credential-report';
+import { readCredentialReport } from '../shared/credential-report';
 import { awsErrorCode, RekeyError } from '../shared/errors';
 import {
   classifyUser,
@@ -16,6 +16,7 @@ import {
 } from '../shared/fleet';
 import { userTags } from '../shared/keys';
 import { logger } from '../shared/logger';
+import { describeRootKeyFinding, rootKeyFinding, type RootKeyFinding } from '../shared/root-keys';
 import type { Telemetry } from '../shared/telemetry';
 import { parseScanInput, scanFailure } from '../shared/fleet-input';
 import {
@@ -54,13 +55,21 @@ async function readReport(iam: IAMClient): Promise<{ csv: string; generatedAt?: 
   };
 }
 
-/** Decides every managed user: the report for all, tags only for users old enough to be due. */
+/**
+ * Decides every managed user: the report for all, tags only for users old enough to be due. The
+ * root user's row is no user: its active keys are a finding to report, never a rotation.
+ */
 async function decide(
   deps: ScanDeps,
   p: FleetPolicy,
-): Promise<{ verdicts: UserVerdict[]; scanned: number; generatedAt?: Date }> {
+): Promise<{
+  verdicts: UserVerdict[];
+  scanned: number;
+  generatedAt?: Date;
+  rootKeys?: RootKeyFinding;
+}> {
   const { csv, generatedAt } = await readReport(deps.iam);
-  const users = parseCredentialReport(csv);
+  const { users, root } = readCredentialReport(csv);
   const managed = users.filter((u) => isManaged(u, p.managedPath));
   const limit = pLimit(CONCURRENCY);
   const verdicts = await Promise.all(
@@ -82,6 +91,7 @@ async function decide(
     verdicts: verdicts.filter((v): v is UserVerdict => v !== undefined),
     scanned: users.length,
     generatedAt,
+    rootKeys: rootKeyFinding(root),
   };
 }
 
@@ -146,7 +156,7 @@ export async function scan(event: ScanEvent, deps: ScanDeps): Promise<ScanSummar
       managedPath: config.managedPath,
       now,
     };
-    const { verdicts, scanned, generatedAt } = await decide(deps, policy);
+    const { verdicts, scanned, generatedAt, rootKeys } = await decide(deps, policy);
     const outcomes = dryRun
       ? new Map<string, StartOutcome>()
       : await startDue(deps, verdicts, now).catch((error: unknown) => {
@@ -158,6 +168,7 @@ export async function scan(event: ScanEvent, deps: ScanDeps): Promise<ScanSummar
       reportGeneratedAt: generatedAt?.toISOString(),
       usersScanned: scanned,
       warningDays: config.fleet.exemptionWarningDays,
+      rootKeys,
     });
     await publish(deps, summary, event.executionArn);
     return summary;
@@ -193,21 +204,25 @@ async function publish(deps: ScanDeps, summary: ScanSummary, executionArn: strin
   metric(METRICS.rotationsStarted, counts.started);
   metric(METRICS.rotationsDeferred, counts.deferred);
   metric(METRICS.oldestActiveKeyAgeDays, summary.oldestActiveKeyAgeDays);
+  metric(METRICS.rootAccessKeys, summary.rootAccessKeys);
   deps.metrics.publishStoredMetrics();
   const attention = noticeLines(summary);
   if (attention.length > 0) {
+    const root = summary.rootKeyFinding ? 'root access key active (IAM.4), ' : '';
     await deps.telemetry.notify(
-      `rekey fleet scan: ${attention.length} item(s) need attention`,
+      `rekey fleet scan: ${root}${attention.length} item(s) need attention`,
       attention.join('\n'),
     );
   }
 }
 
-/** One line per category someone must act on, naming the users. */
+/** One line per category someone must act on, naming the users; an active root key first. */
 function noticeLines(s: ScanSummary): string[] {
   const names = (c: keyof ScanSummary['counts']): string =>
     `${(s.users[c] ?? []).join(', ')}${s.truncated.includes(c) ? ', …' : ''}`;
   const lines: string[] = [];
+  // First: the root user's keys open the whole account, and no rotation will fix them.
+  if (s.rootKeyFinding) lines.push(describeRootKeyFinding(s.rootKeyFinding));
   if (s.counts.overdue)
     lines.push(`Keys past the maximum age (${s.counts.overdue}): ${names('overdue')}`);
   if (s.counts.failed)

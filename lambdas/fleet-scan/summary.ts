@@ -1,4 +1,5 @@
 import type { UserVerdict } from '../shared/fleet';
+import { activeRootKeys, type RootKeyFinding } from '../shared/root-keys';
 import type { StartOutcome } from './start';
 
 /** Names per category are capped so the summary stays far below the 256 KB state limit. */
@@ -16,6 +17,10 @@ export interface ScanSummary {
   readonly users: Readonly<Partial<Record<Category, readonly string[]>>>;
   readonly truncated: readonly Category[];
   readonly oldestActiveKeyAgeDays: number;
+  /** Active access keys of the root user (0-2): reported, never rotated (see root-keys.ts). */
+  readonly rootAccessKeys: number;
+  /** Present when the root user has an active access key. */
+  readonly rootKeyFinding?: RootKeyFinding;
 }
 
 export type Category =
@@ -95,6 +100,7 @@ export function summarize(
     reportGeneratedAt?: string;
     usersScanned: number;
     warningDays: number;
+    rootKeys?: RootKeyFinding;
   },
 ): ScanSummary {
   const counts = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
@@ -121,5 +127,7 @@ export function summarize(
     users,
     truncated: [...truncated],
     oldestActiveKeyAgeDays: oldest,
+    rootAccessKeys: activeRootKeys(meta.rootKeys),
+    rootKeyFinding: meta.rootKeys,
   };
 }

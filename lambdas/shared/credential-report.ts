@@ -37,30 +37,57 @@ export function pathOfUserArn(arn: string, userName: string): string {
     : '/';
 }
 
+/** The credential report's row for the account's root user (always the first row). */
+export const ROOT_ROW_USER = '<root_account>';
+
+/** The root user's row: its ARN (`arn:aws:iam::<account>:root`) and its key slots in use. */
+export interface ReportRoot {
+  readonly arn: string;
+  readonly keys: readonly ReportKey[];
+}
+
+export interface CredentialReport {
+  /** IAM users, in report order; never the root user. */
+  readonly users: ReportUser[];
+  /** The root user's row, when the report has one (AWS's always does). */
+  readonly root?: ReportRoot;
+}
+
+/** A row's key slots in use (a slot whose last_rotated is N/A holds no key). */
+function keysOf(row: Record<string, string>): ReportKey[] {
+  const slot = (n: 1 | 2): ReportKey => ({
+    slot: n,
+    active: (row[`access_key_${n}_active`] ?? '').toLowerCase() === 'true',
+    lastRotated: date(row[`access_key_${n}_last_rotated`]),
+    lastUsed: date(row[`access_key_${n}_last_used_date`]),
+    lastUsedService: text(row[`access_key_${n}_last_used_service`]),
+    lastUsedRegion: text(row[`access_key_${n}_last_used_region`]),
+  });
+  return [slot(1), slot(2)].filter((k) => k.lastRotated !== undefined);
+}
+
 /**
- * Parses the IAM credential report (GetCredentialReport's CSV): every user's key ages and last
- * use, from one API call whatever the number of users. The root account row is skipped.
+ * Reads the IAM credential report (GetCredentialReport's CSV): every user's key ages and last
+ * use, from one API call whatever the number of users, and apart from them the root user's row,
+ * whose keys rekey reports but never manages (only the root user can).
  */
-export function parseCredentialReport(csv: string): ReportUser[] {
+export function readCredentialReport(csv: string): CredentialReport {
   const rows = parse<Record<string, string>>(csv, { columns: true, skip_empty_lines: true });
-  return rows
-    .filter((row) => row.user !== '<root_account>')
-    .map((row) => {
-      const userName = row.user ?? '';
-      const arn = row.arn ?? '';
-      const slot = (n: 1 | 2): ReportKey => ({
-        slot: n,
-        active: (row[`access_key_${n}_active`] ?? '').toLowerCase() === 'true',
-        lastRotated: date(row[`access_key_${n}_last_rotated`]),
-        lastUsed: date(row[`access_key_${n}_last_used_date`]),
-        lastUsedService: text(row[`access_key_${n}_last_used_service`]),
-        lastUsedRegion: text(row[`access_key_${n}_last_used_region`]),
-      });
-      return {
-        userName,
-        arn,
-        path: pathOfUserArn(arn, userName),
-        keys: [slot(1), slot(2)].filter((k) => k.lastRotated !== undefined),
-      };
-    });
+  let root: ReportRoot | undefined;
+  const users: ReportUser[] = [];
+  for (const row of rows) {
+    if (row.user === ROOT_ROW_USER) {
+      root = { arn: row.arn ?? '', keys: keysOf(row) };
+      continue;
+    }
+    const userName = row.user ?? '';
+    const arn = row.arn ?? '';
+    users.push({ userName, arn, path: pathOfUserArn(arn, userName), keys: keysOf(row) });
+  }
+  return { users, root };
+}
+
+/** The report's IAM users only: the root user's row is never a user to decide or rotate. */
+export function parseCredentialReport(csv: string): ReportUser[] {
+  return readCredentialReport(csv).users;
 }

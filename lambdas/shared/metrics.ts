@@ -20,6 +20,8 @@ export const METRICS = {
   rotationsStarted: 'RotationsStarted',
   rotationsDeferred: 'RotationsDeferred',
   oldestActiveKeyAgeDays: 'OldestActiveKeyAgeDays',
+  /** Active access keys of the root user (Security Hub IAM.4): reported, never rotated. */
+  rootAccessKeys: 'RootAccessKeys',
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

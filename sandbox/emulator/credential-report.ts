@@ -1,8 +1,8 @@
 /** GenerateCredentialReport and GetCredentialReport (docs/aws-semantics.md §1.1). */
 import type { Core, QueryOperation } from './core';
 import { ServiceError } from './errors';
-import type { AccessKeyRecord } from './state/account';
-import { reportDate } from './time';
+import type { AccessKeyRecord, RootAccessKeyRecord } from './state/account';
+import { reportDate, truncateToMinute } from './time';
 
 export const REPORT_HEADER = [
   'user',
@@ -44,6 +44,18 @@ function keyColumns(core: Core, key: AccessKeyRecord | undefined, now: Date): st
   ];
 }
 
+/** The root user's key slots: seeded, never used to sign, so last use is what the seed says (to the minute). */
+function rootKeyColumns(key: RootAccessKeyRecord | undefined): string[] {
+  if (!key) return NO_KEY;
+  return [
+    String(key.status === 'Active'),
+    reportDate(key.createDate),
+    key.lastUsed ? reportDate(truncateToMinute(key.lastUsed.date)) : 'N/A',
+    key.lastUsed ? key.lastUsed.region : 'N/A',
+    key.lastUsed ? key.lastUsed.service : 'N/A',
+  ];
+}
+
 /** RFC 4180 quoting: IAM user names may contain commas. */
 function csvCell(cell: string): string {
   return /[",\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
@@ -60,8 +72,8 @@ export function buildReport(core: Core, now: Date, accountCreated: Date): string
     'not_supported',
     'not_supported',
     'false',
-    ...NO_KEY,
-    ...NO_KEY,
+    ...rootKeyColumns(core.account.rootKeys[0]),
+    ...rootKeyColumns(core.account.rootKeys[1]),
     ...NO_CERTS,
   ];
   const users = [...core.account.users.values()]

@@ -3,17 +3,26 @@
  * still counts toward the two-key limit, a seeded user name must still be unique.
  */
 import type { Core } from './core';
-import { createAccessKey, type NewAccessKey } from './iam-keys';
+import { createAccessKey, MAX_KEYS_PER_USER, type NewAccessKey } from './iam-keys';
 import { createUser, type NewUser } from './iam-users';
 import { JsonInput } from './json-protocol';
 import type { secretsManagerService } from './secrets-manager';
-import type { Tag } from './state/account';
+import type { KeyStatus, Tag } from './state/account';
 import type { CallContext } from './core';
 import { ServiceError } from './errors';
 import { requireValid } from './authz/documents';
 
 export interface SeedAccessKey extends NewAccessKey {
   readonly userName: string;
+}
+
+/** An access key of the root user, for the credential report's `<root_account>` row. */
+export interface SeedRootAccessKey {
+  /** @default 'Active' */
+  readonly status?: KeyStatus;
+  /** @default now */
+  readonly createDate?: Date;
+  readonly lastUsed?: { readonly date: Date; readonly service: string; readonly region: string };
 }
 
 export interface SeedSecret {
@@ -28,6 +37,11 @@ export interface Seed {
   user(input: NewUser): { userName: string; arn: string; userId: string };
   accessKey(input: SeedAccessKey): { accessKeyId: string; secretAccessKey: string };
   secret(input: SeedSecret): { arn: string; versionId?: string };
+  /**
+   * An access key of the root user: shown in the credential report, never usable to sign and
+   * never changed by any API call (on AWS only the root user can manage it). At most two.
+   */
+  rootAccessKey(input?: SeedRootAccessKey): { slot: 1 | 2 };
   /** An inline policy of the user (PutUserPolicy without the wire; validated the same way). */
   userPolicy(userName: string, policyName: string, document: unknown): void;
 }
@@ -61,6 +75,25 @@ export function createSeed(
       } catch (error) {
         throw refused('accessKey', error);
       }
+    },
+    rootAccessKey: (input = {}) => {
+      const keys = core.account.rootKeys;
+      if (keys.length >= MAX_KEYS_PER_USER) {
+        throw refused(
+          'rootAccessKey',
+          new ServiceError(
+            'LimitExceeded',
+            `Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS_PER_USER}`,
+            409,
+          ),
+        );
+      }
+      keys.push({
+        status: input.status ?? 'Active',
+        createDate: input.createDate ?? core.clock.now(),
+        ...(input.lastUsed && { lastUsed: { ...input.lastUsed } }),
+      });
+      return { slot: keys.length as 1 | 2 };
     },
     userPolicy: (userName, policyName, document) => {
       try {

@@ -51,9 +51,18 @@ export interface SecretView {
   readonly versions: readonly SecretVersionView[];
 }
 
+/** An access key of the root user (slot 1 first): only seeds and control routes make one. */
+export interface RootAccessKeyView {
+  readonly slot: 1 | 2;
+  readonly status: KeyStatus;
+  readonly createDate: Date;
+  readonly lastUsed?: LastUsedView;
+}
+
 export interface StateView {
   readonly users: readonly UserView[];
   readonly accessKeys: readonly AccessKeyView[];
+  readonly rootAccessKeys: readonly RootAccessKeyView[];
   readonly secrets: readonly SecretView[];
   readonly stateMachines: readonly StateMachineRecord[];
   readonly executions: readonly ExecutionRecord[];
@@ -92,6 +101,14 @@ export function stateView(core: Core): StateView {
           lastUsed: useView(key.uses[key.uses.length - 1]),
           visibleLastUsed: useView(core.account.visibleUse(key, core.clock.now())),
         }));
+    },
+    get rootAccessKeys() {
+      return core.account.rootKeys.map((key, i) => ({
+        slot: (i + 1) as 1 | 2,
+        status: key.status,
+        createDate: key.createDate,
+        ...(key.lastUsed && { lastUsed: { ...key.lastUsed } }),
+      }));
     },
     get secrets() {
       return core.secrets.all(core.clock.now()).map((secret) => ({

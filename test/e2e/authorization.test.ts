@@ -95,13 +95,14 @@ describe('the key lets CloudWatch in only for alarms of its own account', () => 
     }
   };
 
-  it('delivers every alarm rekey creates, the compliance alarm included', () => {
+  it('delivers every alarm rekey creates, the compliance alarms included', () => {
     const alarms = sb.stack.alarms.map((a) => a.name);
 
     const results = alarms.map((alarm) => sb.fireAlarm(alarm));
 
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     expect(alarms.some((a) => a.includes('KeysPastMaxAge'))).toBe(true);
+    expect(alarms.some((a) => a.includes('RootAccessKeys'))).toBe(true);
     expect(results).toEqual(alarms.map(() => [{ topicArn: topicArn(), delivered: true }]));
   });
 

@@ -56,17 +56,24 @@ function fleetScanEnvironment(template: Template): Record<string, unknown> {
     .Environment.Variables;
 }
 
-function pastMaxAgeAlarm(template: Template): Record<string, unknown> {
+/** The one alarm on this compliance metric. */
+function alarmOnMetric(template: Template, metricName: string): Record<string, unknown> {
   const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
     .map((a) => a.Properties as Record<string, unknown>)
     .filter((p) =>
       ((p.Metrics ?? []) as AlarmMetric[]).some(
-        (m) => m.MetricStat?.Metric.MetricName === 'KeysPastMaxAge',
+        (m) => m.MetricStat?.Metric.MetricName === metricName,
       ),
     );
   expect(alarms).toHaveLength(1);
   return alarms[0] ?? {};
 }
+
+const pastMaxAgeAlarm = (template: Template): Record<string, unknown> =>
+  alarmOnMetric(template, 'KeysPastMaxAge');
+
+const rootAccessKeysAlarm = (template: Template): Record<string, unknown> =>
+  alarmOnMetric(template, 'RootAccessKeys');
 
 describe('the keys-past-maximum-age alarm', () => {
   let stack: RekeyStack;
@@ -110,6 +117,47 @@ describe('the keys-past-maximum-age alarm', () => {
   });
 });
 
+describe('the root-access-keys alarm', () => {
+  let stack: RekeyStack;
+  let template: Template;
+  beforeAll(() => {
+    ({ stack, template } = realApp());
+  });
+
+  it("fires when the latest scan counts any active root access key (IAM.4), on the scan's own metric", () => {
+    const alarm = rootAccessKeysAlarm(template);
+
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: expect.stringContaining('IAM.4') as unknown,
+    });
+    expect(alarm.AlarmDescription).toContain('rekey never rotates or deletes it');
+    expect(alarm.Metrics).toEqual([
+      expect.objectContaining({
+        MetricStat: {
+          Metric: {
+            Namespace: 'rekey',
+            MetricName: 'RootAccessKeys',
+            Dimensions: [{ Name: 'service', Value: 'rekey' }],
+          },
+          Period: 86_400,
+          Stat: 'Maximum',
+        },
+      }),
+    ]);
+  });
+
+  it('notifies the rekey topic, and has no action without one', () => {
+    expect(rootAccessKeysAlarm(template).AlarmActions).toEqual([
+      resolved(stack, stack.topic.topicArn),
+    ]);
+    expect(rootAccessKeysAlarm(rotationStack().template).AlarmActions).toBeUndefined();
+  });
+});
+
 describe('the rekey dashboard', () => {
   let stack: RekeyStack;
   let template: Template;
@@ -147,6 +195,7 @@ describe('the rekey dashboard', () => {
         'ExemptionsExpired',
         'KeysPastMaxAge',
         'OldestActiveKeyAgeDays',
+        'RootAccessKeys',
         'RotationsDeferred',
         'RotationsFailed',
         'RotationsRefused',
@@ -160,7 +209,7 @@ describe('the rekey dashboard', () => {
     );
   });
 
-  it('shows the state of all three alarms', () => {
+  it('shows the state of all four alarms', () => {
     const alarmWidgets = widgets.filter((w) => w.type === 'alarm');
     const alarmArns = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map(
       (id) => `\${${id}.Arn}`,
@@ -168,7 +217,7 @@ describe('the rekey dashboard', () => {
 
     expect(alarmWidgets).toHaveLength(1);
     expect([...(alarmWidgets[0]?.properties.alarms ?? [])].sort()).toEqual(alarmArns.sort());
-    expect(alarmArns).toHaveLength(3);
+    expect(alarmArns).toHaveLength(4);
   });
 });
 
@@ -226,14 +275,19 @@ describe('the compliance metrics the fleet scan publishes', () => {
     });
   }
 
-  it('include every metric the dashboard and the alarm read, in their namespace and dimensions', async () => {
+  it('include every metric the dashboard and the alarms read, in their namespace and dimensions', async () => {
     const { template } = realApp();
     const environment = fleetScanEnvironment(template);
     const read = new Set([
       ...metricLines(dashboardOf(template).widgets)
         .map(describeLine)
         .filter((l) => !l.startsWith('AWS/')),
-      ...((pastMaxAgeAlarm(template).Metrics ?? []) as AlarmMetric[]).map((m) =>
+      ...(
+        [
+          ...((pastMaxAgeAlarm(template).Metrics ?? []) as AlarmMetric[]),
+          ...((rootAccessKeysAlarm(template).Metrics ?? []) as AlarmMetric[]),
+        ] as AlarmMetric[]
+      ).map((m) =>
         describeLine([
           m.MetricStat?.Metric.Namespace ?? '',
           m.MetricStat?.Metric.MetricName ?? '',
@@ -293,6 +347,14 @@ describe('a metrics namespace of its own (two deployments in one account)', () =
     expect(rotation.metric('UsersExempt', { statistic: 'Minimum' }).statistic).toBe('Minimum');
     expect(rotation.metricUsersDue().metricName).toBe('UsersDue');
     expect(rotation.metricRotationsFailed().metricName).toBe('RotationsFailed');
+    expect(rotation.metricRootAccessKeys().metricName).toBe('RootAccessKeys');
+    expect(rootAccessKeysAlarm(template).Metrics).toEqual([
+      expect.objectContaining({
+        MetricStat: expect.objectContaining({
+          Metric: expect.objectContaining({ Namespace: 'rekey-team-a' }) as unknown,
+        }) as unknown,
+      }),
+    ]);
   });
 
   it.each([['AWS/rekey'], [''], ['rekey team']])('refuses the namespace %j, saying why', (ns) => {

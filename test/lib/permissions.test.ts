@@ -201,11 +201,12 @@ describe('permissions of the deployable stack', () => {
     template = app.template;
   });
 
-  it("lets CloudWatch publish to the topic only for rekey's three alarms, in this account", () => {
+  it("lets CloudWatch publish to the topic only for rekey's four alarms, in this account", () => {
     const alarms = [
       rotation.failureAlarm,
       rotation.fleetScan.failureAlarm,
       rotation.dashboard.pastMaxAgeAlarm,
+      rotation.dashboard.rootAccessKeysAlarm,
     ].map((alarm) => resolved(stack, alarm.alarmArn));
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {

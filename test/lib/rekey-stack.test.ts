@@ -10,9 +10,9 @@ describe('the failure alarm of the deployable stack', () => {
   });
 
   it('is one alarm on failed, timed-out and aborted executions of the rotation state machine', () => {
-    // Three alarms in all: this one, failed fleet scans and keys past the maximum age
-    // (test/lib/fleet-scan.test.ts, test/lib/dashboard.test.ts).
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    // Four alarms in all: this one, failed fleet scans, keys past the maximum age and active
+    // root access keys (test/lib/fleet-scan.test.ts, test/lib/dashboard.test.ts).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     const stateMachineArn = resolved(stack, stack.rotation.stateMachine.stateMachineArn);
     const alarms = alarmsOn(template, stateMachineArn);
     expect(alarms).toHaveLength(1);
@@ -66,7 +66,7 @@ describe('the alarms of a KeyRotation without a topic', () => {
   it('have no alarm action', () => {
     const { template } = rotationStack();
 
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
   });
 });

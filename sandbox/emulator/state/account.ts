@@ -48,6 +48,17 @@ export interface AccessKeyRecord {
 }
 
 /**
+ * An access key of the account's root user, as the credential report shows it. The sandbox has
+ * no root principal: nothing signs with it and no API call changes it (on AWS only the root user
+ * could), so it exists only for the report's `<root_account>` row.
+ */
+export interface RootAccessKeyRecord {
+  readonly status: KeyStatus;
+  readonly createDate: Date;
+  readonly lastUsed?: { readonly date: Date; readonly service: string; readonly region: string };
+}
+
+/**
  * A workload identity the sandbox stands in for (the administrator, a simulated application's
  * role): credentials the platform keeps fresh, so they never expire. It acts as the role of the
  * same name when one exists; the administrator holds AdministratorAccess.
@@ -87,6 +98,8 @@ export class Account {
   readonly users = new Map<string, UserRecord>();
   readonly keys = new Map<string, AccessKeyRecord>();
   readonly system = new Map<string, SystemPrincipal>();
+  /** The root user's access keys, slot 1 first (at most two, as for a user). */
+  readonly rootKeys: RootAccessKeyRecord[] = [];
   private readonly liveKeys = new Map<string, Set<AccessKeyRecord>>();
   private seq = 0;
 
@@ -171,10 +184,11 @@ export class Account {
     return undefined;
   }
 
-  /** Forgets users and keys; system principals stay (they belong to the sandbox, not the account). */
+  /** Forgets users, keys and root keys; system principals stay (they belong to the sandbox, not the account). */
   reset(): void {
     this.users.clear();
     this.keys.clear();
     this.liveKeys.clear();
+    this.rootKeys.length = 0;
   }
 }

@@ -261,6 +261,7 @@ describe('a scheduled fleet scan over one user of each kind', () => {
       'rekey/RotationsStarted': 5,
       'rekey/RotationsDeferred': 0,
       'rekey/OldestActiveKeyAgeDays': 95,
+      'rekey/RootAccessKeys': 0,
     });
   });
 

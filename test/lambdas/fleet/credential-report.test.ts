@@ -1,4 +1,8 @@
-import { parseCredentialReport, pathOfUserArn } from '../../../lambdas/shared/credential-report';
+import {
+  parseCredentialReport,
+  pathOfUserArn,
+  readCredentialReport,
+} from '../../../lambdas/shared/credential-report';
 import { ACCOUNT } from '../helpers';
 import { COLUMNS, daysAgo, reportCsv, ROOT_ROW, userRow } from './fixtures';
 
@@ -148,6 +152,69 @@ describe('parseCredentialReport', () => {
 
     expect(parsed).toHaveLength(10_000);
     expect(parsed[9_999]).toMatchObject({ userName: 'user-9999', path: '/' });
+  });
+});
+
+describe('readCredentialReport: the root user', () => {
+  const ROOT_ARN = `arn:aws:iam::${ACCOUNT}:root`;
+  const users = [{ name: 'alice', keys: [{ age: 85 }] }];
+
+  it('reads a root row without keys as a root with none, apart from the users', () => {
+    const report = readCredentialReport(reportCsv(users));
+
+    expect(report.root).toEqual({ arn: ROOT_ARN, keys: [] });
+    expect(report.users.map((u) => u.userName)).toEqual(['alice']);
+  });
+
+  it('reads one active root key with its dates, service and region', () => {
+    const report = readCredentialReport(
+      reportCsv(users, [{ age: 400, lastUsed: daysAgo(2), service: 'ec2', region: 'us-east-1' }]),
+    );
+
+    expect(report.root?.keys).toEqual([
+      {
+        slot: 1,
+        active: true,
+        lastRotated: new Date(daysAgo(400)),
+        lastUsed: new Date(daysAgo(2)),
+        lastUsedService: 'ec2',
+        lastUsedRegion: 'us-east-1',
+      },
+    ]);
+  });
+
+  it('reads two root keys, active or not, by slot', () => {
+    const report = readCredentialReport(
+      reportCsv(users, [
+        { age: 900, active: false },
+        { age: 10, active: 'TRUE' },
+      ]),
+    );
+
+    expect(report.root?.keys.map((k) => [k.slot, k.active, k.lastRotated])).toEqual([
+      [1, false, new Date(daysAgo(900))],
+      [2, true, new Date(daysAgo(10))],
+    ]);
+  });
+
+  it.each([
+    ['no key', []],
+    ['one active key', [{ age: 400 }]],
+    ['two active keys', [{ age: 400 }, { age: 5 }]],
+  ])('never makes the root row a user, whatever its keys (%s)', (_, rootKeys) => {
+    const csv = reportCsv(users, rootKeys);
+
+    for (const list of [parseCredentialReport(csv), readCredentialReport(csv).users]) {
+      expect(list.map((u) => u.userName)).toEqual(['alice']);
+      expect(list.some((u) => u.arn.endsWith(':root'))).toBe(false);
+    }
+  });
+
+  it('has no root when the report has no root row', () => {
+    const report = readCredentialReport([HEADER, userRow({ name: 'bob' })].join('\n'));
+
+    expect(report.root).toBeUndefined();
+    expect(report.users.map((u) => u.userName)).toEqual(['bob']);
   });
 });
 

@@ -94,39 +94,43 @@ export function userRow(spec: UserSpec): string {
     .join(',');
 }
 
-/** The account root's row: always first, `not_supported` where it differs from users. */
-export const ROOT_ROW = [
-  '<root_account>',
-  `arn:aws:iam::${ACCOUNT}:root`,
-  daysAgo(2000),
-  'not_supported',
-  daysAgo(3),
-  'not_supported',
-  'not_supported',
-  'true',
-  'false',
-  'N/A',
-  'N/A',
-  'N/A',
-  'N/A',
-  'false',
-  'N/A',
-  'N/A',
-  'N/A',
-  'N/A',
-  'false',
-  'N/A',
-  'false',
-  'N/A',
-].join(',');
+/**
+ * The account root's row: always first, `not_supported` where it differs from users. Its key
+ * slots are written as a user's are (`keys`: none by default, as most accounts have).
+ */
+export function rootRow(keys: readonly SlotSpec[] = []): string {
+  const [k1, k2] = keys;
+  return [
+    '<root_account>',
+    `arn:aws:iam::${ACCOUNT}:root`,
+    daysAgo(2000),
+    'not_supported',
+    daysAgo(3),
+    'not_supported',
+    'not_supported',
+    'true',
+    ...slot(k1),
+    ...slot(k2),
+    'false',
+    'N/A',
+    'false',
+    'N/A',
+  ].join(',');
+}
 
-export function reportCsv(users: readonly UserSpec[]): string {
-  return [COLUMNS.join(','), ROOT_ROW, ...users.map(userRow)].join('\n') + '\n';
+/** The root row of an account whose root user has no access key. */
+export const ROOT_ROW = rootRow();
+
+/** A report of these users; `rootKeys` are the root user's key slots (none by default). */
+export function reportCsv(users: readonly UserSpec[], rootKeys: readonly SlotSpec[] = []): string {
+  return [COLUMNS.join(','), rootRow(rootKeys), ...users.map(userRow)].join('\n') + '\n';
 }
 
 /** GetCredentialReport's answer: the SDK hands `Content` over as bytes. */
-export const reportContent = (users: readonly UserSpec[]): Uint8Array =>
-  new TextEncoder().encode(reportCsv(users));
+export const reportContent = (
+  users: readonly UserSpec[],
+  rootKeys: readonly SlotSpec[] = [],
+): Uint8Array => new TextEncoder().encode(reportCsv(users, rootKeys));
 
 /** A parsed report user, for tests of the pure policy functions. */
 export function reportUser(spec: UserSpec): ReportUser {

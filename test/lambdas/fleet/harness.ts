@@ -32,7 +32,7 @@ import {
   STATE_MACHINE,
   testConfig,
 } from '../helpers';
-import { daysAgo, reportContent, type UserSpec } from './fixtures';
+import { daysAgo, reportContent, type SlotSpec, type UserSpec } from './fixtures';
 
 export const SCAN_EXECUTION_ARN = `arn:aws:states:us-east-1:${ACCOUNT}:execution:rekey-fleet-scan:daily-1`;
 
@@ -82,9 +82,10 @@ export function resetHarness(): Harness {
   return harness;
 }
 
-export function givenReport(users: readonly UserSpec[]): void {
+/** The credential report: these users, and the root user's key slots (none by default). */
+export function givenReport(users: readonly UserSpec[], rootKeys: readonly SlotSpec[] = []): void {
   iam.on(GetCredentialReportCommand).resolves({
-    Content: reportContent(users),
+    Content: reportContent(users, rootKeys),
     ReportFormat: 'text/csv',
     GeneratedTime: new Date(NOW.getTime() - 3_600_000),
   });

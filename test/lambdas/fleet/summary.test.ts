@@ -1,8 +1,9 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { categoriesOf, LIST_CAP, summarize } from '../../../lambdas/fleet-scan/summary';
 import { classifyUser } from '../../../lambdas/shared/fleet';
-import { jsonError, NOW } from '../helpers';
-import { fleetPolicy, reportUser, type UserSpec } from './fixtures';
+import { ROOT_KEY_ADVICE } from '../../../lambdas/shared/root-keys';
+import { ACCOUNT, jsonError, NOW } from '../helpers';
+import { daysAgo, fleetPolicy, reportUser, type UserSpec } from './fixtures';
 import {
   expectedName,
   givenReport,
@@ -70,7 +71,9 @@ describe('scan: the compliance summary', () => {
       tagReads: 8, // not the young key or the user without an active key
       truncated: [],
       oldestActiveKeyAgeDays: 95,
+      rootAccessKeys: 0,
     });
+    expect(summary.rootKeyFinding).toBeUndefined();
     expect(summary.counts).toEqual({
       compliant: 1,
       due: 4,
@@ -167,6 +170,7 @@ describe('scan: publishing the summary', () => {
       RotationsStarted: 4,
       RotationsDeferred: 0,
       OldestActiveKeyAgeDays: 95,
+      RootAccessKeys: 0,
     });
   });
 
@@ -201,6 +205,103 @@ describe('scan: publishing the summary', () => {
     expect(summary.counts).toMatchObject({ due: 1, started: 1 });
     expect(h.telemetry.notifications).toEqual([]);
     expect(h.telemetry.detailTypes()).toEqual(['Fleet Scan Completed']);
+  });
+});
+
+describe('scan: an active root access key', () => {
+  const day = (age: number): string => daysAgo(age).slice(0, 10);
+
+  it('is a finding in the summary, apart from the users, and nothing is started for it', async () => {
+    givenReport(
+      [{ name: 'due', keys: [{ age: 85 }] }],
+      [{ age: 400, lastUsed: daysAgo(1), service: 's3', region: 'us-east-1' }],
+    );
+
+    const summary = await runScan(h);
+
+    expect(summary).toMatchObject({ usersScanned: 1, usersManaged: 1, rootAccessKeys: 1 });
+    expect(summary.rootKeyFinding).toEqual({
+      account: ACCOUNT,
+      keys: [
+        {
+          slot: 1,
+          active: true,
+          lastRotated: new Date(daysAgo(400)).toISOString(),
+          lastUsed: new Date(daysAgo(1)).toISOString(),
+          lastUsedService: 's3',
+          lastUsedRegion: 'us-east-1',
+        },
+      ],
+      control: 'IAM.4',
+      advice: ROOT_KEY_ADVICE,
+    });
+    expect(Object.values(summary.users).flat()).not.toContain('<root_account>');
+    expect(
+      sfn
+        .commandCalls(StartExecutionCommand)
+        .map((c): unknown => JSON.parse(c.args[0].input.input ?? '')),
+    ).toEqual([{ userName: 'due', mode: 'scheduled', requestedBy: 'rekey fleet scan' }]);
+    expect(h.telemetry.event('Fleet Scan Completed')).toMatchObject({
+      rootAccessKeys: 1,
+      rootKeyFinding: summary.rootKeyFinding,
+    });
+  });
+
+  it('counts the active root keys as the RootAccessKeys metric (0, 1 or 2)', async () => {
+    givenReport([], [{ age: 400 }, { age: 3 }]);
+
+    await runScan(h, { dryRun: true });
+
+    const [record] = h.output.records().filter((r) => r._aws !== undefined);
+    expect(record).toMatchObject({ RootAccessKeys: 2 });
+  });
+
+  it('leads the notification, and alone makes the scan notify', async () => {
+    givenReport(
+      [{ name: 'compliant', keys: [{ age: 10 }] }],
+      [
+        { age: 900, active: false },
+        { age: 400, lastUsed: daysAgo(1), service: 's3' },
+      ],
+    );
+
+    await runScan(h);
+
+    expect(h.telemetry.notifications).toEqual([
+      {
+        subject: 'rekey fleet scan: root access key active (IAM.4), 1 item(s) need attention',
+        message:
+          `The root user of account ${ACCOUNT} has 1 active access key(s) (Security Hub IAM.4, critical): ` +
+          `key 2 created ${day(400)}, last used ${day(1)} (s3). ${ROOT_KEY_ADVICE}`,
+      },
+    ]);
+  });
+
+  it('comes before every other line someone must act on', async () => {
+    givenReport([{ name: 'overdue', keys: [{ age: 95 }] }], [{ age: 400 }]);
+
+    await runScan(h, { dryRun: true });
+
+    const [notice] = h.telemetry.notifications;
+    expect(notice?.subject).toBe(
+      'rekey fleet scan: root access key active (IAM.4), 2 item(s) need attention',
+    );
+    expect(notice?.message.split('\n')).toEqual([
+      expect.stringMatching(
+        /^The root user of account \d{12} has 1 active access key\(s\) .*never used\. rekey never rotates/,
+      ) as unknown,
+      'Keys past the maximum age (1): overdue',
+    ]);
+  });
+
+  it('is no finding when the root user has only an inactive key', async () => {
+    givenReport([{ name: 'compliant', keys: [{ age: 10 }] }], [{ age: 900, active: false }]);
+
+    const summary = await runScan(h);
+
+    expect(summary.rootAccessKeys).toBe(0);
+    expect(summary.rootKeyFinding).toBeUndefined();
+    expect(h.telemetry.notifications).toEqual([]);
   });
 });
 
@@ -250,6 +351,13 @@ describe('categoriesOf', () => {
     });
 
     expect(Object.values(summary.counts).every((n) => n === 0)).toBe(true);
-    expect(summary).toMatchObject({ usersManaged: 0, tagReads: 0, users: {}, truncated: [] });
+    expect(summary).toMatchObject({
+      usersManaged: 0,
+      tagReads: 0,
+      users: {},
+      truncated: [],
+      rootAccessKeys: 0,
+    });
+    expect(summary.rootKeyFinding).toBeUndefined();
   });
 });

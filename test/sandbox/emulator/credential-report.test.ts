@@ -95,6 +95,97 @@ it('writes the exact header, root row first, key slots oldest first, a snapshot 
   expect(lines.slice(4)).toEqual(['']);
 });
 
+describe("the root user's access keys", () => {
+  const rootRow = async (): Promise<string | undefined> => {
+    await generate();
+    clock.advance(30);
+    const report = await getReport();
+    return Buffer.from(report.Content ?? new Uint8Array())
+      .toString('utf8')
+      .split('\n')[1];
+  };
+
+  it('writes seeded root keys into the root row, slot 1 first, last use to the minute', async () => {
+    expect(
+      emulator.seed.rootAccessKey({
+        createDate: new Date('2024-05-01T08:00:00Z'),
+        lastUsed: { date: new Date('2026-02-27T12:34:56Z'), service: 's3', region: 'eu-west-1' },
+      }),
+    ).toEqual({ slot: 1 });
+    expect(
+      emulator.seed.rootAccessKey({
+        status: 'Inactive',
+        createDate: new Date('2025-01-01T00:00:00Z'),
+      }),
+    ).toEqual({ slot: 2 });
+
+    expect(await rootRow()).toBe(
+      '<root_account>,arn:aws:iam::123456789012:root,2026-03-01T10:00:00+00:00,not_supported,no_information,not_supported,not_supported,false,' +
+        'true,2024-05-01T08:00:00+00:00,2026-02-27T12:34:00+00:00,eu-west-1,s3,' +
+        'false,2025-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A',
+    );
+    expect(emulator.state.rootAccessKeys).toEqual([
+      {
+        slot: 1,
+        status: 'Active',
+        createDate: new Date('2024-05-01T08:00:00Z'),
+        lastUsed: { date: new Date('2026-02-27T12:34:56Z'), service: 's3', region: 'eu-west-1' },
+      },
+      { slot: 2, status: 'Inactive', createDate: new Date('2025-01-01T00:00:00Z') },
+    ]);
+  });
+
+  it('refuses a third root key as IAM refuses a third key, and forgets them on reset', () => {
+    emulator.seed.rootAccessKey();
+    emulator.seed.rootAccessKey();
+
+    expect(() => emulator.seed.rootAccessKey()).toThrow(
+      'seed.rootAccessKey refused: LimitExceeded: Cannot exceed quota for AccessKeysPerUser: 2',
+    );
+    emulator.reset();
+    expect(emulator.state.rootAccessKeys).toEqual([]);
+  });
+
+  it('adds one through POST /_sandbox/root-access-keys, created now by default, and lists them', async () => {
+    const post = (body: string) =>
+      fetch(`${emulator.endpoint}/_sandbox/root-access-keys`, { method: 'POST', body });
+
+    const added = await post('');
+    expect(added.status).toBe(200);
+    expect(await added.json()).toEqual({ slot: 1 });
+    expect(await rootRow()).toContain(',false,true,2026-03-01T10:00:00+00:00,N/A,N/A,N/A,false,');
+
+    const listed = await fetch(`${emulator.endpoint}/_sandbox/root-access-keys`);
+    expect(await listed.json()).toEqual([
+      { slot: 1, status: 'Active', createDate: '2026-03-01T10:00:00.000Z' },
+    ]);
+  });
+
+  it.each([
+    ['{"status": "active"}', '"status" is "active"'],
+    ['{"createDate": "yesterday"}', '"createDate" is not an ISO 8601 date: "yesterday"'],
+    [
+      '{"lastUsed": {"date": "2026-01-01T00:00:00Z"}}',
+      '"lastUsed" needs a date, a service and a region',
+    ],
+    ['{"ageDays": 400}', 'unknown field(s): ageDays'],
+    ['[]', 'got []'],
+  ])('refuses the body %s, saying what it takes', async (body, why) => {
+    const response = await fetch(`${emulator.endpoint}/_sandbox/root-access-keys`, {
+      method: 'POST',
+      body,
+    });
+
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: string };
+    expect(error).toContain(
+      'POST /_sandbox/root-access-keys takes {"status"?: "Active" | "Inactive"',
+    );
+    expect(error).toContain(why);
+    expect(emulator.state.rootAccessKeys).toEqual([]);
+  });
+});
+
 it('reports 10,000 users quickly enough for the fleet scan', async () => {
   for (let i = 0; i < 10_000; i++) {
     emulator.seed.user({ userName: `user-${i}` });
