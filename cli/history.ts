@@ -1,5 +1,6 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import { attributionOf, attributionSentence } from '../lambdas/shared/attribution';
+import { forensicsOf, forensicsSentence } from '../lambdas/shared/forensics';
 import { shortKey } from '../lambdas/shared/keys';
 import { when } from './format';
 import { STATES } from '../lambdas/shared/states';
@@ -110,6 +111,12 @@ function describeExit(name: string, output: unknown): string | undefined {
     }
     case STATES.deactivateOldKey:
       return `old key ${keyOf(output, 'oldKey')} deactivated`;
+    case STATES.deactivateExposedKey:
+      return `exposed key ${keyOf(output, 'oldKey')} deactivated (cut off)`;
+    case STATES.forensics: {
+      const found = forensicsOf(field(output, 'emergency', 'forensics'));
+      return found ? forensicsSentence(found) : undefined;
+    }
     case STATES.checkRecoveryWindow: {
       const endsAt = when(text(field(output, 'recovery', 'endsAt')));
       // `ended`: executions started before DeleteOldKey took over the window's last check.

@@ -8,8 +8,8 @@ const HIDDEN = new Set(['Choice', 'Pass']);
 
 export const isShown = (step: Step): boolean => !HIDDEN.has(step.type);
 
-/** The longest name of a state shown: CheckRecoveryWindow. */
-const NAME_WIDTH = 19;
+/** The longest name of a state shown: DeactivateExposedKey (an emergency's). */
+const NAME_WIDTH = 20;
 
 function retries(step: Step): string {
   if (step.attemptsFailed === 0 || step.status === 'failed') return '';

@@ -67,6 +67,48 @@ describe('stepsOf', () => {
     expect(old?.detail).toBe('in-use: the old key is still in use');
   });
 
+  it("says what an emergency's DeactivateExposedKey and Forensics did, the forensics in full", () => {
+    const exposed = { accessKeyId: 'AKIAEXPOSEDKEY123456' };
+    const forensics = {
+      since: '2026-11-28T09:00:00.000Z',
+      sinceSource: 'exposure',
+      lookup: {
+        status: 'found',
+        since: '2026-11-27T09:00:00.000Z',
+        until: '2026-11-28T10:00:00.000Z',
+        regions: ['us-east-1'],
+        callers: [],
+        otherCallers: 0,
+        events: 0,
+        truncated: false,
+        lookups: 1,
+        problems: [],
+      },
+      newCallers: [],
+      unexpectedUse: 'no',
+    };
+
+    const [cut, found, unreadable] = stepsOf([
+      entered('Task', 'DeactivateExposedKey', 0),
+      exited('Task', 'DeactivateExposedKey', 1, { oldKey: exposed }),
+      entered('Task', 'Forensics', 1),
+      exited('Task', 'Forensics', 2, { oldKey: exposed, emergency: { forensics } }),
+      entered('Task', 'Forensics', 3),
+      exited('Task', 'Forensics', 4, { emergency: { forensics: { since: 7 } } }),
+    ]);
+
+    expect(cut?.detail).toBe('exposed key AKIA…3456 deactivated (cut off)');
+    expect(found?.detail).toBe(
+      'Forensics since 2026-11-28T09:00:00.000Z (the exposure), from 24 hours before: ' +
+        'CloudTrail shows no use of the key. Nothing but callers seen before the exposure used ' +
+        'it since. CloudTrail event history shows management events only (S3 object reads and ' +
+        'other data events are invisible unless a trail records them), for 90 days, one region ' +
+        'per lookup (looked up: us-east-1).',
+    );
+    // Forensics this version cannot read shows nothing rather than nonsense.
+    expect(unreadable?.detail).toBeUndefined();
+  });
+
   it('counts retried attempts and reports what a step did from named state fields', () => {
     const newKey = { accessKeyId: 'AKIAABCDEFGHIJKLWXYZ' };
     const events = [
