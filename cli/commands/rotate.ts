@@ -12,6 +12,9 @@ import { findStack } from '../stack';
 import { isShown, stepJson, StepPrinter } from '../steps-view';
 import { STATES } from '../../lambdas/shared/states';
 
+/** Printable text, as Inspect checks an emergency's reason. */
+const PRINTABLE = /^[\P{C}]+$/u;
+
 export interface RotateFlags {
   readonly wait?: boolean;
   readonly dryRun?: boolean;
@@ -25,23 +28,34 @@ export interface RotateFlags {
 export function emergencyOf(flags: RotateFlags): EmergencyFlags | undefined {
   const { key, reason, exposedAt } = flags;
   if (!flags.emergency) {
-    const stray = [key && '--key', reason && '--reason', exposedAt && '--exposed-at'].filter(
-      Boolean,
-    );
+    // An empty value is still a flag given: `--reason ""` is not an ordinary rotation.
+    const stray = [
+      key !== undefined && '--key',
+      reason !== undefined && '--reason',
+      exposedAt !== undefined && '--exposed-at',
+    ].filter(Boolean);
     if (stray.length > 0) {
       throw usageError(`${stray.join(', ')} only go with --emergency (rotate an exposed key now)`);
     }
     return undefined;
   }
-  if (key === undefined || reason === undefined || reason.trim() === '') {
+  const missing = [
+    (key === undefined || key === '') && '--key',
+    (reason === undefined || reason.trim() === '') && '--reason',
+  ].filter(Boolean);
+  if (key === undefined || reason === undefined || missing.length > 0) {
     throw usageError(
-      '--emergency needs the exposed key and why: rekey rotate alice --emergency --key AKIA… --reason "found in a public repository"',
+      `--emergency needs the exposed key and why (missing ${missing.join(' and ')}): rekey rotate alice --emergency --key AKIA… --reason "found in a public repository"`,
     );
   }
   if (!ACCESS_KEY_ID.test(key)) {
     throw usageError(
       `--key must be an IAM user's access key id (AKIA and 16 capital letters or digits); got "${key}"`,
     );
+  }
+  // Inspect refuses the same: the reason lands in events and notifications.
+  if (!PRINTABLE.test(reason.trim())) {
+    throw usageError('--reason must be printable text (no control characters or line breaks)');
   }
   if (exposedAt !== undefined && Number.isNaN(Date.parse(exposedAt))) {
     throw usageError(
@@ -83,6 +97,10 @@ export async function rotateCommand(
   if (emergency && !started.dryRun) {
     out.error(
       `EMERGENCY: ${emergency.accessKeyId} is deactivated as soon as the new key is current (after the grace, if the deployment has one); applications whose only identity is that key are cut off with it.`,
+    );
+  } else if (emergency) {
+    out.error(
+      `dry run: ${emergency.accessKeyId} is not deactivated; the workflow only says what the emergency would do.`,
     );
   }
   if (started.requestedUserName) {
@@ -139,6 +157,11 @@ async function followRotation(
     reason: text(field(plan, 'reason')),
     oldKeyId: text(field(state, 'oldKey', 'accessKeyId')),
     newKeyId: text(field(state, 'newKey', 'accessKeyId')),
+    ...(started.emergency && {
+      keptKeyId: text(field(state, 'emergency', 'keptKey')),
+      exposedKeyDeactivatedAt:
+        text(field(state, 'emergency', 'deactivatedAt')) ?? text(field(state, 'deactivatedAt')),
+    }),
   };
   out.data({
     ...started,
@@ -164,7 +187,14 @@ async function followRotation(
 
 function summary(
   userName: string,
-  r: { outcome?: string; reason?: string; oldKeyId?: string; newKeyId?: string },
+  r: {
+    outcome?: string;
+    reason?: string;
+    oldKeyId?: string;
+    newKeyId?: string;
+    keptKeyId?: string;
+    exposedKeyDeactivatedAt?: string;
+  },
   took: string,
   out: Output,
 ): string {
@@ -175,6 +205,12 @@ function summary(
     case STATES.dryRunComplete:
       return `${mark}dry run of ${userName}, nothing changed: would rotate (${r.reason ?? ''})`;
     default:
+      if (r.exposedKeyDeactivatedAt !== undefined) {
+        const current = r.keptKeyId
+          ? `the kept key ${r.keptKeyId} is current`
+          : `new key ${r.newKeyId ?? '?'} is current`;
+        return `${mark}${userName}'s exposed key ${r.oldKeyId ?? '?'} was cut off and deleted after the recovery window (${took}); ${current}`;
+      }
       return `${mark}${userName} rotated in ${took}: ${r.oldKeyId ?? '?'} -> ${r.newKeyId ?? '?'}`;
   }
 }

@@ -61,6 +61,55 @@ describe('rekey CLI usage', () => {
     });
   });
 
+  it('checks the emergency flags before anything else, each mistake with its own message (exit 2)', async () => {
+    const key = 'AKIAIOSFODNN7EXAMPLE';
+    const cases: [string[], string][] = [
+      [['--key', key], '--key only go with --emergency'],
+      [['--reason', 'leaked'], '--reason only go with --emergency'],
+      [['--reason', ''], '--reason only go with --emergency'],
+      [['--exposed-at', '2026-12-01T00:00:00Z'], '--exposed-at only go with --emergency'],
+      [['--key', key, '--reason', 'x'], '--key, --reason only go with --emergency'],
+      [['--emergency'], '--emergency needs the exposed key and why (missing --key and --reason)'],
+      [['--emergency', '--key', key], '(missing --reason)'],
+      [['--emergency', '--key', key, '--reason', '   '], '(missing --reason)'],
+      [['--emergency', '--reason', 'leaked'], '(missing --key)'],
+      [
+        ['--emergency', '--key', 'akiaiosfodnn7example', '--reason', 'x'],
+        `--key must be an IAM user's access key id (AKIA and 16 capital letters or digits); got "akiaiosfodnn7example"`,
+      ],
+      [['--emergency', '--key', 'ASIAIOSFODNN7EXAMPLE', '--reason', 'x'], '--key must be'],
+      [['--emergency', '--key', `${key}X`, '--reason', 'x'], '--key must be'],
+      [['--emergency', '--key', key, '--reason', 'a\nb'], '--reason must be printable text'],
+      [
+        ['--emergency', '--key', key, '--reason', 'x', '--exposed-at', 'yesterday'],
+        '--exposed-at must be a date and time such as 2026-12-02T09:40:00Z; got "yesterday"',
+      ],
+    ];
+    // Credentials and a region that would reach nothing: a run that got past the flags would
+    // fail to connect (exit 3), so exit 2 shows it stopped at them.
+    const env = {
+      ...bareEnv(),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'not-a-secret',
+    };
+
+    const runs = await Promise.all(
+      cases.map(([flags]) =>
+        run(['--endpoint-url', 'http://127.0.0.1:9', 'rotate', 'alice', ...flags], env),
+      ),
+    );
+
+    runs.forEach((result, i) => {
+      expect({ flags: cases[i]?.[0], code: result.code }).toEqual({
+        flags: cases[i]?.[0],
+        code: 2,
+      });
+      expect(result.stderr).toContain(cases[i]?.[1]);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  });
+
   it('says how to get credentials when there are none (exit 3), in text and JSON', async () => {
     const args = ['--endpoint-url', 'http://127.0.0.1:9', '--region', 'us-east-1', 'status'];
 
