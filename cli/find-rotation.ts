@@ -11,7 +11,7 @@ import { awsErrorCode } from '../lambdas/shared/errors';
 import { userPart, userPartOfName } from '../lambdas/shared/fleet';
 import { describeStages, SECRET_TAGS, secretName } from '../lambdas/shared/secret';
 import type { Clients } from './context';
-import { field, parseJson, text } from './history';
+import { field, isJson, parseJson, text } from './history';
 import type { StackInfo } from './stack';
 
 /** One execution of the rotation state machine, with the input it was started with. */
@@ -25,6 +25,11 @@ export interface Rotation {
   readonly userName?: string;
   readonly requestedBy?: string;
   readonly dryRun?: boolean;
+  /**
+   * Started as an emergency (the input's `emergency` field): the exposed key, when the input
+   * names it (AWS Health's input names it in `emergency.health`, read by Inspect).
+   */
+  readonly emergency?: { readonly accessKeyId?: string; readonly reason?: string };
   readonly error?: string;
   readonly cause?: string;
 }
@@ -32,6 +37,7 @@ export interface Rotation {
 function rotationOf(out: DescribeExecutionCommandOutput): Rotation {
   const input = parseJson(out.input);
   const dryRun = field(input, 'dryRun');
+  const emergency = field(input, 'emergency');
   return {
     executionArn: out.executionArn ?? '',
     name: out.name ?? '',
@@ -41,6 +47,12 @@ function rotationOf(out: DescribeExecutionCommandOutput): Rotation {
     userName: text(field(input, 'userName')),
     requestedBy: text(field(input, 'requestedBy')),
     dryRun: typeof dryRun === 'boolean' ? dryRun : undefined,
+    ...(isJson(emergency) && {
+      emergency: {
+        accessKeyId: text(emergency.accessKeyId),
+        reason: text(emergency.reason),
+      },
+    }),
     error: out.error,
     cause: out.cause,
   };

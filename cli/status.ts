@@ -10,7 +10,9 @@ import { listRotations, sameUser, type Rotation } from './find-rotation';
 import {
   causeMessage,
   field,
+  isJson,
   latestState,
+  outputOf,
   readHistory,
   RECOVERY_WINDOW_STATES,
   recoveryWindowEnd,
@@ -18,6 +20,7 @@ import {
   text,
 } from './history';
 import type { StackInfo } from './stack';
+import { STATES } from '../lambdas/shared/states';
 
 export interface KeyState {
   readonly accessKeyId: string;
@@ -61,15 +64,24 @@ export interface RotationStatus {
   readonly newKey?: KeyState;
   readonly error?: string;
   readonly cause?: string;
-  /** An emergency rotation: the exposed key, what it took over or kept, and the forensics. */
-  readonly emergency?: {
-    readonly accessKeyId: string;
-    readonly reason?: string;
-    readonly exposedAt?: string;
-    readonly tookOver?: string;
-    readonly keptKey?: string;
-    readonly forensics?: Forensics;
-  };
+  /**
+   * An emergency rotation: the exposed key (absent until Inspect read AWS Health's event), what
+   * it took over or kept, when the key was cut off, and the forensics once they ran.
+   */
+  readonly emergency?: EmergencyStatus;
+}
+
+export interface EmergencyStatus {
+  readonly accessKeyId?: string;
+  readonly reason?: string;
+  readonly exposedAt?: string;
+  readonly tookOver?: string;
+  readonly keptKey?: string;
+  readonly graceSeconds?: number;
+  readonly deactivatedAt?: string;
+  readonly forensics?: Forensics;
+  /** The Forensics step failed (caught: the key stays cut off); its error name. */
+  readonly forensicsError?: string;
 }
 
 export interface StatusReport {
@@ -103,6 +115,7 @@ const base = (r: Rotation): RotationStatus => ({
   stopDate: r.stopDate?.toISOString(),
   requestedBy: r.requestedBy,
   dryRun: r.dryRun,
+  ...(r.emergency && { emergency: r.emergency }),
   error: r.error,
   cause: causeMessage(r.cause),
 });
@@ -142,22 +155,38 @@ async function runningStatus(clients: Clients, r: Rotation): Promise<RotationSta
       : undefined,
     oldKey: oldId ? await keyState(clients, keys, oldId) : undefined,
     newKey: newId ? await keyState(clients, keys, newId) : undefined,
-    emergency: emergencyOf(state),
+    emergency: emergencyOf(state, events, r),
   };
 }
 
-function emergencyOf(state: unknown): RotationStatus['emergency'] {
-  const accessKeyId = text(field(state, 'emergency', 'accessKeyId'));
-  if (!accessKeyId) return undefined;
-  const forensics = forensicsOf(field(state, 'emergency', 'forensics'));
+/**
+ * An emergency as the workflow sees it: the rotation state's `emergency` (Inspect's
+ * EmergencyState), the forensics from it or from the Forensics step's output, and before
+ * Inspect ran, what the execution input says. Read field by field: a state written by another
+ * version shows what it can.
+ */
+export function emergencyOf(
+  state: unknown,
+  events: Parameters<typeof outputOf>[0],
+  r: Pick<Rotation, 'emergency'>,
+): EmergencyStatus | undefined {
+  const inState = isJson(field(state, 'emergency'));
+  if (!inState && !r.emergency && field(state, 'mode') !== 'emergency') return undefined;
   const optional = (name: string): string | undefined => text(field(state, 'emergency', name));
+  const forensics =
+    forensicsOf(field(state, 'emergency', 'forensics')) ??
+    forensicsOf(field(outputOf(events, STATES.forensics), 'emergency', 'forensics'));
+  const grace = field(state, 'emergency', 'graceSeconds');
   return {
-    accessKeyId,
-    reason: optional('reason'),
+    accessKeyId: optional('accessKeyId') ?? r.emergency?.accessKeyId,
+    reason: optional('reason') ?? r.emergency?.reason,
     exposedAt: optional('exposedAt'),
     tookOver: optional('tookOver'),
     keptKey: optional('keptKey'),
-    ...(forensics && { forensics }),
+    graceSeconds: typeof grace === 'number' ? grace : undefined,
+    deactivatedAt: optional('deactivatedAt') ?? text(field(state, 'deactivatedAt')),
+    forensics,
+    forensicsError: text(field(state, 'forensicsError', 'Error')),
   };
 }
 
@@ -196,11 +225,25 @@ export async function rotationStatus(
       pages: 5,
     })
   ).slice(0, options.limit);
+  // For one user, the newest finished emergency in full (its forensics): after its recovery
+  // window it is no longer running, and this is where it can still be read.
+  const lastEmergency =
+    options.userName === undefined ? undefined : finished.find((r) => r.emergency);
   return {
     running: await Promise.all(running.map((r) => limit(() => runningStatus(clients, r)))),
     recent: await Promise.all(
       finished.map((r) =>
-        limit(async () => ({ ...base(r), phase: await finalPhase(clients.sfn, r.executionArn) })),
+        limit(async (): Promise<RotationStatus> => {
+          if (r !== lastEmergency) {
+            return { ...base(r), phase: await finalPhase(clients.sfn, r.executionArn) };
+          }
+          const events = await readHistory(clients.sfn, r.executionArn);
+          return {
+            ...base(r),
+            phase: stepsOf(events).at(-1)?.name,
+            emergency: emergencyOf(latestState(events), events, r),
+          };
+        }),
       ),
     ),
   };

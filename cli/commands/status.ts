@@ -6,7 +6,12 @@ import { EXIT } from '../errors';
 import { relative, shortenKeys, table, when, type Paint } from '../format';
 import type { Output } from '../output';
 import { findStack } from '../stack';
-import { rotationStatus, type KeyState, type RotationStatus } from '../status';
+import {
+  rotationStatus,
+  type EmergencyStatus,
+  type KeyState,
+  type RotationStatus,
+} from '../status';
 import { clip, requireUser } from '../users';
 
 function keyLine(
@@ -26,6 +31,36 @@ function keyLine(
   return `${label} ${shortKey(key.accessKeyId)}  ${status}  ${used}`.trimEnd();
 }
 
+/**
+ * An emergency, first and in red: the exposed key and why, what rekey took over or kept, when
+ * the key was cut off, and the forensics once they ran.
+ */
+export function emergencyLines(e: EmergencyStatus, p: Paint): string[] {
+  const key = e.accessKeyId ? shortKey(e.accessKeyId) : '(named by AWS Health; Inspect reads it)';
+  const cut = e.deactivatedAt
+    ? `exposed key cut off ${when(e.deactivatedAt)}; rekey rollback reactivates it only with --force`
+    : e.graceSeconds
+      ? `exposed key still active: cut off ${e.graceSeconds} s after the new key is current (grace)`
+      : undefined;
+  const lines = [
+    p.red(
+      `EMERGENCY: exposed key ${key}${e.reason ? ` (${e.reason})` : ''}${e.exposedAt ? `, exposed ${when(e.exposedAt)}` : ''}`,
+    ),
+    // The execution's name: its ARN is in --output json.
+    e.tookOver ? `took over the planned rotation ${e.tookOver.split(':').at(-1) ?? ''}` : undefined,
+    e.keptKey
+      ? `kept the other active key ${shortKey(e.keptKey)} (already AWSCURRENT): no key created`
+      : undefined,
+    cut,
+    e.forensics
+      ? forensicsSentence(e.forensics)
+      : e.forensicsError
+        ? `forensics failed (${e.forensicsError}): look the exposed key up in CloudTrail yourself`
+        : undefined,
+  ];
+  return lines.filter((l): l is string => l !== undefined);
+}
+
 function runningLines(r: RotationStatus, now: Date, p: Paint): string[] {
   const since = r.phaseSince ? ` since ${when(r.phaseSince)} (${relative(r.phaseSince, now)})` : '';
   // In the recovery window the Wait ends at the next check of the secret, not at the window's
@@ -42,22 +77,12 @@ function runningLines(r: RotationStatus, now: Date, p: Paint): string[] {
   const lines = [
     `${p.bold(clip(r.userName ?? '?'))}  ${p.cyan(r.phase ?? 'starting')}${since}${until}`,
   ];
-  const e = r.emergency;
-  const emergency = e
-    ? [
-        p.red(
-          `EMERGENCY: exposed key ${shortKey(e.accessKeyId)}${e.reason ? ` (${e.reason})` : ''}${e.exposedAt ? `, exposed ${when(e.exposedAt)}` : ''}`,
-        ),
-        e.tookOver ? `took over the planned rotation ${e.tookOver}` : undefined,
-        e.keptKey ? `kept the other active key ${shortKey(e.keptKey)}: no key created` : undefined,
-        e.forensics ? forensicsSentence(e.forensics) : undefined,
-      ]
-    : [];
   const detail = [
-    ...emergency,
+    ...(r.emergency ? emergencyLines(r.emergency, p) : []),
     keyLine('old key', r.oldKey, now, p),
     keyLine('new key', r.newKey, now, p),
-    r.deadlineAt
+    // An emergency has no cutover to wait for: its deadline is the grace's end, said above.
+    r.deadlineAt && !r.emergency
       ? `cutover deadline ${when(r.deadlineAt)} (${relative(r.deadlineAt, now)})` +
         (r.cutover?.reason ? `; last check: ${r.cutover.verdict ?? '?'}: ${r.cutover.reason}` : '')
       : undefined,
@@ -78,7 +103,7 @@ function recentRow(r: RotationStatus, p: Paint): string[] {
   const why = shortenKeys(r.error ? `${r.error}${r.cause ? `: ${r.cause}` : ''}` : '');
   return [
     clip(r.userName ?? '?', 40),
-    status,
+    r.emergency ? `${status} ${p.red('EMERGENCY')}` : status,
     r.phase ?? '-',
     when(r.startDate),
     when(r.stopDate),
@@ -124,6 +149,13 @@ export async function statusCommand(
     if (failed?.cause) {
       out.line();
       out.line(`  ${p.bold('Last failure')} ${failed.name}: ${shortenKeys(failed.cause)}`);
+    }
+    // And the newest emergency, whose forensics would otherwise be gone with its recovery window.
+    const emergency = userName === undefined ? undefined : report.recent.find((r) => r.emergency);
+    if (emergency?.emergency) {
+      out.line();
+      out.line(`  ${p.bold('Last emergency')} ${emergency.name} (${emergency.status}):`);
+      for (const line of emergencyLines(emergency.emergency, p)) out.line(`    ${line}`);
     }
   }
   return EXIT.ok;
