@@ -8,6 +8,7 @@ import { CliError, EXIT } from './errors';
 import { findRunningRotation, latestFinishedRotation, type Rotation } from './find-rotation';
 import {
   field,
+  isJson,
   latestState,
   readHistory,
   RECOVERY_WINDOW_STATES,
@@ -30,6 +31,8 @@ export interface RollbackResult {
   readonly newKeyId: string;
   readonly stoppedAt: string;
   readonly cause: string;
+  /** The restored key is an emergency's exposed key (rolled back with --force). */
+  readonly exposedKeyReactivated?: true;
 }
 
 /** Too close to the window's end, the workflow's DeleteOldKey may already be running. */
@@ -79,7 +82,12 @@ function noRotation(userName: string, last: Rotation | undefined, phase?: string
 }
 
 /** Why a running rotation outside its recovery window cannot be rolled back. */
-function notInWindow(userName: string, rotation: Rotation, step: Step | undefined): CliError {
+function notInWindow(
+  userName: string,
+  rotation: Rotation,
+  step: Step | undefined,
+  emergency: boolean,
+): CliError {
   const phase = step?.name ?? 'starting';
   const stop = `aws stepfunctions stop-execution --execution-arn ${rotation.executionArn}`;
   if (BEFORE_PROMOTION.has(phase)) {
@@ -100,6 +108,12 @@ function notInWindow(userName: string, rotation: Rotation, step: Step | undefine
       return refuse(
         `${userName}'s rotation is deactivating the old key right now: run rollback again in a moment.`,
       );
+    case STATES.deactivateExposedKey:
+    case STATES.forensics:
+      return refuse(
+        `${userName}'s emergency rotation is ${phase === STATES.forensics ? 'looking up what the exposed key did (Forensics); the key is already cut off' : 'cutting the exposed key off right now'}: ` +
+          'nothing to roll back yet. Reactivating an exposed key gives whoever found it access again; if you must, run rollback --force once the rotation waits in RecoveryWindow.',
+      );
     case STATES.deleteOldKey:
     case STATES.report:
     case STATES.rotated:
@@ -108,6 +122,14 @@ function notInWindow(userName: string, rotation: Rotation, step: Step | undefine
           'rollback is no longer possible.',
       );
     default:
+      // Stopping an emergency now would leave the exposed key active: never advise it.
+      if (emergency) {
+        return refuse(
+          `${userName}'s emergency rotation is in its grace (phase ${phase}): the exposed key is still ` +
+            'active and is cut off when the grace ends, so there is nothing to roll back. Do not stop ' +
+            'the rotation: that leaves the exposed key active. Applications that read the secret already have the new key.',
+        );
+      }
       return refuse(
         `${userName}'s rotation is still in cutover (phase ${phase}): the old key is still active, so ` +
           'there is nothing to roll back yet. Applications that read the secret already have the new key; ' +
@@ -120,6 +142,20 @@ interface Restored {
   readonly oldKeyId: string;
   readonly newKeyId: string;
   readonly secretId: string;
+  /** The old key was an emergency's exposed key (reactivated with --force). */
+  readonly exposed: boolean;
+}
+
+/**
+ * An emergency rotation, by its state (Inspect's EmergencyState, mode `emergency`) or, before
+ * Inspect ran or in a state that lost it, by its execution input: its old key is the exposed one.
+ */
+function isEmergency(state: unknown, rotation: Rotation): boolean {
+  return (
+    isJson(field(state, 'emergency')) ||
+    field(state, 'mode') === 'emergency' ||
+    rotation.emergency !== undefined
+  );
 }
 
 /** What rollback may do with an emergency's exposed key: nothing, unless forced. */
@@ -133,31 +169,43 @@ export interface ExposedKeyGuard {
  * An emergency rotation's old key is the exposed one: reactivating it gives whoever found it
  * access again. Refused without --force; with it, said loudly.
  */
-function guardExposedKey(userName: string, state: unknown, guard: ExposedKeyGuard): void {
-  const exposed = text(field(state, 'emergency', 'accessKeyId'));
-  if (!exposed) return;
-  const reason = text(field(state, 'emergency', 'reason'));
+function guardExposedKey(
+  userName: string,
+  state: unknown,
+  rotation: Rotation,
+  guard: ExposedKeyGuard,
+): boolean {
+  if (!isEmergency(state, rotation)) return false;
+  const exposed =
+    text(field(state, 'emergency', 'accessKeyId')) ??
+    rotation.emergency?.accessKeyId ??
+    text(field(state, 'oldKey', 'accessKeyId')) ??
+    'the exposed key';
+  const reason = text(field(state, 'emergency', 'reason')) ?? rotation.emergency?.reason;
   const danger =
-    `${shortKey(exposed)} is the key ${userName}'s emergency rotation cut off because it was exposed` +
+    // In full: the id an operator looks up in CloudTrail and revokes (an id, not a secret).
+    `${exposed} is the key ${userName}'s emergency rotation cut off because it was exposed` +
     `${reason ? ` (${reason})` : ''}: reactivating it gives whoever found it access again`;
   if (!guard.force) {
     throw refuse(
-      `${danger}. rekey does not roll an emergency back. Give the application that broke the new key from the secret instead; if you must have the exposed key back, run rekey rollback ${userName} --force.`,
+      `${danger}. rekey does not roll an emergency back unless told to. Give the application that broke the new key from the secret instead; if you must have the exposed key back, run rekey rollback ${userName} --force.`,
     );
   }
   guard.warn?.(`WARNING: ${danger}. Rolling back anyway (--force).`);
+  return true;
 }
 
 /** Reactivates the rotation's old key and makes it AWSCURRENT again (idempotent). */
 async function restore(
   clients: Clients,
   userName: string,
-  name: string,
+  rotation: Rotation,
   events: Parameters<typeof latestState>[0],
   guard: ExposedKeyGuard = {},
 ): Promise<Restored> {
+  const { name } = rotation;
   const state = latestState(events);
-  guardExposedKey(userName, state, guard);
+  const exposed = guardExposedKey(userName, state, rotation, guard);
   const oldKeyId = text(field(state, 'oldKey', 'accessKeyId'));
   const newKeyId = text(field(state, 'newKey', 'accessKeyId'));
   const newVersion = text(field(state, 'newKey', 'versionId'));
@@ -187,7 +235,7 @@ async function restore(
       }),
     );
   }
-  return { oldKeyId, newKeyId, secretId };
+  return { oldKeyId, newKeyId, secretId, exposed };
 }
 
 /**
@@ -210,7 +258,7 @@ export async function rollback(
   const steps = stepsOf(events);
   const step = steps.at(-1);
   if (!step || !RECOVERY_WINDOW_STATES.has(step.name) || step.status !== 'running') {
-    throw notInWindow(userName, rotation, step);
+    throw notInWindow(userName, rotation, step, isEmergency(latestState(events), rotation));
   }
   const endsAt = recoveryWindowEnd(latestState(events), steps);
   if (endsAt && endsAt.getTime() - request.now.getTime() < MARGIN_MS) {
@@ -219,7 +267,7 @@ export async function rollback(
         'safely: the workflow may be deleting the old key. Check with `rekey status` in a few minutes.',
     );
   }
-  const restored = await restore(clients, userName, rotation.name, events, request);
+  const restored = await restore(clients, userName, rotation, events, request);
   const cause = rolledBackCause(await callerArn(clients), request.reason, restored);
   const stopped = await clients.sfn.send(
     new StopExecutionCommand({ executionArn: rotation.executionArn, error: 'RolledBack', cause }),
@@ -230,6 +278,7 @@ export async function rollback(
     secretId: restored.secretId,
     restoredKeyId: restored.oldKeyId,
     newKeyId: restored.newKeyId,
+    ...(restored.exposed && { exposedKeyReactivated: true as const }),
     stoppedAt: (stopped.stopDate ?? request.now).toISOString(),
     cause,
   };
@@ -237,8 +286,8 @@ export async function rollback(
 
 function rolledBackCause(caller: string, reason: string | undefined, r: Restored): string {
   return (
-    `Rolled back by ${caller} with rekey rollback: ${reason ?? 'no reason given'}. ` +
-    `The old key ${r.oldKeyId} is active and AWSCURRENT again; the new key ${r.newKeyId} stays ` +
+    `Rolled back by ${caller} with rekey rollback${r.exposed ? ' --force' : ''}: ${reason ?? 'no reason given'}. ` +
+    `The old key ${r.oldKeyId}${r.exposed ? ', the EXPOSED key,' : ''} is active and AWSCURRENT again; the new key ${r.newKeyId} stays ` +
     'active (AWSPREVIOUS). rekey deletes neither.'
   );
 }
@@ -262,13 +311,14 @@ async function rollbackStopped(
   ) {
     throw noRotation(userName, last, phase);
   }
-  const restored = await restore(clients, userName, last.name, events, request);
+  const restored = await restore(clients, userName, last, events, request);
   return {
     userName,
     executionArn: last.executionArn,
     secretId: restored.secretId,
     restoredKeyId: restored.oldKeyId,
     newKeyId: restored.newKeyId,
+    ...(restored.exposed && { exposedKeyReactivated: true as const }),
     stoppedAt: (last.stopDate ?? request.now).toISOString(),
     cause: rolledBackCause(await callerArn(clients), request.reason, restored),
   };

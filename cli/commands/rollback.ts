@@ -24,7 +24,8 @@ export async function rollbackCommand(
   const p = out.paint;
   out.line(`${out.tty ? `${p.green('✔')} ` : ''}Rolled back ${p.bold(result.userName)}:`);
   out.line(
-    `  old key ${shortKey(result.restoredKeyId)} is active again and AWSCURRENT in ${result.secretId}`,
+    `  old key ${shortKey(result.restoredKeyId)} is active again and AWSCURRENT in ${result.secretId}` +
+      (result.exposedKeyReactivated ? p.red(' (the EXPOSED key: deactivate it again soon)') : ''),
   );
   out.line(
     `  new key ${shortKey(result.newKeyId)} stays active (AWSPREVIOUS); rekey deletes neither key`,
