@@ -34,7 +34,9 @@ ${EXIT_CODES}`,
 
 --emergency rotates an exposed key now: the key is deactivated as soon as the new key is
 current (no cutover wait), takes over a running planned rotation of the user, and is deleted
-after the emergency recovery window; operators get the key's CloudTrail events.
+after the emergency recovery window; operators get the key's CloudTrail events (Forensics).
+It needs --key and --reason (--exposed-at, when known, sets where the forensics look from);
+with --dry-run the workflow says what it would do and changes nothing.
 
 With --wait every step is shown with its status and duration as the execution history
 reports it. On AWS a rotation waits for applications to move (hours) and keeps the old key
@@ -42,6 +44,8 @@ restorable for the recovery window (days); Ctrl-C stops following, not the rotat
 
   status: `${examples('rekey status', 'rekey status alice --output json')}
 
+An emergency rotation is shown first as EMERGENCY: the exposed key, why, what it took over or
+kept, when the key was cut off and the forensics (for one user, also once it is over).
 Times are the service's: against rekey sandbox, sandbox time.`,
 
   report: `${examples(
@@ -57,11 +61,16 @@ An active access key of the root user (<root_account>) makes the report noncompl
 only the root user can manage its own keys, and AWS advises deleting them.
 IAM reuses a credential report for up to 4 hours, so a key rotated since then shows as it was.`,
 
-  rollback: `${examples('rekey rollback alice --reason "billing-app still uses the old key"')}
+  rollback: `${examples(
+    'rekey rollback alice --reason "billing-app still uses the old key"',
+    'rekey rollback alice --force --reason "no other way to restore payroll tonight"',
+  )}
 
 Only while the user's rotation waits in RecoveryWindow (old key inactive, new key current),
 or after it was stopped there. Refuses, changing nothing, before promotion, during cutover,
 after the old key was deleted, or with no rotation.
+An emergency rotation's old key is the exposed key: rollback refuses it unless --force is
+given, and then warns; whoever found the key can use it again.
 The workflow never deletes a reactivated key.`,
 
   sandbox: `${examples(
