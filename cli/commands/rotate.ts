@@ -35,7 +35,9 @@ export function emergencyOf(flags: RotateFlags): EmergencyFlags | undefined {
       exposedAt !== undefined && '--exposed-at',
     ].filter(Boolean);
     if (stray.length > 0) {
-      throw usageError(`${stray.join(', ')} only go with --emergency (rotate an exposed key now)`);
+      throw usageError(
+        `${new Intl.ListFormat('en').format(stray as string[])} ${stray.length > 1 ? 'go' : 'goes'} only with --emergency (rotate an exposed key now)`,
+      );
     }
     return undefined;
   }

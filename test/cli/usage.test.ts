@@ -64,11 +64,11 @@ describe('rekey CLI usage', () => {
   it('checks the emergency flags before anything else, each mistake with its own message (exit 2)', async () => {
     const key = 'AKIAIOSFODNN7EXAMPLE';
     const cases: [string[], string][] = [
-      [['--key', key], '--key only go with --emergency'],
-      [['--reason', 'leaked'], '--reason only go with --emergency'],
-      [['--reason', ''], '--reason only go with --emergency'],
-      [['--exposed-at', '2026-12-01T00:00:00Z'], '--exposed-at only go with --emergency'],
-      [['--key', key, '--reason', 'x'], '--key, --reason only go with --emergency'],
+      [['--key', key], '--key goes only with --emergency'],
+      [['--reason', 'leaked'], '--reason goes only with --emergency'],
+      [['--reason', ''], '--reason goes only with --emergency'],
+      [['--exposed-at', '2026-12-01T00:00:00Z'], '--exposed-at goes only with --emergency'],
+      [['--key', key, '--reason', 'x'], '--key and --reason go only with --emergency'],
       [['--emergency'], '--emergency needs the exposed key and why (missing --key and --reason)'],
       [['--emergency', '--key', key], '(missing --reason)'],
       [['--emergency', '--key', key, '--reason', '   '], '(missing --reason)'],

@@ -265,7 +265,7 @@ describe('an emergency rotation', () => {
 
     const stray = await cli(['rotate', 'em-cli', '--key', key]);
     expect(stray.code).toBe(2);
-    expect(stray.stderr).toContain('--key only go with --emergency');
+    expect(stray.stderr).toContain('--key goes only with --emergency');
     const noReason = await cli(['rotate', 'em-cli', '--emergency', '--key', key]);
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain('--emergency needs the exposed key and why');
