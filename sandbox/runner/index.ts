@@ -168,11 +168,26 @@ export class Runner implements ExecutionRunner {
     const schedules = this.deployed?.schedules ?? [];
     const schedule = name === undefined ? schedules[0] : schedules.find((s) => s.name === name);
     if (!schedule) throw new Error(`The deployed stack has no schedule ${name ?? ''}`);
-    const session = this.emulator.authorization.serviceSession(
-      'scheduler.amazonaws.com',
-      schedule.roleArn,
-      { sessionName: 'sandbox-scheduler', sourceArn: schedule.arn },
+    return this.startAsService(
+      { service: 'scheduler.amazonaws.com', roleArn: schedule.roleArn, sourceArn: schedule.arn },
+      schedule.targetArn,
+      input ?? schedule.input,
     );
+  }
+
+  /**
+   * StartExecution as an AWS service acting with a customer's role: the service assumes the role
+   * (trust policy, aws:SourceArn the schedule or rule) and starts the state machine.
+   */
+  private async startAsService(
+    as: { readonly service: string; readonly roleArn: string; readonly sourceArn: string },
+    stateMachineArn: string,
+    input: string,
+  ): Promise<string> {
+    const session = this.emulator.authorization.serviceSession(as.service, as.roleArn, {
+      sessionName: `sandbox-${as.service.split('.')[0] ?? 'service'}`,
+      sourceArn: as.sourceArn,
+    });
     const sfn = new SFNClient({
       endpoint: this.emulator.endpoint,
       region: this.emulator.region,
@@ -180,12 +195,7 @@ export class Runner implements ExecutionRunner {
       maxAttempts: 1,
     });
     try {
-      const out = await sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn: schedule.targetArn,
-          input: input ?? schedule.input,
-        }),
-      );
+      const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, input }));
       return out.executionArn ?? '';
     } finally {
       sfn.destroy();
@@ -208,32 +218,12 @@ export class Runner implements ExecutionRunner {
           continue;
         }
         try {
-          const session = this.emulator.authorization.serviceSession(
-            'events.amazonaws.com',
-            target.roleArn,
-            { sessionName: 'sandbox-eventbridge', sourceArn: rule.arn },
+          const executionArn = await this.startAsService(
+            { service: 'events.amazonaws.com', roleArn: target.roleArn, sourceArn: rule.arn },
+            target.arn,
+            targetInput(target, event),
           );
-          const sfn = new SFNClient({
-            endpoint: this.emulator.endpoint,
-            region: this.emulator.region,
-            credentials: session,
-            maxAttempts: 1,
-          });
-          try {
-            const out = await sfn.send(
-              new StartExecutionCommand({
-                stateMachineArn: target.arn,
-                input: targetInput(target, event),
-              }),
-            );
-            deliveries.push({
-              rule: rule.name,
-              target: target.arn,
-              executionArn: out.executionArn,
-            });
-          } finally {
-            sfn.destroy();
-          }
+          deliveries.push({ rule: rule.name, target: target.arn, executionArn });
         } catch (error) {
           const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
           deliveries.push({ rule: rule.name, target: target.arn, error: text });
