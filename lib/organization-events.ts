@@ -3,7 +3,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { EVENT_SOURCE } from '../lambdas/shared/telemetry';
+/** The source of rekey's events (lambdas/shared/telemetry EVENT_SOURCE, which loads SDK clients). */
+const EVENT_SOURCE = 'rekey';
 
 /** The fixed name of the central account's event bus that every member forwards to. */
 export const ORGANIZATION_BUS_NAME = 'rekey-organization';
