@@ -8,3 +8,6 @@ export * from './consumer-access';
 export * from './app';
 export * from './app-context';
 export { METRICS, DEFAULT_METRICS_NAMESPACE, type MetricName } from '../lambdas/shared/metrics';
+export * from './organization-rotation';
+export * from './organization-reader';
+export * from './organization-events';

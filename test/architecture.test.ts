@@ -111,10 +111,12 @@ describe('the construct import graph (lib/index.ts, what `import … from @rekey
     expect(outside).toEqual([]);
   });
 
-  it('loads only aws-cdk-lib, constructs and cdk-nag, none of the CLI or sandbox packages', () => {
+  it('loads only aws-cdk-lib, constructs, cdk-nag and cdk-stacksets, none of the CLI or sandbox packages', () => {
+    // cdk-stacksets: OrganizationRotation's member StackSet and its assets (issue 16).
     expect(graph.packages.filter((p) => !p.startsWith('node:'))).toEqual([
       'aws-cdk-lib',
       'cdk-nag',
+      'cdk-stacksets',
       'constructs',
     ]);
     // Installed with the package: peers the app provides, or dependencies.
