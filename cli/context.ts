@@ -1,10 +1,13 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { loadSharedConfigFiles } from '@smithy/core/config';
 import { CliError, EXIT, explain, usageError } from './errors';
+import type { OrganizationAccess } from './organization';
 
 /** The global options, spelled as the AWS CLI spells them. */
 export interface GlobalOptions {
@@ -33,6 +36,8 @@ export interface Context {
   region(): Promise<string>;
   /** The service's time: sandbox time against `rekey sandbox`, otherwise this machine's. */
   now(): Promise<Date>;
+  /** Organizations and per-account clients for `--organization` (created on first use). */
+  organization(): OrganizationAccess;
   destroy(): void;
 }
 
@@ -58,6 +63,7 @@ export function createContext(options: GlobalOptions): Context {
     sts: new STSClient(config),
   };
   let clock: Promise<Date> | undefined;
+  let organization: (OrganizationAccess & { destroy(): void }) | undefined;
   return {
     clients,
     stackName: options.stack,
@@ -70,7 +76,40 @@ export function createContext(options: GlobalOptions): Context {
       }
     },
     now: () => (clock ??= serviceTime(endpoint)),
-    destroy: () => Object.values(clients).forEach((c: { destroy(): void }) => c.destroy()),
+    organization: () => (organization ??= organizationAccess(config, clients.sts)),
+    destroy: () => {
+      Object.values(clients).forEach((c: { destroy(): void }) => c.destroy());
+      organization?.destroy();
+    },
+  };
+}
+
+/**
+ * Organizations is a global service: its endpoint is in us-east-1 whatever the region (the
+ * sandbox answers on the one endpoint). Member clients keep the CLI's region and endpoint and
+ * take the reader role's session; `profile` is dropped there, since the credentials are given.
+ */
+function organizationAccess(
+  config: { region?: string; profile?: string; endpoint?: string },
+  sts: STSClient,
+): OrganizationAccess & { destroy(): void } {
+  const withoutProfile = { ...config };
+  delete withoutProfile.profile;
+  const organizations = new OrganizationsClient({ ...config, region: 'us-east-1' });
+  const withCredentials = (credentials: AwsCredentialIdentity) => ({
+    ...withoutProfile,
+    credentials,
+  });
+  return {
+    organizations,
+    sts,
+    memberClients: (credentials) => ({
+      iam: new IAMClient(withCredentials(credentials)),
+      sfn: new SFNClient(withCredentials(credentials)),
+      cfn: new CloudFormationClient(withCredentials(credentials)),
+    }),
+    stsWith: (credentials) => new STSClient(withCredentials(credentials)),
+    destroy: () => organizations.destroy(),
   };
 }
 

@@ -42,7 +42,11 @@ With --wait every step is shown with its status and duration as the execution hi
 reports it. On AWS a rotation waits for applications to move (hours) and keeps the old key
 restorable for the recovery window (days); Ctrl-C stops following, not the rotation.`,
 
-  status: `${examples('rekey status', 'rekey status alice --output json')}
+  status: `${examples(
+    'rekey status',
+    'rekey status alice --output json',
+    "rekey status --organization   # with the central account's credentials",
+  )}
 
 An emergency rotation is shown first as EMERGENCY: the exposed key, why, what it took over or
 kept, when the key was cut off and the forensics (for one user, also once it is over).
@@ -52,6 +56,7 @@ Times are the service's: against rekey sandbox, sandbox time.`,
     'rekey report',
     'rekey report --format csv > keys.csv',
     'rekey report --fail-on-noncompliant --max-age 90   # a CI gate',
+    'rekey report --organization --format csv > organization.csv',
   )}
 
 Decisions are the fleet scan's (lambdas/shared/fleet.ts) under the policy in cdk.json.
@@ -59,7 +64,13 @@ Opted-out users still count as noncompliant: only an unexpired exemption excuses
 An active access key of the root user (<root_account>) makes the report noncompliant too
 (Security Hub IAM.4, critical), whatever --max-age says. rekey never rotates or deletes it:
 only the root user can manage its own keys, and AWS advises deleting them.
-IAM reuses a credential report for up to 4 hours, so a key rotated since then shows as it was.`,
+IAM reuses a credential report for up to 4 hours, so a key rotated since then shows as it was.
+
+--organization (report and status) runs with the central account's credentials: it lists the
+Organization's accounts, assumes RekeyOrganizationReporter, then RekeyOrganizationReader in
+every account (--concurrency at once), and decides each account by the policy its own stack
+runs with. An account it cannot read is listed with why and how to fix it, never left out;
+--fail-on-noncompliant fails on it too, since its compliance is unknown.`,
 
   rollback: `${examples(
     'rekey rollback alice --reason "billing-app still uses the old key"',

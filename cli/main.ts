@@ -2,9 +2,15 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { rollbackCommand } from './commands/rollback';
-import { reportCommand, type ReportFlags } from './commands/report';
+import { reportCommand } from './commands/report';
 import { rotateCommand, type RotateFlags } from './commands/rotate';
 import { sandboxCommand, type SandboxFlags } from './commands/sandbox';
+import {
+  organizationReportCommand,
+  organizationStatusCommand,
+  type OrganizationFlags,
+  type OrganizationReportFlags,
+} from './commands/organization';
 import { statusCommand } from './commands/status';
 import { checkProfile, createContext, type Context, type GlobalOptions } from './context';
 import { CliError, EXIT, explain } from './errors';
@@ -41,6 +47,41 @@ function version(): string {
 }
 
 type Action = (ctx: Context, out: Output) => Promise<number>;
+
+/** The flags that go with --organization (report and status). */
+function organizationOptions(command: Command): void {
+  command
+    .option(
+      '--reader-role <name>',
+      'with --organization: the role each member account trusts (default: RekeyOrganizationReader)',
+    )
+    .option(
+      '--reporter-role <name>',
+      'with --organization: the central role the readers trust (default: RekeyOrganizationReporter)',
+    )
+    .option(
+      '--concurrency <n>',
+      'with --organization: accounts read at once (default: 8)',
+      integer('--concurrency', 1, 64),
+    );
+}
+
+function usage(message: string): CliError {
+  return new CliError(message, EXIT.usage, 'UsageError');
+}
+
+/** --reader-role, --reporter-role and --concurrency mean nothing without --organization. */
+function organizationOnly(flags: OrganizationFlags): void {
+  const stray = [
+    flags.readerRole !== undefined && '--reader-role',
+    flags.reporterRole !== undefined && '--reporter-role',
+    flags.concurrency !== undefined && '--concurrency',
+  ].filter((f): f is string => typeof f === 'string');
+  if (stray.length > 0)
+    throw usage(
+      `${stray.join(' and ')} go${stray.length === 1 ? 'es' : ''} only with --organization`,
+    );
+}
 
 /** Runs one command with clients from the global options; every failure becomes an exit code. */
 async function run(command: Command, action: Action): Promise<number> {
@@ -129,22 +170,33 @@ export function buildProgram(done: (code: number) => void): Command {
       ),
     );
 
-  program
+  const status = program
     .command('status')
     .description(
       "running rotations (phase, waiting since, both keys' last use, deadline) and recent ones",
     )
     .argument('[user]', 'only this IAM user', userArgument)
     .option('--limit <n>', 'how many finished rotations to show', integer('--limit', 0, 1000), 10)
-    .addHelpText('after', HELP.status)
-    .action(
-      act(
-        (user, flags) => (ctx, out) =>
-          statusCommand(ctx, out, user as string | undefined, flags as { limit: number }),
-      ),
-    );
+    .option(
+      '--organization',
+      "every account of the AWS Organization, through each one's reader role",
+    )
+    .addHelpText('after', HELP.status);
+  organizationOptions(status);
+  status.action(
+    act((user, flags) => (ctx, out) => {
+      const f = flags as OrganizationFlags & { limit: number; organization?: boolean };
+      if (f.organization) {
+        if (user !== undefined)
+          throw usage('--organization shows every account: leave out the user name');
+        return organizationStatusCommand(ctx, out, f);
+      }
+      organizationOnly(f);
+      return statusCommand(ctx, out, user as string | undefined, f);
+    }),
+  );
 
-  program
+  const report = program
     .command('report')
     .description(
       "every user's keys from the IAM credential report: age, status, last use, exemption, due date, decision",
@@ -164,8 +216,20 @@ export function buildProgram(done: (code: number) => void): Command {
       '--fail-on-noncompliant',
       'exit 1 if a managed user has an active key older than --max-age and no exemption, or the root user has an active access key (Security Hub IAM.4, critical)',
     )
-    .addHelpText('after', HELP.report)
-    .action(act((flags) => (ctx, out) => reportCommand(ctx, out, flags as ReportFlags)));
+    .option(
+      '--organization',
+      "every account of the AWS Organization, through each one's reader role, in one report with a summary per account",
+    )
+    .addHelpText('after', HELP.report);
+  organizationOptions(report);
+  report.action(
+    act((flags) => (ctx, out) => {
+      const f = flags as OrganizationReportFlags & { organization?: boolean };
+      if (f.organization) return organizationReportCommand(ctx, out, f);
+      organizationOnly(f);
+      return reportCommand(ctx, out, f);
+    }),
+  );
 
   program
     .command('rollback')

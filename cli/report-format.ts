@@ -50,7 +50,23 @@ const rootAge = (k: RootKey, report: ComplianceReport): number | undefined =>
 const exemption = (e: ReportEntry): string =>
   e.exemption ? `${e.exemption.expired ? 'expired ' : 'until '}${e.exemption.until}` : '';
 
+export const REPORT_HEADER = [
+  'user',
+  'key',
+  'status',
+  'age',
+  'last used',
+  'exemption',
+  'due',
+  'decision',
+] as const;
+
 export function reportTable(report: ComplianceReport, p: Paint): string {
+  return table([REPORT_HEADER.map(p.dim), ...reportRows(report, p)]);
+}
+
+/** The table's rows: the root user's keys first, then one row per key. */
+export function reportRows(report: ComplianceReport, p: Paint): string[][] {
   const colour = (e: ReportEntry): ((s: string) => string) =>
     e.noncompliant
       ? p.red
@@ -59,7 +75,6 @@ export function reportTable(report: ComplianceReport, p: Paint): string {
         : e.decision === 'compliant'
           ? p.green
           : (s) => s;
-  const header = ['user', 'key', 'status', 'age', 'last used', 'exemption', 'due', 'decision'];
   const control = report.rootKeyFinding?.control ?? '';
   const root = rootKeys(report).map((k, i) => {
     const age = rootAge(k, report);
@@ -91,7 +106,7 @@ export function reportTable(report: ComplianceReport, p: Paint): string {
       r.first ? colour(e)(e.decision + (e.noncompliant ? ' (past max age)' : '')) : '',
     ];
   });
-  return table([header.map(p.dim), ...root, ...rows]);
+  return [...root, ...rows];
 }
 
 export function summaryLines(report: ComplianceReport, p: Paint): string[] {
@@ -122,29 +137,35 @@ export function summaryLines(report: ComplianceReport, p: Paint): string[] {
 }
 
 /** RFC 4180: quote a field with a comma, quote or line break (IAM user names may hold commas). */
-function csvField(value: string | number | boolean | undefined): string {
+export function csvField(value: string | number | boolean | undefined): string {
   const textValue = value === undefined ? '' : String(value);
   return /[",\r\n]/.test(textValue) ? `"${textValue.replace(/"/g, '""')}"` : textValue;
 }
 
+export const CSV_HEADER = [
+  'user',
+  'path',
+  'managed',
+  'key_slot',
+  'key_status',
+  'key_age_days',
+  'key_created',
+  'key_last_used',
+  'key_last_used_service',
+  'exempt_until',
+  'exempt_reason',
+  'due_date',
+  'decision',
+  'noncompliant',
+  'reason',
+] as const;
+
 export function reportCsv(report: ComplianceReport): string {
-  const header = [
-    'user',
-    'path',
-    'managed',
-    'key_slot',
-    'key_status',
-    'key_age_days',
-    'key_created',
-    'key_last_used',
-    'key_last_used_service',
-    'exempt_until',
-    'exempt_reason',
-    'due_date',
-    'decision',
-    'noncompliant',
-    'reason',
-  ];
+  return [[...CSV_HEADER], ...csvRows(report)].map((row) => `${row.join(',')}\n`).join('');
+}
+
+/** The CSV's rows, each field already quoted where RFC 4180 asks. */
+export function csvRows(report: ComplianceReport): string[][] {
   const finding = report.rootKeyFinding;
   const root = rootKeys(report).map((k) =>
     [
@@ -185,5 +206,5 @@ export function reportCsv(report: ComplianceReport): string {
       e.reason,
     ].map(csvField);
   });
-  return [header, ...root, ...rows].map((row) => `${row.join(',')}\n`).join('');
+  return [...root, ...rows];
 }

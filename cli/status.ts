@@ -6,6 +6,9 @@ import { awsErrorCode } from '../lambdas/shared/errors';
 import type { Attribution, Forensics } from '../lambdas/shared/types';
 import { lastUsed, listKeys, type AccessKey } from '../lambdas/shared/keys';
 import type { Clients } from './context';
+
+/** What status reads: Step Functions and IAM (a member's reader role holds no more). */
+type StatusClients = Pick<Clients, 'iam' | 'sfn'>;
 import { listRotations, sameUser, type Rotation } from './find-rotation';
 import {
   causeMessage,
@@ -89,7 +92,7 @@ export interface StatusReport {
   readonly recent: readonly RotationStatus[];
 }
 
-async function keyState(clients: Clients, keys: AccessKey[], id: string): Promise<KeyState> {
+async function keyState(clients: StatusClients, keys: AccessKey[], id: string): Promise<KeyState> {
   const key = keys.find((k) => k.accessKeyId === id);
   if (!key) return { accessKeyId: id, status: 'Deleted' };
   try {
@@ -121,7 +124,7 @@ const base = (r: Rotation): RotationStatus => ({
 });
 
 /** A running rotation: its phase from the history, its deadline, and both keys' last use. */
-async function runningStatus(clients: Clients, r: Rotation): Promise<RotationStatus> {
+async function runningStatus(clients: StatusClients, r: Rotation): Promise<RotationStatus> {
   const events = await readHistory(clients.sfn, r.executionArn);
   const steps = stepsOf(events);
   const current = steps.at(-1);
@@ -205,7 +208,7 @@ async function finalPhase(sfn: SFNClient, executionArn: string): Promise<string 
 
 /** Running rotations (all of them) and the `limit` most recent finished ones, of one user or all. */
 export async function rotationStatus(
-  clients: Clients,
+  clients: StatusClients,
   stack: StackInfo,
   options: { userName?: string; limit: number },
 ): Promise<StatusReport> {

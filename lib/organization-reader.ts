@@ -5,11 +5,13 @@ import { Construct } from 'constructs';
 import { acknowledge } from './nag';
 import { executionsOf } from './permissions';
 
-/** The fixed name of the read-only role in every member account. */
-export const ORGANIZATION_READER_ROLE_NAME = 'RekeyOrganizationReader';
+import {
+  ORGANIZATION_READER_ROLE as ORGANIZATION_READER_ROLE_NAME,
+  ORGANIZATION_REPORTER_ROLE as ORGANIZATION_REPORTER_ROLE_NAME,
+} from '../lambdas/shared/organization';
 
-/** The fixed name of the central account's role that assumes the readers. */
-export const ORGANIZATION_REPORTER_ROLE_NAME = 'RekeyOrganizationReporter';
+/** The fixed names (one copy, shared with the CLI and the coverage check). */
+export { ORGANIZATION_READER_ROLE_NAME, ORGANIZATION_REPORTER_ROLE_NAME };
 
 /** The IAM reads the reader may make: report, users, tags and key metadata, never a change. */
 export const READER_IAM_ACTIONS = [
@@ -72,7 +74,8 @@ export class OrganizationReader extends Construct {
     const executions = props.stateMachineNames.map((name) => executionsOf(name));
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['states:DescribeExecution'],
+        // GetExecutionHistory: `rekey status --organization` shows each running rotation's phase.
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
         resources: executions.map((e) => e.arn),
       }),
     );
@@ -89,10 +92,15 @@ export class OrganizationReader extends Construct {
         resources: [Stack.of(this).stackId],
       }),
     );
+    // A StackSet names its instance StackSet-<name>-<id>: the CLI finds it by listing stacks,
+    // which has no resource type (it lists names and statuses, not outputs or parameters).
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['cloudformation:ListStacks'], resources: ['*'] }),
+    );
     acknowledge(
       this.role,
       'IAM5[Resource::*]',
-      'The credential report and ListUsers have no resource type; GetUser, ListUserTags, ListAccessKeys and GetAccessKeyLastUsed read every user the report lists. All are reads.',
+      'The credential report, ListUsers and CloudFormation ListStacks have no resource type; GetUser, ListUserTags, ListAccessKeys and GetAccessKeyLastUsed read every user the report lists. All are reads.',
     );
   }
 }

@@ -11,6 +11,7 @@ import {
   Capability,
 } from 'cdk-stacksets';
 import { Construct } from 'constructs';
+import { MEMBER_STACK_SET_NAME } from '../lambdas/shared/organization';
 import type { KeyRotationProps } from './key-rotation-props';
 import { OrganizationBus, OrganizationForwarding, organizationBusArn } from './organization-events';
 import { OrganizationReader } from './organization-reader';
@@ -103,7 +104,7 @@ export class OrganizationRotation extends Construct {
     new CfnOutput(this.memberStack, 'OrganizationReaderRoleArn', { value: reader.role.roleArn });
     new CfnOutput(this.memberStack, 'OrganizationBusArn', { value: centralBusArn });
     this.stackSet = new StackSet(this, 'StackSet', {
-      stackSetName: props.stackSetName ?? 'rekey-members',
+      stackSetName: props.stackSetName ?? MEMBER_STACK_SET_NAME,
       description: 'rekey: IAM access key rotation in every member account',
       template: StackSetTemplate.fromStackSetStack(this.memberStack),
       deploymentType: DeploymentType.serviceManaged({

@@ -38,6 +38,9 @@ const ctx: Context = {
   stackName: 'Rekey',
   region: () => Promise.resolve('us-east-1'),
   now: () => Promise.resolve(NOW),
+  organization: () => {
+    throw new Error('this test reads one account');
+  },
   destroy: () => undefined,
 };
 

@@ -61,7 +61,7 @@ describe('OrganizationReader', () => {
     const statements = readerStatements(build().template);
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
     const reads =
-      /^(iam:(Get|List|GenerateCredentialReport)|states:(List|Describe)|cloudformation:Describe)/;
+      /^(iam:(Get|List|GenerateCredentialReport)|states:(List|Describe|GetExecutionHistory)|cloudformation:(Describe|ListStacks))/;
 
     expect(statements.length).toBeGreaterThanOrEqual(4);
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
