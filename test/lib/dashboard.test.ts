@@ -13,7 +13,14 @@ import {
   NOW,
   testConfig,
 } from '../lambdas/helpers';
-import { realApp, render, resolved, rotationStack, type AlarmMetric } from './support';
+import {
+  defaultTemplate,
+  realApp,
+  render,
+  resolved,
+  rotationStack,
+  type AlarmMetric,
+} from './support';
 
 /** A dashboard metric line: namespace, name, then dimension name/value pairs and options. */
 type MetricLine = (string | Record<string, unknown>)[];
@@ -276,7 +283,7 @@ describe('the compliance metrics the fleet scan publishes', () => {
   }
 
   it('include every metric the dashboard and the alarms read, in their namespace and dimensions', async () => {
-    const { template } = realApp();
+    const template = defaultTemplate();
     const environment = fleetScanEnvironment(template);
     const read = new Set([
       ...metricLines(dashboardOf(template).widgets)

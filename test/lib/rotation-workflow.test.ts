@@ -6,7 +6,7 @@ import { STATES as STATE_NAMES } from '../../lambdas/shared/states';
 import {
   definitionOf,
   handlerOf,
-  realApp,
+  defaultTemplate,
   stateMachineOf,
   type Asl,
   type AslState,
@@ -65,7 +65,7 @@ describe('the rotation state machine', () => {
   let asl: Asl;
   let tokens: unknown[];
   beforeAll(() => {
-    ({ template } = realApp());
+    template = defaultTemplate();
     ({ asl, tokens } = definitionOf(template));
   });
 

@@ -57,6 +57,28 @@ export function realApp(
   return { ...rekey, template: Template.fromStack(rekey.stack) };
 }
 
+/**
+ * The default app's template (cdk.json's context, cdk-nag included, bundling skipped) as the
+ * global set-up synthesized it once for the run (test/setup/default-assembly.ts). For tests
+ * that only read the template; a test that needs the construct tree (`stack.resolve`, a
+ * construct's attributes) or other context uses `realApp()`.
+ */
+export function defaultTemplate(): Template {
+  const outdir = process.env.REKEY_DEFAULT_ASSEMBLY;
+  if (!outdir) {
+    throw new Error(
+      'REKEY_DEFAULT_ASSEMBLY is not set: run the tests through jest (jest.config.js globalSetup ' +
+        'synthesizes the default app), or use realApp() in a script.',
+    );
+  }
+  const { templateFile } = JSON.parse(
+    fs.readFileSync(path.join(outdir, 'rekey-default.json'), 'utf8'),
+  ) as { templateFile: string };
+  return Template.fromJSON(
+    JSON.parse(fs.readFileSync(path.join(outdir, templateFile), 'utf8')) as Record<string, unknown>,
+  );
+}
+
 /** A KeyRotation alone in a plain stack; `props` may create what it needs in the stack. */
 export function rotationStack(props: (stack: Stack) => KeyRotationProps = () => ({})): {
   stack: Stack;

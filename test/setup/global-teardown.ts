@@ -1,0 +1,5 @@
+import { removeDefaultAssembly } from './default-assembly';
+
+export default function globalTeardown(): void {
+  removeDefaultAssembly();
+}
