@@ -128,7 +128,8 @@ export async function listOrganizationAccounts(organizations: OrganizationsClien
     accounts: accounts.map((a) => ({
       id: a.Id ?? '',
       name: a.Name ?? '',
-      status: a.Status ?? 'ACTIVE',
+      // State replaces the deprecated Status (which knew only ACTIVE and SUSPENDED).
+      status: a.State ?? a.Status ?? 'ACTIVE',
       management: a.Id === managementAccountId,
     })),
   };
@@ -182,7 +183,16 @@ async function reporterSts(
   access: OrganizationAccess,
   reporterRole: string,
 ): Promise<{ sts: STSClient; accountId: string }> {
-  const identity = await access.sts.send(new GetCallerIdentityCommand({}));
+  let identity: { Account?: string; Arn?: string };
+  try {
+    identity = await access.sts.send(new GetCallerIdentityCommand({}));
+  } catch (error) {
+    throw new CliError(
+      `cannot tell who these credentials are (${message(error)}): --organization needs the central account's credentials (--profile, or the environment)`,
+      EXIT.setup,
+      awsErrorCode(error) ?? 'NoCredentials',
+    );
+  }
   const accountId = identity.Account ?? '';
   if (identity.Arn?.includes(`:assumed-role/${reporterRole}/`))
     return { sts: access.sts, accountId };
@@ -213,7 +223,7 @@ async function findMemberStack(
   stackName: string,
   region: string,
 ): Promise<StackInfo | undefined> {
-  const describe = async (name: string): Promise<StackInfo | undefined> => {
+  const describe = async (name: string, probe: boolean): Promise<StackInfo | undefined> => {
     try {
       const out = await cfn.send(new DescribeStacksCommand({ StackName: name }));
       const stack = out.Stacks?.[0];
@@ -234,18 +244,24 @@ async function findMemberStack(
     } catch (error) {
       // Not there, or not this reader's own stack (it may describe only that one).
       const code = awsErrorCode(error) ?? '';
-      if (code === 'ValidationError' || DENIED.has(code)) return undefined;
+      if (code === 'ValidationError' || (probe && DENIED.has(code))) return undefined;
       throw error;
     }
   };
-  const plain = await describe(stackName);
+  const plain = await describe(stackName, true);
   if (plain) return plain;
   // A StackSet names its instances StackSet-<stack set name>-<id>.
+  // Every status of a stack that exists and has outputs, rollouts in progress included.
   const live: StackStatus[] = [
     'CREATE_COMPLETE',
+    'UPDATE_IN_PROGRESS',
+    'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
     'UPDATE_COMPLETE',
+    'UPDATE_ROLLBACK_IN_PROGRESS',
+    'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS',
     'UPDATE_ROLLBACK_COMPLETE',
     'IMPORT_COMPLETE',
+    'IMPORT_ROLLBACK_COMPLETE',
   ];
   let token: string | undefined;
   do {
@@ -254,7 +270,7 @@ async function findMemberStack(
     );
     for (const s of page.StackSummaries ?? []) {
       if (s.StackName?.startsWith(MEMBER_STACK_PREFIX)) {
-        const found = await describe(s.StackName);
+        const found = await describe(s.StackName, false);
         if (found) return found;
       }
     }
@@ -264,13 +280,22 @@ async function findMemberStack(
 }
 
 function notAssumable(account: OrganizationAccount, roleArn: string, error: unknown): AccountGap {
+  // Only a refusal says the role is missing or does not trust us; anything else (throttling,
+  // an expired session, a network error) is reported as itself.
+  if (!DENIED.has(awsErrorCode(error) ?? '')) {
+    return {
+      code: 'ReadFailed',
+      problem: `AssumeRole ${roleArn} failed: ${awsErrorCode(error) ?? 'Error'}: ${message(error)}`,
+      fix: 'run the report again; if it persists, check STS in this account and region',
+    };
+  }
   if (account.management) {
     return {
       code: 'ManagementAccountNotCovered',
       problem: `management account: ${roleArn} cannot be assumed (${awsErrorCode(error) ?? message(error)})`,
       fix:
         'service-managed StackSets never deploy to the management account: deploy the plain stack ' +
-        'there with the reader role (npx cdk deploy -c rekey:organizationReaderFor=<central account id>)',
+        'there, with an OrganizationReader construct trusting the central account beside it',
     };
   }
   return {
@@ -328,8 +353,8 @@ export async function forEachAccount<T>(
           if (!stack) {
             return gap({
               code: 'NoRekeyStack',
-              problem: `no rekey stack (neither ${options.stackName} nor a ${MEMBER_STACK_PREFIX}… instance)`,
-              fix: 'the reader role is there but the rotation stack is not: check the StackSet instance of this account',
+              problem: `no rekey stack in ${region} (neither ${options.stackName} nor a ${MEMBER_STACK_PREFIX}… instance)`,
+              fix: "the reader role is there but the rotation stack is not: check the StackSet instance of this account, and run with --region set to the StackSet's home region",
             });
           }
           return { account, ok: true, value: await read(clients, stack, account) };

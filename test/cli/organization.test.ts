@@ -284,6 +284,18 @@ describe('rekey report --organization', () => {
     expect(roles).toHaveLength(1);
   });
 
+  it('reports a throttled AssumeRole as itself, not as a missing reader role', async () => {
+    sts
+      .on(AssumeRoleCommand, { RoleArn: `arn:aws:iam::${ROOTED}:role/RekeyOrganizationReader` })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    const { stdout } = await report({ format: 'json' });
+    const doc = JSON.parse(stdout) as OrganizationReport;
+    const rooted = doc.accounts.find((a) => a.accountId === ROOTED);
+    expect(rooted?.gap).toMatchObject({ code: 'ReadFailed' });
+    expect(rooted?.gap?.problem).toMatch(/Throttling: Rate exceeded/);
+    expect(doc.summary.covered).toBe(2);
+  });
+
   it('says what to do when the credentials cannot list the Organization', async () => {
     orgs.on(ListAccountsCommand).rejects(
       Object.assign(new Error("You don't have permissions to access this resource."), {
