@@ -175,6 +175,23 @@ const sessionCredentials = (out: {
   };
 };
 
+/** One AssumeRole, its session's credentials (fixed: they do not refresh). */
+async function assumeRole(
+  sts: STSClient,
+  roleArn: string,
+  sessionName: string,
+  seconds: number,
+): Promise<AwsCredentialIdentity> {
+  const out = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: roleArn,
+      RoleSessionName: sessionName,
+      DurationSeconds: seconds,
+    }),
+  );
+  return sessionCredentials(out);
+}
+
 /**
  * The STS client the members' trust accepts: the central reporter role's session. When the CLI
  * already runs as that role (a profile with role_arn, or the coverage check's own role), as it is.
@@ -198,14 +215,8 @@ async function reporterSts(
     return { sts: access.sts, accountId };
   const roleArn = `arn:aws:iam::${accountId}:role/${reporterRole}`;
   try {
-    const out = await access.sts.send(
-      new AssumeRoleCommand({
-        RoleArn: roleArn,
-        RoleSessionName: 'rekey-cli',
-        DurationSeconds: 3600,
-      }),
-    );
-    return { sts: access.stsWith(sessionCredentials(out)), accountId };
+    const credentials = await assumeRole(access.sts, roleArn, 'rekey-cli', 3600);
+    return { sts: access.stsWith(credentials), accountId };
   } catch (error) {
     throw new CliError(
       `cannot assume the central reporter role ${roleArn} (${message(error)}): run --organization ` +
@@ -336,14 +347,7 @@ export async function forEachAccount<T>(
         const roleArn = `arn:aws:iam::${account.id}:role/${readerRole}`;
         let credentials: AwsCredentialIdentity;
         try {
-          const out = await reporter.sts.send(
-            new AssumeRoleCommand({
-              RoleArn: roleArn,
-              RoleSessionName: 'rekey-organization',
-              DurationSeconds: 900,
-            }),
-          );
-          credentials = sessionCredentials(out);
+          credentials = await assumeRole(reporter.sts, roleArn, 'rekey-organization', 900);
         } catch (error) {
           return gap(notAssumable(account, roleArn, error));
         }
